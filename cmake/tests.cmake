@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+# Tests: every tests/<label>/test_<name>.c is one ctest executable named
+# <label>.<name>, linked with svc_core and, for labels other than unit, the
+# in-process server harness. Exit code 77 marks a skip.
+add_library(svc_harness STATIC tests/harness.c)
+target_include_directories(svc_harness PUBLIC ${CMAKE_SOURCE_DIR}/tests)
+target_link_libraries(svc_harness PUBLIC svc_core PkgConfig::CURL)
+target_compile_options(svc_harness PRIVATE "$<$<COMPILE_LANGUAGE:C>:${SVC_C_WARNINGS}>")
+
+function(svc_test label src)
+  get_filename_component(stem ${src} NAME_WE)
+  string(REGEX REPLACE "^test_" "" name ${stem})
+  set(target test_${label}_${name})
+  add_executable(${target} ${src})
+  target_compile_options(${target} PRIVATE "$<$<COMPILE_LANGUAGE:C>:${SVC_C_WARNINGS}>")
+  target_link_libraries(${target} PRIVATE svc_harness)
+  add_test(NAME ${label}.${name} COMMAND ${target})
+  set_tests_properties(${label}.${name} PROPERTIES LABELS ${label}
+    TIMEOUT 300 SKIP_RETURN_CODE 77
+    ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
+endfunction()
+
+foreach(label unit http compat)
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${label}/test_*.c)
+  foreach(src ${srcs})
+    svc_test(${label} ${src})
+  endforeach()
+endforeach()
+
+# Shell-level checks (source rules, the binary's command line).
+file(GLOB sh_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/lint/*.sh)
+foreach(sh ${sh_tests})
+  get_filename_component(name ${sh} NAME_WE)
+  add_test(NAME lint.${name} COMMAND bash ${sh})
+  set_tests_properties(lint.${name} PROPERTIES LABELS lint TIMEOUT 120
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
+endforeach()

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* /challenges: bulk insert of challenge results, the per-uid statistics
+ * and keyset pages over the history. */
+#include "handlers.h"
+
+#include "../schema/queries.h"
+#include "decode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PAGE_DEFAULT = 100, PAGE_MAX = 1000 };
+
+struct challenges_post {
+    struct q_challenge *rows;
+    size_t n;
+};
+
+/* "YYYY-MM-DDTHH:MM:SS" with an optional ".ffffff", as Python's
+ * datetime.isoformat() writes naive local times. */
+static bool is_iso_local(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t n = strlen(s);
+
+    if (n != 19 && n != 26)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char want = i < 19 ? shape[i] : (i == 19 ? '.' : 'd');
+
+        if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
+            return false;
+    }
+    return true;
+}
+
+static enum svc_rc decode_challenge(struct req *req, const json_t *el,
+                                    size_t i, struct q_challenge *c)
+{
+    static const char *const fields[] = {"uid",          "hotkey",
+                                         "success",      "elapsed_time",
+                                         "difficulty",   "created_at",
+                                         NULL};
+    char field[DEC_FIELD_LEN];
+    long at = (long)i;
+    enum svc_rc rc;
+
+    dec_field(field, "challenges", at, NULL);
+    rc = dec_fields(req, el, field, fields);
+    if (rc == SVC_OK)
+        rc = dec_int(req, el, "challenges", at, "uid", 0, DEC_UID_MAX,
+                     &c->uid);
+    if (rc == SVC_OK)
+        rc = dec_hotkey(req, el, "challenges", at, "hotkey", &c->hotkey);
+    if (rc == SVC_OK)
+        rc = dec_bool(req, el, "challenges", at, "success", &c->success);
+    if (rc == SVC_OK)
+        rc = dec_real(req, el, "challenges", at, "elapsed_time", 0, 1e9,
+                      &c->elapsed_time);
+    if (rc == SVC_OK)
+        rc = dec_int(req, el, "challenges", at, "difficulty", 0, 1000000,
+                     &c->difficulty);
+    if (rc != SVC_OK || !dec_has(el, "created_at"))
+        return rc;
+    rc = dec_text(req, el, "challenges", at, "created_at", 26,
+                  &c->created_at);
+    if (rc == SVC_OK && !is_iso_local(c->created_at)) {
+        dec_field(field, "challenges", at, "created_at");
+        rc = req_fail(req, SVC_ERR_INVALID, field,
+                      "must be YYYY-MM-DDTHH:MM:SS[.ffffff]");
+    }
+    return rc;
+}
+
+static enum svc_rc challenges_tx(struct db *db, void *ctx)
+{
+    struct challenges_post *in = ctx;
+    enum svc_rc rc = SVC_OK;
+
+    for (size_t i = 0; rc == SVC_OK && i < in->n; i++)
+        rc = q_challenges_insert(db, &in->rows[i]);
+    return rc;
+}
+
+/* POST /challenges {"challenges": [{uid, hotkey, success, elapsed_time,
+ * difficulty, created_at?}]} -> 201 {"inserted": n}. Each row also inserts
+ * its (uid, hotkey) into miner with INSERT OR IGNORE, as upstream did. */
+enum svc_rc h_challenges_post(struct req *req, struct reply *rep)
+{
+    static const char *const fields[] = {"challenges", NULL};
+    struct challenges_post in = {0};
+    const json_t *arr, *el;
+    size_t i;
+    enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
+
+    if (rc == SVC_OK)
+        rc = dec_array(req, req->json, "challenges", DEC_BATCH_MAX, &arr);
+    if (rc != SVC_OK)
+        return rc;
+    in.rows = calloc(json_array_size(arr), sizeof(*in.rows));
+    if (!in.rows)
+        return SVC_ERR_NOMEM;
+    json_array_foreach(arr, i, el)
+    {
+        rc = decode_challenge(req, el, i, &in.rows[i]);
+        if (rc != SVC_OK)
+            goto out;
+        in.n++;
+    }
+    rc = db_write(req->app->db, challenges_tx, &in);
+    if (rc == SVC_OK)
+        rc = reply_json(rep, 201,
+                        json_pack("{s:I}", "inserted", (json_int_t)in.n));
+out:
+    free(in.rows);
+    return rc;
+}
+
+/* GET /challenges/stats -> {"<uid>": {ss58_address, challenge_attempts,
+ * challenge_failed, challenge_successes, challenge_elapsed_time_avg,
+ * challenge_difficulty_avg, last_20_challenge_failed,
+ * last_20_difficulty_avg}} */
+enum svc_rc h_challenges_stats(struct req *req, struct reply *rep)
+{
+    static const char *const none[] = {NULL};
+    struct db *db;
+    json_t *out = NULL;
+    enum svc_rc rc = dec_query_only(req, none);
+
+    if (rc == SVC_OK)
+        rc = db_read_begin(req->app->db, &db);
+    if (rc != SVC_OK)
+        return rc;
+    rc = q_challenges_stats(db, &out);
+    return hx_read_reply(req, rep, db, rc, out);
+}
+
+/* GET /challenges?uid=&limit=&cursor= -> {"items": [...], "next"} in
+ * insertion (rowid) order; pass next back as cursor for the next page. */
+enum svc_rc h_challenges_list(struct req *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"uid", "limit", "cursor", NULL};
+    int64_t uid = 0, limit = 0, cursor = 0, next = 0;
+    bool has_uid = false;
+    char next_s[24];
+    struct db *db;
+    json_t *items = NULL;
+    enum svc_rc rc = dec_query_only(req, allowed);
+
+    if (rc == SVC_OK)
+        rc = dec_query_int(req, "uid", 0, DEC_UID_MAX, 0, &uid, &has_uid);
+    if (rc == SVC_OK)
+        rc = dec_query_int(req, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit,
+                           NULL);
+    if (rc == SVC_OK)
+        rc = dec_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, NULL);
+    if (rc == SVC_OK)
+        rc = db_read_begin(req->app->db, &db);
+    if (rc != SVC_OK)
+        return rc;
+    rc = q_challenges_page(db, has_uid, uid, cursor, limit, &items, &next);
+    snprintf(next_s, sizeof(next_s), "%lld", (long long)next);
+    return hx_read_reply(req, rep, db, rc,
+                         rc == SVC_OK ? hx_page(items, next ? next_s : NULL)
+                                      : NULL);
+}

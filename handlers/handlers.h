@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* Every handler in the route table, and the small helpers they share.
+ * Handlers decode -> call schema/ -> encode; they see no MHD types, run no
+ * SQL and never check roles (the router did). */
+#ifndef HANDLERS_H
+#define HANDLERS_H
+
+#include "../schema/db.h"
+#include "../server/router.h"
+
+/* Ends the read transaction on db, then replies 200 with out (stolen) when
+ * rc is SVC_OK; otherwise returns rc. */
+enum svc_rc hx_read_reply(struct req *req, struct reply *rep, struct db *db,
+                          enum svc_rc rc, json_t *out);
+/* Sets rep->location to the printf-formatted path. */
+void hx_location(struct reply *rep, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* {"items": items, "next": next or null}; steals items. */
+json_t *hx_page(json_t *items, const char *next);
+
+/* system.c */
+handler_fn h_health_get, h_ready_get, h_version_get, h_openapi_get;
+/* miners.c */
+handler_fn h_miners_list, h_miners_put, h_miners_delete;
+/* specs.c */
+handler_fn h_specs_list, h_specs_get, h_specs_put, h_candidates_post;
+/* challenges.c */
+handler_fn h_challenges_post, h_challenges_stats, h_challenges_list;
+/* allocations.c */
+handler_fn h_alloc_list, h_alloc_get, h_alloc_put, h_alloc_delete;
+/* blacklist.c */
+handler_fn h_blacklist_list, h_blacklist_post, h_blacklist_delete,
+    h_blacklist_delete_one;
+/* pog.c */
+handler_fn h_pog_stats_post, h_pog_stats_list, h_pog_stats_get;
+/* stats.c */
+handler_fn h_stats_list, h_stats_get, h_stats_put;
+/* wandb.c */
+handler_fn h_wandb_list, h_wandb_get, h_wandb_put, h_wandb_delete;
+
+#endif

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* /miners/details: hardware specs per hotkey, and the allocation candidate
+ * search over them. */
+#include "handlers.h"
+
+#include "../schema/queries.h"
+#include "decode.h"
+#include "match.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* GET /miners/details[?has_docker=true|false] -> {"<hotkey>": details} */
+enum svc_rc h_specs_list(struct req *req, struct reply *rep)
+{
+    static const char *const allowed[] = {"has_docker", NULL};
+    enum q_docker docker = Q_DOCKER_ANY;
+    bool want = false, present = false;
+    struct db *db;
+    json_t *out = NULL;
+    enum svc_rc rc = dec_query_only(req, allowed);
+
+    if (rc == SVC_OK)
+        rc = dec_query_bool(req, "has_docker", &want, &present);
+    if (rc == SVC_OK)
+        rc = db_read_begin(req->app->db, &db);
+    if (rc != SVC_OK)
+        return rc;
+    if (present)
+        docker = want ? Q_DOCKER_YES : Q_DOCKER_NO;
+    rc = q_specs_list(db, docker, &out);
+    return hx_read_reply(req, rep, db, rc, out);
+}
+
+/* GET /miners/details/{hotkey} -> {"id","hotkey","details","no_specs_count"}
+ */
+enum svc_rc h_specs_get(struct req *req, struct reply *rep)
+{
+    const char *hotkey;
+    struct db *db;
+    json_t *out = NULL;
+    enum svc_rc rc = dec_path_hotkey(req, "hotkey", &hotkey);
+
+    if (rc == SVC_OK)
+        rc = db_read_begin(req->app->db, &db);
+    if (rc != SVC_OK)
+        return rc;
+    rc = q_specs_get(db, hotkey, &out);
+    if (rc == SVC_ERR_NOT_FOUND)
+        req_fail(req, rc, "hotkey", "no details for this hotkey");
+    return hx_read_reply(req, rep, db, rc, out);
+}
+
+struct spec_row {
+    const char *hotkey;
+    const json_t *details; /* NULL: the no-specs path */
+};
+
+struct specs_put {
+    struct spec_row *rows;
+    size_t n;
+};
+
+static enum svc_rc decode_spec(struct req *req, const json_t *el, size_t i,
+                               struct spec_row *row)
+{
+    static const char *const fields[] = {"hotkey", "details", NULL};
+    char field[DEC_FIELD_LEN];
+    const json_t *d = json_object_get(el, "details");
+    enum svc_rc rc;
+
+    dec_field(field, "miners", (long)i, NULL);
+    rc = dec_fields(req, el, field, fields);
+    if (rc == SVC_OK)
+        rc = dec_hotkey(req, el, "miners", (long)i, "hotkey", &row->hotkey);
+    if (rc != SVC_OK)
+        return rc;
+    if (!d) {
+        dec_field(field, "miners", (long)i, "details");
+        return req_fail(req, SVC_ERR_INVALID, field,
+                        "is required (an object, or null for no specs)");
+    }
+    if (!json_is_null(d) && !json_is_object(d)) {
+        dec_field(field, "miners", (long)i, "details");
+        return req_fail(req, SVC_ERR_INVALID, field,
+                        "must be an object or null");
+    }
+    row->details = json_is_null(d) ? NULL : d;
+    return SVC_OK;
+}
+
+static enum svc_rc specs_tx(struct db *db, void *ctx)
+{
+    struct specs_put *in = ctx;
+    enum svc_rc rc = SVC_OK;
+
+    for (size_t i = 0; rc == SVC_OK && i < in->n; i++)
+        rc = q_specs_upsert(db, in->rows[i].hotkey, in->rows[i].details);
+    return rc;
+}
+
+/* PUT /miners/details {"miners": [{"hotkey", "details": {...}|null}]}
+ * -> {"updated": n}. Upstream update_miner_details, one transaction. */
+enum svc_rc h_specs_put(struct req *req, struct reply *rep)
+{
+    static const char *const fields[] = {"miners", NULL};
+    struct specs_put in = {0};
+    const json_t *arr, *el;
+    size_t i;
+    enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
+
+    if (rc == SVC_OK)
+        rc = dec_array(req, req->json, "miners", DEC_BATCH_MAX, &arr);
+    if (rc != SVC_OK)
+        return rc;
+    in.rows = calloc(json_array_size(arr), sizeof(*in.rows));
+    if (!in.rows)
+        return SVC_ERR_NOMEM;
+    json_array_foreach(arr, i, el)
+    {
+        rc = decode_spec(req, el, i, &in.rows[i]);
+        if (rc != SVC_OK)
+            goto out;
+        in.n++;
+    }
+    rc = db_write(req->app->db, specs_tx, &in);
+    if (rc == SVC_OK)
+        rc = reply_json(rep, 200,
+                        json_pack("{s:I}", "updated", (json_int_t)in.n));
+out:
+    free(in.rows);
+    return rc;
+}
+
+/* ---- POST /allocations/candidates ------------------------------------ */
+
+/* One component of the requirement: {} (no requirement) or an object
+ * whose listed members are numbers. */
+static enum svc_rc decode_component(struct req *req, const char *name,
+                                    const char *const *fields, bool *set)
+{
+    const json_t *c = json_object_get(req->json, name);
+
+    if (!c)
+        return req_fail(req, SVC_ERR_INVALID, name,
+                        "is required ({} for no requirement)");
+    *set = json_is_object(c) && json_object_size(c) > 0;
+    return dec_fields(req, c, name, fields);
+}
+
+static enum svc_rc decode_gpu(struct req *req, struct match_req *m)
+{
+    static const char *const fields[] = {"count", "capacity", "type", NULL};
+    const json_t *gpu = json_object_get(req->json, "gpu");
+    const char *type = NULL;
+    enum svc_rc rc = decode_component(req, "gpu", fields, &m->gpu);
+
+    if (rc != SVC_OK || !m->gpu)
+        return rc;
+    rc = dec_real(req, gpu, "gpu", -1, "count", 0, 1e6, &m->gpu_count);
+    if (rc == SVC_OK)
+        rc = dec_real(req, gpu, "gpu", -1, "capacity", 0, 1e12,
+                      &m->gpu_capacity);
+    if (rc != SVC_OK)
+        return rc;
+    if (!json_is_string(json_object_get(gpu, "type")) ||
+        json_string_length(json_object_get(gpu, "type")) >=
+            sizeof(m->gpu_type))
+        return req_fail(req, SVC_ERR_INVALID, "gpu.type",
+                        "must be a string of at most %zu bytes",
+                        sizeof(m->gpu_type) - 1);
+    type = json_string_value(json_object_get(gpu, "type"));
+    for (size_t i = 0; type[i]; i++)
+        m->gpu_type[i] = (char)tolower((unsigned char)type[i]);
+    return SVC_OK;
+}
+
+static enum svc_rc decode_requirement(struct req *req, struct match_req *m)
+{
+    static const char *const top[] = {"cpu", "gpu", "hard_disk", "ram",
+                                      "testing", NULL};
+    static const char *const cpu[] = {"count", NULL};
+    static const char *const cap[] = {"capacity", NULL};
+    const json_t *testing = json_object_get(req->json, "testing");
+    enum svc_rc rc = dec_fields(req, req->json, NULL, top);
+
+    if (rc == SVC_OK && testing && !json_is_boolean(testing))
+        rc = req_fail(req, SVC_ERR_INVALID, "testing",
+                      "must be true or false");
+    if (rc == SVC_OK)
+        rc = decode_component(req, "cpu", cpu, &m->cpu);
+    if (rc == SVC_OK && m->cpu)
+        rc = dec_real(req, json_object_get(req->json, "cpu"), "cpu", -1,
+                      "count", 0, 1e6, &m->cpu_count);
+    if (rc == SVC_OK)
+        rc = decode_gpu(req, m);
+    if (rc == SVC_OK)
+        rc = decode_component(req, "hard_disk", cap, &m->disk);
+    if (rc == SVC_OK && m->disk)
+        rc = dec_real(req, json_object_get(req->json, "hard_disk"),
+                      "hard_disk", -1, "capacity", 0, 1e18, &m->disk_capacity);
+    if (rc == SVC_OK)
+        rc = decode_component(req, "ram", cap, &m->ram);
+    if (rc == SVC_OK && m->ram)
+        rc = dec_real(req, json_object_get(req->json, "ram"), "ram", -1,
+                      "capacity", 0, 1e18, &m->ram_capacity);
+    return rc;
+}
+
+struct candidates {
+    const struct match_req *m;
+    json_t *items;
+    json_t *skipped;
+};
+
+static enum svc_rc candidate_row(const char *hotkey, const char *details,
+                                 void *ctx)
+{
+    struct candidates *c = ctx;
+    char why[160] = "";
+    json_t *entry;
+
+    switch (match_details(c->m, details, why, sizeof(why))) {
+    case MATCH_YES:
+        if (!hotkey)
+            return SVC_OK;
+        return json_array_append_new(c->items, json_string(hotkey))
+                   ? SVC_ERR_NOMEM
+                   : SVC_OK;
+    case MATCH_MALFORMED:
+        entry = json_pack("{s:s?,s:s}", "hotkey", hotkey, "reason", why);
+        return !entry || json_array_append_new(c->skipped, entry)
+                   ? SVC_ERR_NOMEM
+                   : SVC_OK;
+    case MATCH_NO:
+        break;
+    }
+    return SVC_OK;
+}
+
+/* POST /allocations/candidates {device_requirement}
+ * -> {"items": [hotkeys], "skipped": [{"hotkey","reason"}], "next": null}.
+ * A malformed row is reported in skipped; it never empties the answer. */
+enum svc_rc h_candidates_post(struct req *req, struct reply *rep)
+{
+    struct match_req m = {0};
+    struct candidates c = {&m, json_array(), json_array()};
+    struct db *db;
+    enum svc_rc rc = decode_requirement(req, &m);
+
+    if (rc == SVC_OK && (!c.items || !c.skipped))
+        rc = SVC_ERR_NOMEM;
+    if (rc == SVC_OK)
+        rc = db_read_begin(req->app->db, &db);
+    if (rc != SVC_OK)
+        goto out;
+    rc = q_specs_scan(db, candidate_row, &c);
+    db_read_end(req->app->db, db);
+    if (rc == SVC_OK)
+        rc = reply_json(rep, 200,
+                        json_pack("{s:O,s:O,s:n}", "items", c.items,
+                                  "skipped", c.skipped, "next"));
+out:
+    json_decref(c.items);
+    json_decref(c.skipped);
+    return rc;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* The storage interface the rest of the service sees: a pool with one
+ * writer connection and several reader connections over one SQLite file
+ * that the upstream Python validator may be using at the same time. No
+ * SQLite types cross this header. */
+#ifndef SCHEMA_DB_H
+#define SCHEMA_DB_H
+
+#include "../server/rc.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct db_pool;
+struct db; /* one connection and its prepared-statement cache */
+
+struct db_options {
+    const char *path;         /* file path, created when missing */
+    unsigned readers;         /* reader connections (>= 1) */
+    unsigned busy_timeout_ms; /* how long a locked file is retried */
+};
+
+/* Opens (creating when missing) and migrates the database at opt->path,
+ * then opens the connections. On success *out is a new pool the caller
+ * closes with db_pool_close(). Returns SVC_ERR_DB (logged with the SQLite
+ * message), SVC_ERR_BUSY or SVC_ERR_NOMEM. */
+SVC_NODISCARD enum svc_rc db_pool_open(const struct db_options *opt,
+                                       struct db_pool **out);
+/* Closes every connection; NULL-safe. No lease may be outstanding. */
+void db_pool_close(struct db_pool *pool);
+
+/* Leases a reader connection and opens a read transaction on it, so every
+ * query until db_read_end() sees one snapshot. Blocks while all readers are
+ * leased. Returns SVC_ERR_BUSY or SVC_ERR_DB on failure (nothing leased). */
+SVC_NODISCARD enum svc_rc db_read_begin(struct db_pool *pool,
+                                        struct db **out);
+/* Ends the read transaction and returns the connection; NULL-safe. */
+void db_read_end(struct db_pool *pool, struct db *db);
+
+typedef enum svc_rc db_fn(struct db *db, void *ctx);
+
+/* Runs fn(db, ctx) inside BEGIN IMMEDIATE on the writer connection and
+ * commits when it returns SVC_OK, else rolls back: all or nothing. Returns
+ * fn's result, or the failure of BEGIN/COMMIT (SVC_ERR_BUSY when another
+ * process held the write lock past busy_timeout, SVC_ERR_FULL when the
+ * disk is full). Thread-safe; writers are serialised. */
+SVC_NODISCARD enum svc_rc db_write(struct db_pool *pool, db_fn *fn,
+                                   void *ctx);
+
+/* The SQLite library version ("3.40.1"); static storage. */
+const char *db_sqlite_version(void);
+/* Our schema version (PRAGMA user_version) after migration. */
+int db_schema_version(void);
+
+#endif

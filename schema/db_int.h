@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* schema/ internals: the connection struct, the statement cache and the
+ * helpers every query module uses. Only the schema sources include it. */
+#ifndef SCHEMA_DB_INT_H
+#define SCHEMA_DB_INT_H
+
+#include "db.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include <stdint.h>
+
+enum { DB_STMT_CACHE = 64 };
+
+struct db_stmt_slot {
+    const char *sql;  /* identity key: the static SQL text of one query */
+    sqlite3_stmt *st; /* prepared once with SQLITE_PREPARE_PERSISTENT */
+};
+
+struct db {
+    sqlite3 *h;
+    struct db_stmt_slot cache[DB_STMT_CACHE];
+    size_t n_cache;
+    struct db *next_free; /* pool free list link */
+};
+
+/* Translates a SQLite result code into the service's table, logging the
+ * connection's message for codes that become 5xx. */
+enum svc_rc db_rc(struct db *db, int src);
+
+/* Returns in *out the cached statement for sql (keyed by the pointer, so
+ * pass the static array itself), reset and with bindings cleared. The
+ * statement stays owned by db. */
+SVC_NODISCARD enum svc_rc db_stmt(struct db *db, const char *sql,
+                                  sqlite3_stmt **out);
+/* Steps st to completion (SQLITE_DONE) and resets it. */
+SVC_NODISCARD enum svc_rc db_step_done(struct db *db, sqlite3_stmt *st);
+/* Runs one or more statements without results (DDL, pragmas). */
+SVC_NODISCARD enum svc_rc db_exec(struct db *db, const char *sql);
+
+/* Called for each result row; a non-OK return stops the scan. */
+typedef enum svc_rc db_row_fn(sqlite3_stmt *st, void *ctx);
+/* Steps st through every row, calling fn on each, then resets st. */
+SVC_NODISCARD enum svc_rc db_each(struct db *db, sqlite3_stmt *st,
+                                  db_row_fn *fn, void *ctx);
+/* Steps st once: fn on the row, or SVC_ERR_NOT_FOUND when there is none.
+ * Resets st. */
+SVC_NODISCARD enum svc_rc db_one(struct db *db, sqlite3_stmt *st,
+                                 db_row_fn *fn, void *ctx);
+/* Row callback that sets the object key ctx (json_t *) from column 0
+ * (as text) to the text of column 1. */
+enum svc_rc db_row_pair(sqlite3_stmt *st, void *ctx);
+/* Row callback: *(char **)ctx = new copy of column 0 ("" for NULL). */
+enum svc_rc db_row_strdup(sqlite3_stmt *st, void *ctx);
+/* Runs a keyed-map query: *out = {col0: col1, ...}. */
+SVC_NODISCARD enum svc_rc db_pairs(struct db *db, const char *sql,
+                                   json_t **out);
+
+/* Runs a write whose only parameter ?1 is text; *changed tells whether
+ * it changed a row. */
+SVC_NODISCARD enum svc_rc db_write_text(struct db *db, const char *sql,
+                                        const char *text, bool *changed);
+
+/* Binds text (copied) or NULL when s is NULL. Returns the SQLite code. */
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* Column helpers: a new JSON value for column col of the current row:
+ * string (copied) or null. */
+json_t *db_col_text(sqlite3_stmt *st, int col);
+
+/* Sets out to the current UTC time as "YYYY-MM-DD HH:MM:SS" (what SQLite's
+ * CURRENT_TIMESTAMP writes). */
+void db_now_utc(char out[20]);
+/* Sets out to the local time as Python's datetime.now().isoformat() writes
+ * it: "YYYY-MM-DDTHH:MM:SS.ffffff", without the fraction when it is 0. */
+void db_now_local_iso(char out[27]);
+
+/* Migrations (migrate.c): creates the upstream tables that are missing,
+ * upgrades a legacy miner_details, adds our indexes and tables, and sets
+ * PRAGMA user_version. Runs inside its own transaction. */
+SVC_NODISCARD enum svc_rc db_migrate(struct db *db);
+
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* The upstream DDL, kept exactly (table and column names, types, the dead
+ * `tb` table, AUTOINCREMENT on pog_stats, the inert foreign keys), plus our
+ * additive indexes. Opening a file written by the Python validator upgrades
+ * it in place and loses nothing; our version lives in PRAGMA user_version.
+ *
+ * DESIGN: the upstream CREATE ... IF NOT EXISTS statements run on every
+ * open, as the Python validator itself does on every connection, so a table
+ * dropped by an old tool comes back. Numbered steps below only ever add. */
+#include "db_int.h"
+
+#include "../server/log.h"
+
+/* Bump both together: PRAGMA takes no bound parameters. */
+enum { SCHEMA_VERSION = 1 };
+static const char set_version[] = "PRAGMA user_version=1";
+
+/* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
+ * the table definitions documented in UPSTREAM.md section 0.2. */
+static const char upstream_ddl[] =
+    "CREATE TABLE IF NOT EXISTS miner (uid INTEGER PRIMARY KEY, "
+    "ss58_address TEXT UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS miner_details (id INTEGER PRIMARY KEY, "
+    "hotkey TEXT UNIQUE, details TEXT, no_specs_count INTEGER DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS tb (id INTEGER PRIMARY KEY, hotkey TEXT, "
+    "details TEXT);"
+    "CREATE TABLE IF NOT EXISTS challenge_details (uid INTEGER, "
+    "ss58_address TEXT, success BOOLEAN, elapsed_time REAL, "
+    "difficulty INTEGER, created_at TIMESTAMP, "
+    "FOREIGN KEY (uid) REFERENCES miner(uid) ON DELETE CASCADE, "
+    "FOREIGN KEY (ss58_address) REFERENCES miner(ss58_address) "
+    "ON DELETE CASCADE);"
+    "CREATE TABLE IF NOT EXISTS blacklist (id INTEGER PRIMARY KEY, "
+    "hotkey TEXT UNIQUE, details TEXT);"
+    "CREATE TABLE IF NOT EXISTS allocation (id INTEGER PRIMARY KEY, "
+    "hotkey TEXT UNIQUE, details TEXT);"
+    "CREATE INDEX IF NOT EXISTS idx_uid ON challenge_details (uid);"
+    "CREATE INDEX IF NOT EXISTS idx_ss58_address ON challenge_details "
+    "(ss58_address);"
+    "CREATE TABLE IF NOT EXISTS wandb_runs (hotkey TEXT PRIMARY KEY, "
+    "run_id TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS pog_stats (id INTEGER PRIMARY KEY "
+    "AUTOINCREMENT, hotkey TEXT, gpu_name TEXT, num_gpus INTEGER, "
+    "created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, "
+    "FOREIGN KEY (hotkey) REFERENCES miner_details (hotkey) "
+    "ON DELETE CASCADE);"
+    "CREATE TABLE IF NOT EXISTS stats (uid INTEGER PRIMARY KEY, "
+    "hotkey TEXT NOT NULL, gpu_specs TEXT, score REAL, allocated BOOLEAN, "
+    "own_score BOOLEAN, reliability_score REAL, "
+    "created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, "
+    "FOREIGN KEY (hotkey) REFERENCES miner_details (hotkey) "
+    "ON DELETE CASCADE);";
+
+/* Ours, additive only. The two challenge indexes make the per-uid windows
+ * of GET /challenges/stats index range scans; the pog_stats one serves the
+ * per-hotkey look-ups upstream does with full scans. */
+static const char our_ddl[] =
+    "CREATE INDEX IF NOT EXISTS computedb_challenge_uid_time ON "
+    "challenge_details (uid, created_at);"
+    "CREATE INDEX IF NOT EXISTS computedb_challenge_uid_success_time ON "
+    "challenge_details (uid, success, created_at);"
+    "CREATE INDEX IF NOT EXISTS computedb_pog_stats_hotkey_time ON "
+    "pog_stats (hotkey, created_at);"
+    "CREATE TABLE IF NOT EXISTS computedb_legacy_miner_details ("
+    "id INTEGER, hotkey TEXT, details TEXT, no_specs_count INTEGER, "
+    "moved_at TIMESTAMP);";
+
+/* Legacy miner_details (3 columns, or no UNIQUE index on hotkey alone):
+ * rebuilt with the current DDL keeping every id. Where old rows share a
+ * hotkey, the newest id stays and the others move, whole, to
+ * computedb_legacy_miner_details, so nothing is lost. */
+static const char legacy_rebuild_3[] =
+    "CREATE TABLE computedb_new_miner_details (id INTEGER PRIMARY KEY, "
+    "hotkey TEXT UNIQUE, details TEXT, no_specs_count INTEGER DEFAULT 0);"
+    "INSERT INTO computedb_new_miner_details (id, hotkey, details) "
+    "SELECT id, hotkey, details FROM miner_details WHERE hotkey IS NULL OR "
+    "id IN (SELECT MAX(id) FROM miner_details WHERE hotkey IS NOT NULL "
+    "GROUP BY hotkey);"
+    "INSERT INTO computedb_legacy_miner_details (id, hotkey, details, "
+    "no_specs_count, moved_at) SELECT id, hotkey, details, NULL, "
+    "CURRENT_TIMESTAMP FROM miner_details WHERE id NOT IN "
+    "(SELECT id FROM computedb_new_miner_details);";
+
+static const char legacy_rebuild_4[] =
+    "CREATE TABLE computedb_new_miner_details (id INTEGER PRIMARY KEY, "
+    "hotkey TEXT UNIQUE, details TEXT, no_specs_count INTEGER DEFAULT 0);"
+    "INSERT INTO computedb_new_miner_details (id, hotkey, details, "
+    "no_specs_count) SELECT id, hotkey, details, no_specs_count FROM "
+    "miner_details WHERE hotkey IS NULL OR id IN (SELECT MAX(id) FROM "
+    "miner_details WHERE hotkey IS NOT NULL GROUP BY hotkey);"
+    "INSERT INTO computedb_legacy_miner_details (id, hotkey, details, "
+    "no_specs_count, moved_at) SELECT id, hotkey, details, no_specs_count, "
+    "CURRENT_TIMESTAMP FROM miner_details WHERE id NOT IN "
+    "(SELECT id FROM computedb_new_miner_details);";
+
+static const char legacy_swap[] =
+    "DROP TABLE miner_details;"
+    "ALTER TABLE computedb_new_miner_details RENAME TO miner_details;";
+
+static enum svc_rc query_int(struct db *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        src = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return src == SQLITE_OK ? SVC_OK : db_rc(db, src);
+}
+
+static enum svc_rc upgrade_miner_details(struct db *db)
+{
+    static const char ncols[] =
+        "SELECT COUNT(*) FROM pragma_table_info('miner_details')";
+    static const char unique_hotkey[] =
+        "SELECT COUNT(*) FROM pragma_index_list('miner_details') AS il "
+        "WHERE il.\"unique\" = 1 AND (SELECT COUNT(*) FROM "
+        "pragma_index_info(il.name)) = 1 AND (SELECT name FROM "
+        "pragma_index_info(il.name)) = 'hotkey'";
+    int64_t cols = 0, uniq = 0, moved = 0;
+    enum svc_rc rc = query_int(db, ncols, &cols);
+
+    if (rc == SVC_OK)
+        rc = query_int(db, unique_hotkey, &uniq);
+    if (rc != SVC_OK || (cols >= 4 && uniq > 0))
+        return rc;
+    log_info("upgrading legacy miner_details (%lld columns, %s)",
+             (long long)cols, uniq ? "unique hotkey" : "no unique hotkey");
+    rc = db_exec(db, cols >= 4 ? legacy_rebuild_4 : legacy_rebuild_3);
+    if (rc == SVC_OK)
+        rc = db_exec(db, legacy_swap);
+    if (rc == SVC_OK)
+        rc = query_int(db,
+                       "SELECT COUNT(*) FROM computedb_legacy_miner_details",
+                       &moved);
+    if (rc == SVC_OK && moved)
+        log_warn("%lld duplicate legacy miner_details rows kept in "
+                 "computedb_legacy_miner_details",
+                 (long long)moved);
+    return rc;
+}
+
+static enum svc_rc migrate_tx(struct db *db)
+{
+    int64_t version = 0;
+    enum svc_rc rc = query_int(db, "PRAGMA user_version", &version);
+
+    if (rc == SVC_OK && version > SCHEMA_VERSION) {
+        log_err("database schema version %lld is newer than this build (%d)",
+                (long long)version, SCHEMA_VERSION);
+        return SVC_ERR_DB;
+    }
+    if (rc == SVC_OK)
+        rc = db_exec(db, upstream_ddl);
+    if (rc == SVC_OK)
+        rc = db_exec(db, our_ddl);
+    if (rc == SVC_OK)
+        rc = upgrade_miner_details(db);
+    if (rc != SVC_OK || version == SCHEMA_VERSION)
+        return rc;
+    log_info("schema migrated from version %lld to %d", (long long)version,
+             SCHEMA_VERSION);
+    return db_exec(db, set_version);
+}
+
+enum svc_rc db_migrate(struct db *db)
+{
+    enum svc_rc rc = db_exec(db, "BEGIN IMMEDIATE");
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = migrate_tx(db);
+    if (rc == SVC_OK)
+        rc = db_exec(db, "COMMIT");
+    if (rc != SVC_OK)
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int db_schema_version(void)
+{
+    return SCHEMA_VERSION;
+}

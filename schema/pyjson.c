@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* A serializer that mirrors CPython's json encoder byte for byte: object
+ * key order as given, ", " / ": " separators, ensure_ascii escaping and
+ * float repr (shortest round-trip digits, fixed notation for exponents in
+ * [-4, 16), else d.ddde+XX). */
+#include "pyjson.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static void put(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 256;
+        char *np;
+
+        while (ncap < b->len + n + 1)
+            ncap *= 2;
+        np = realloc(b->p, ncap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = ncap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void puts_(struct sbuf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+static void put_u16(struct sbuf *b, unsigned v)
+{
+    char esc[8];
+
+    snprintf(esc, sizeof(esc), "\\u%04x", v & 0xffffu);
+    put(b, esc, 6);
+}
+
+/* Decodes one UTF-8 sequence (jansson strings are valid UTF-8). */
+static uint32_t utf8_next(const unsigned char **s)
+{
+    const unsigned char *p = *s;
+    uint32_t c = p[0];
+    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+
+    c &= extra == 3 ? 0x07u : extra == 2 ? 0x0fu : extra == 1 ? 0x1fu : 0x7fu;
+    for (int i = 1; i <= extra; i++)
+        c = (c << 6) | (p[i] & 0x3fu);
+    *s = p + 1 + extra;
+    return c;
+}
+
+static void put_escaped_char(struct sbuf *b, uint32_t c)
+{
+    static const char *const named[] = {['\b'] = "\\b", ['\f'] = "\\f",
+                                        ['\n'] = "\\n", ['\r'] = "\\r",
+                                        ['\t'] = "\\t"};
+
+    if (c == '"' || c == '\\') {
+        char esc[2] = {'\\', (char)c};
+
+        put(b, esc, 2);
+    } else if (c < 0x20 && c < sizeof(named) / sizeof(named[0]) &&
+               named[c]) {
+        puts_(b, named[c]);
+    } else if (c < 0x20 || (c >= 0x80 && c <= 0xffff)) {
+        put_u16(b, c);
+    } else if (c > 0xffff) {
+        c -= 0x10000;
+        put_u16(b, 0xd800 + (c >> 10));
+        put_u16(b, 0xdc00 + (c & 0x3ff));
+    } else {
+        char ch = (char)c;
+
+        put(b, &ch, 1);
+    }
+}
+
+static void put_string(struct sbuf *b, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + len;
+
+    put(b, "\"", 1);
+    while (p < end)
+        put_escaped_char(b, utf8_next(&p));
+    put(b, "\"", 1);
+}
+
+/* Shortest "%.*e" rendering of d > 0 that reads back as d: its digits
+ * without the dot, and its decimal exponent. */
+static void shortest(double d, char *digits, size_t dlen, int *exp10)
+{
+    char tmp[40];
+    const char *p = tmp;
+    size_t n = 0;
+
+    for (int prec = 0; prec < 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.' && n + 1 < dlen)
+            digits[n++] = *p;
+    digits[n] = '\0';
+    *exp10 = (int)strtol(p + 1, NULL, 10);
+}
+
+bool pyjson_float(double d, char *buf, size_t len)
+{
+    static const char zeros[] = "0000000000000000";
+    const char *sign = signbit(d) ? "-" : "";
+    char digits[24];
+    int e, nd;
+
+    if (!isfinite(d))
+        return false;
+    if (d == 0) {
+        snprintf(buf, len, "%s0.0", sign);
+        return true;
+    }
+    shortest(fabs(d), digits, sizeof(digits), &e);
+    nd = (int)strlen(digits);
+    if (e < -4 || e >= 16)
+        snprintf(buf, len, "%s%c%s%se%c%02d", sign, digits[0],
+                 nd > 1 ? "." : "", digits + 1, e < 0 ? '-' : '+', abs(e));
+    else if (e < 0)
+        snprintf(buf, len, "%s0.%.*s%s", sign, -e - 1, zeros, digits);
+    else if (e + 1 >= nd)
+        snprintf(buf, len, "%s%s%.*s.0", sign, digits, e + 1 - nd, zeros);
+    else
+        snprintf(buf, len, "%s%.*s.%s", sign, e + 1, digits, digits + e + 1);
+    return true;
+}
+
+static void dump(struct sbuf *b, const json_t *v);
+
+static void dump_object(struct sbuf *b, const json_t *v)
+{
+    const char *key;
+    json_t *val;
+    bool first = true;
+
+    put(b, "{", 1);
+    json_object_foreach((json_t *)(uintptr_t)v, key, val)
+    {
+        if (!first)
+            put(b, ", ", 2);
+        first = false;
+        put_string(b, key, strlen(key));
+        put(b, ": ", 2);
+        dump(b, val);
+    }
+    put(b, "}", 1);
+}
+
+static void dump_array(struct sbuf *b, const json_t *v)
+{
+    size_t i;
+    json_t *val;
+
+    put(b, "[", 1);
+    json_array_foreach(v, i, val)
+    {
+        if (i)
+            put(b, ", ", 2);
+        dump(b, val);
+    }
+    put(b, "]", 1);
+}
+
+static void dump(struct sbuf *b, const json_t *v)
+{
+    char num[40];
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        dump_object(b, v);
+        break;
+    case JSON_ARRAY:
+        dump_array(b, v);
+        break;
+    case JSON_STRING:
+        put_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        puts_(b, num);
+        break;
+    case JSON_REAL:
+        if (!pyjson_float(json_real_value(v), num, sizeof(num)))
+            b->oom = true; /* non-finite: refuse rather than write NaN */
+        puts_(b, num);
+        break;
+    case JSON_TRUE:
+        puts_(b, "true");
+        break;
+    case JSON_FALSE:
+        puts_(b, "false");
+        break;
+    case JSON_NULL:
+        puts_(b, "null");
+        break;
+    }
+}
+
+char *pyjson_dumps(const json_t *v)
+{
+    struct sbuf b = {0};
+
+    dump(&b, v);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}

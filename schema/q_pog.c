@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* pog_stats: Proof-of-GPU results per hotkey, the newest 4 kept. */
+#include "db_int.h"
+#include "queries.h"
+
+enum { KEEP = 4 };
+
+static enum svc_rc pog_row(sqlite3_stmt *st, void *ctx)
+{
+    json_t **out = ctx;
+
+    *out = json_pack("{s:I,s:o,s:o,s:o,s:o}", "id",
+                     (json_int_t)sqlite3_column_int64(st, 0), "hotkey",
+                     db_col_text(st, 1), "gpu_name", db_col_text(st, 2),
+                     "num_gpus",
+                     sqlite3_column_type(st, 3) == SQLITE_NULL
+                         ? json_null()
+                         : json_integer(sqlite3_column_int64(st, 3)),
+                     "created_at", db_col_text(st, 4));
+    return *out ? SVC_OK : SVC_ERR_NOMEM;
+}
+
+static enum svc_rc pog_append(sqlite3_stmt *st, void *ctx)
+{
+    json_t *row = NULL;
+    enum svc_rc rc = pog_row(st, &row);
+
+    if (rc == SVC_OK && json_array_append_new(ctx, row))
+        rc = SVC_ERR_NOMEM;
+    return rc;
+}
+
+static enum svc_rc by_id(struct db *db, int64_t id, json_t **out)
+{
+    static const char sql[] = "SELECT id, hotkey, gpu_name, num_gpus, "
+                              "created_at FROM pog_stats WHERE id = ?1";
+    sqlite3_stmt *st;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    return db_one(db, st, pog_row, out);
+}
+
+/* Deletes every row of hotkey but the KEEP newest. */
+static enum svc_rc trim(struct db *db, const char *hotkey)
+{
+    static const char sql[] =
+        "DELETE FROM pog_stats WHERE hotkey = ?1 AND id NOT IN ("
+        "SELECT id FROM pog_stats WHERE hotkey = ?1 "
+        "ORDER BY created_at DESC, id DESC LIMIT ?2)";
+    sqlite3_stmt *st;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_bind_text(st, 1, hotkey);
+    sqlite3_bind_int(st, 2, KEEP);
+    return db_step_done(db, st);
+}
+
+enum svc_rc q_pog_insert(struct db *db, const char *hotkey,
+                         const char *gpu_name, int64_t num_gpus, json_t **out)
+{
+    static const char sql[] = "INSERT INTO pog_stats (hotkey, gpu_name, "
+                              "num_gpus, created_at) VALUES (?1, ?2, ?3, ?4)";
+    char now[20];
+    sqlite3_stmt *st;
+    int64_t id;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_now_utc(now);
+    db_bind_text(st, 1, hotkey);
+    db_bind_text(st, 2, gpu_name);
+    if (num_gpus >= 0)
+        sqlite3_bind_int64(st, 3, num_gpus);
+    db_bind_text(st, 4, now);
+    rc = db_step_done(db, st);
+    if (rc != SVC_OK)
+        return rc;
+    id = sqlite3_last_insert_rowid(db->h);
+    rc = trim(db, hotkey);
+    return rc == SVC_OK ? by_id(db, id, out) : rc;
+}
+
+enum svc_rc q_pog_latest(struct db *db, const char *hotkey, json_t **out)
+{
+    static const char sql[] =
+        "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats "
+        "WHERE hotkey = ?1 AND gpu_name IS NOT NULL AND num_gpus IS NOT NULL "
+        "ORDER BY created_at DESC, id DESC LIMIT 1";
+    sqlite3_stmt *st;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_bind_text(st, 1, hotkey);
+    return db_one(db, st, pog_row, out);
+}
+
+enum svc_rc q_pog_list(struct db *db, json_t **out)
+{
+    static const char sql[] =
+        "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats "
+        "ORDER BY hotkey, created_at DESC, id DESC";
+    json_t *arr = json_array();
+    sqlite3_stmt *st;
+    enum svc_rc rc = arr ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
+
+    if (rc == SVC_OK)
+        rc = db_each(db, st, pog_append, arr);
+    if (rc != SVC_OK) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return SVC_OK;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* wandb_runs: the validator's own W&B run id per hotkey, insert-only. */
+#include "db_int.h"
+#include "queries.h"
+
+enum svc_rc q_wandb_list(struct db *db, json_t **out)
+{
+    static const char sql[] =
+        "SELECT hotkey, run_id FROM wandb_runs ORDER BY hotkey";
+
+    return db_pairs(db, sql, out);
+}
+
+enum svc_rc q_wandb_get(struct db *db, const char *hotkey, char **out)
+{
+    static const char sql[] = "SELECT run_id FROM wandb_runs "
+                              "WHERE hotkey = ?1";
+    sqlite3_stmt *st;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_bind_text(st, 1, hotkey);
+    return db_one(db, st, db_row_strdup, out);
+}
+
+enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
+                           const char *run_id, bool *created)
+{
+    static const char sql[] = "INSERT INTO wandb_runs (hotkey, run_id) "
+                              "VALUES (?1, ?2) ON CONFLICT(hotkey) DO NOTHING";
+    sqlite3_stmt *st;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_bind_text(st, 1, hotkey);
+    db_bind_text(st, 2, run_id);
+    rc = db_step_done(db, st);
+    if (rc == SVC_OK)
+        *created = sqlite3_changes(db->h) > 0;
+    return rc;
+}
+
+enum svc_rc q_wandb_delete(struct db *db, const char *hotkey)
+{
+    static const char sql[] = "DELETE FROM wandb_runs WHERE hotkey = ?1";
+    bool changed = false;
+    enum svc_rc rc = db_write_text(db, sql, hotkey, &changed);
+
+    return rc == SVC_OK && !changed ? SVC_ERR_NOT_FOUND : rc;
+}

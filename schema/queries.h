@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* Query modules, one group per upstream table. Every function runs on a
+ * connection from db_read_begin() or inside db_write(); none starts or ends
+ * a transaction. Results come back as new jansson values the caller owns.
+ * All return SVC_OK, SVC_ERR_NOT_FOUND where stated, or the storage errors
+ * of db_rc() (SVC_ERR_BUSY, SVC_ERR_FULL, SVC_ERR_DB, SVC_ERR_NOMEM). */
+#ifndef SCHEMA_QUERIES_H
+#define SCHEMA_QUERIES_H
+
+#include "db.h"
+
+#include <jansson.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- miner (uid <-> hotkey) ------------------------------------------ */
+
+/* {"<uid>": "<hotkey>", ...} ordered by uid. */
+SVC_NODISCARD enum svc_rc q_miners_list(struct db *db, json_t **out);
+/* INSERT OR IGNORE; *inserted tells whether a row was added. */
+SVC_NODISCARD enum svc_rc q_miners_insert(struct db *db, int64_t uid,
+                                          const char *hotkey, bool *inserted);
+/* The hotkey stored for uid, as a new string, or SVC_ERR_NOT_FOUND. */
+SVC_NODISCARD enum svc_rc q_miners_hotkey(struct db *db, int64_t uid,
+                                          char **out);
+/* Upstream purge_miner_entries: deletes the uid+hotkey rows of miner,
+ * challenge_details and stats and the hotkey rows of miner_details and
+ * pog_stats. *out is {"miner": n, "challenge_details": n, ...}. */
+SVC_NODISCARD enum svc_rc q_miners_purge(struct db *db, int64_t uid,
+                                         const char *hotkey, json_t **out);
+
+/* ---- miner_details (hardware specs) ---------------------------------- */
+
+enum q_docker { Q_DOCKER_ANY, Q_DOCKER_YES, Q_DOCKER_NO };
+
+/* {"<hotkey>": details, ...}; empty, NULL or unparsable details read as
+ * {}. Q_DOCKER_YES keeps rows whose details have has_docker == true,
+ * Q_DOCKER_NO the others. */
+SVC_NODISCARD enum svc_rc q_specs_list(struct db *db, enum q_docker docker,
+                                       json_t **out);
+/* {"id", "hotkey", "details", "no_specs_count"} or SVC_ERR_NOT_FOUND. */
+SVC_NODISCARD enum svc_rc q_specs_get(struct db *db, const char *hotkey,
+                                      json_t **out);
+/* Upstream update_miner_details for one miner. A non-empty details object
+ * is stored (Python json.dumps text) with no_specs_count = 0; NULL or an
+ * empty object stores '{}' and counts up, capped at 5 (new rows start at
+ * 1). The id of an existing row is kept. */
+SVC_NODISCARD enum svc_rc q_specs_upsert(struct db *db, const char *hotkey,
+                                         const json_t *details);
+
+/* Called once per miner_details row with its hotkey and raw details text
+ * (either may be NULL); a non-OK return stops the scan and is returned. */
+typedef enum svc_rc q_specs_row_fn(const char *hotkey, const char *details,
+                                   void *ctx);
+SVC_NODISCARD enum svc_rc q_specs_scan(struct db *db, q_specs_row_fn *fn,
+                                       void *ctx);
+
+/* ---- challenge_details ----------------------------------------------- */
+
+struct q_challenge {
+    int64_t uid;
+    const char *hotkey;
+    bool success;
+    double elapsed_time;
+    int64_t difficulty;
+    const char *created_at; /* NULL: now, local ISO-8601 as upstream */
+};
+
+/* Inserts the (uid, hotkey) pair into miner with INSERT OR IGNORE, then
+ * the challenge row. */
+SVC_NODISCARD enum svc_rc q_challenges_insert(struct db *db,
+                                              const struct q_challenge *c);
+/* Upstream select_challenge_stats: {"<uid>": {8 fields}}. Reads at most
+ * the 60 newest rows and the 20 newest successes per uid. */
+SVC_NODISCARD enum svc_rc q_challenges_stats(struct db *db, json_t **out);
+/* One keyset page in rowid order: rows with rowid > after (and uid when
+ * has_uid), at most limit. *next is the cursor for the next page or 0. */
+SVC_NODISCARD enum svc_rc q_challenges_page(struct db *db, bool has_uid,
+                                            int64_t uid, int64_t after,
+                                            int64_t limit, json_t **items,
+                                            int64_t *next);
+
+/* ---- allocation ------------------------------------------------------ */
+
+/* [{"id", "hotkey", "details"}] ordered by id; details parsed (null when
+ * unparsable). With redact, password/ssh_key/regkey are removed. */
+SVC_NODISCARD enum svc_rc q_alloc_list(struct db *db, bool redact,
+                                       json_t **out);
+/* One row as above, or SVC_ERR_NOT_FOUND. */
+SVC_NODISCARD enum svc_rc q_alloc_get(struct db *db, const char *hotkey,
+                                      bool redact, json_t **out);
+/* UPSERT by hotkey keeping the id; *created tells whether it was new. */
+SVC_NODISCARD enum svc_rc q_alloc_put(struct db *db, const char *hotkey,
+                                      const json_t *details, bool *created);
+/* DELETE by hotkey; SVC_ERR_NOT_FOUND when there was no row. */
+SVC_NODISCARD enum svc_rc q_alloc_delete(struct db *db, const char *hotkey);
+
+/* ---- blacklist ------------------------------------------------------- */
+
+/* ["<hotkey>", ...] ordered by id. */
+SVC_NODISCARD enum svc_rc q_blacklist_list(struct db *db, json_t **out);
+/* INSERT ... ON CONFLICT DO NOTHING (details NULL). */
+SVC_NODISCARD enum svc_rc q_blacklist_add(struct db *db, const char *hotkey,
+                                          bool *added);
+SVC_NODISCARD enum svc_rc q_blacklist_remove(struct db *db,
+                                             const char *hotkey,
+                                             bool *removed);
+
+/* ---- pog_stats ------------------------------------------------------- */
+
+/* Inserts (gpu_name and num_gpus both NULL for a failure row: pass NULL
+ * and num_gpus < 0) with created_at now (UTC), then keeps the 4 newest
+ * rows of the hotkey (created_at DESC, id DESC). *out is the new row. */
+SVC_NODISCARD enum svc_rc q_pog_insert(struct db *db, const char *hotkey,
+                                       const char *gpu_name, int64_t num_gpus,
+                                       json_t **out);
+/* Newest row of hotkey with both fields set, or SVC_ERR_NOT_FOUND. */
+SVC_NODISCARD enum svc_rc q_pog_latest(struct db *db, const char *hotkey,
+                                       json_t **out);
+/* Every row, by hotkey then newest first. */
+SVC_NODISCARD enum svc_rc q_pog_list(struct db *db, json_t **out);
+
+/* ---- stats ----------------------------------------------------------- */
+
+struct q_stat {
+    int64_t uid;
+    const char *hotkey;
+    const char *gpu_specs; /* JSON text or NULL */
+    bool has_score;
+    double score;
+    bool allocated;
+    bool own_score;
+    bool has_reliability;
+    double reliability_score;
+};
+
+/* {"<uid>": record} coerced as upstream retrieve_stats reads it. */
+SVC_NODISCARD enum svc_rc q_stats_list(struct db *db, json_t **out);
+/* One record, or SVC_ERR_NOT_FOUND. */
+SVC_NODISCARD enum svc_rc q_stats_get(struct db *db, int64_t uid,
+                                      json_t **out);
+/* UPSERT on uid of every column, created_at refreshed to now (UTC). */
+SVC_NODISCARD enum svc_rc q_stats_put(struct db *db, const struct q_stat *s);
+
+/* ---- wandb_runs ------------------------------------------------------ */
+
+/* {"<hotkey>": "<run_id>"}. */
+SVC_NODISCARD enum svc_rc q_wandb_list(struct db *db, json_t **out);
+/* The run id of hotkey as a new string, or SVC_ERR_NOT_FOUND. */
+SVC_NODISCARD enum svc_rc q_wandb_get(struct db *db, const char *hotkey,
+                                      char **out);
+/* Inserts when absent (never updates); *created tells which. */
+SVC_NODISCARD enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
+                                         const char *run_id, bool *created);
+SVC_NODISCARD enum svc_rc q_wandb_delete(struct db *db, const char *hotkey);
+
+#endif

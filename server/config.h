@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The effective configuration of `computedb serve`: defaults, then flags. */
+#ifndef SVC_CONFIG_H
+#define SVC_CONFIG_H
+
+#include "rc.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+    char listen_host[64];     /* IPv4/IPv6 literal or "localhost" */
+    uint16_t port;            /* 0 picks a free port */
+    char db_path[4096];       /* SQLite file */
+    unsigned threads;         /* HTTP worker threads (default: cores) */
+    unsigned readers;         /* reader connections (default: threads) */
+    unsigned busy_timeout_ms; /* SQLite busy timeout */
+    size_t max_body;          /* request body cap in bytes */
+    unsigned conn_timeout_s;  /* idle connection timeout */
+    size_t conn_memory;       /* per-connection memory limit for headers */
+    unsigned conn_limit;      /* concurrent connections */
+    int log_level;            /* enum log_level */
+};
+
+/* Fills cfg with the defaults. */
+void config_defaults(struct config *cfg);
+
+/* Parses `serve` flags from argv[0..argc) into cfg. Returns SVC_OK, or
+ * SVC_ERR_INVALID after printing the problem to err. *help is set when
+ * --help was given. */
+SVC_NODISCARD enum svc_rc config_parse(struct config *cfg, int argc,
+                                       char **argv, int *help, FILE *err);
+
+/* Prints the `serve` usage text with every flag and its default. */
+void config_usage(FILE *out);
+
+#endif

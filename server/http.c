@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/* libmicrohttpd glue: the only file that includes microhttpd.h.
+ *
+ * DESIGN: MHD runs its own pool of worker threads (epoll, one listening
+ * socket shared). A request's struct req is created on the first callback,
+ * collects the body (capped) on the following ones, and is dispatched on
+ * the last; MHD's completion callback frees it, whatever happened. Nothing
+ * here blocks except the handler itself. */
+#include "http.h"
+
+#include "config.h"
+#include "log.h"
+
+#include <microhttpd.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct app *app;
+    const struct config *cfg;
+    const struct router *router;
+    char rid_prefix[9]; /* random per process */
+    atomic_ulong rid_counter;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bool is_sane_request_id(const char *s)
+{
+    size_t n = 0;
+
+    for (; s[n]; n++) {
+        char c = s[n];
+
+        if (n == REQ_ID_MAX ||
+            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+              c == ':'))
+            return false;
+    }
+    return n > 0;
+}
+
+static void set_request_id(struct http_server *s, struct req *req,
+                           const char *given)
+{
+    unsigned long n;
+
+    if (given && is_sane_request_id(given)) {
+        snprintf(req->request_id, sizeof(req->request_id), "%s", given);
+        return;
+    }
+    n = atomic_fetch_add(&s->rid_counter, 1) + 1;
+    snprintf(req->request_id, sizeof(req->request_id), "%s-%08lx",
+             s->rid_prefix, n);
+}
+
+static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind,
+                                 const char *key, const char *value)
+{
+    struct req *req = cls;
+
+    (void)kind;
+    return req_add_query(req, key, value) == SVC_OK ? MHD_YES : MHD_NO;
+}
+
+static char *dup_header(struct MHD_Connection *c, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+
+    return v ? strdup(v) : NULL;
+}
+
+static bool content_length_over(struct MHD_Connection *c, size_t cap)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end;
+    unsigned long long n;
+
+    if (!v)
+        return false;
+    n = strtoull(v, &end, 10);
+    return *end == '\0' && n > cap;
+}
+
+static struct req *begin(struct http_server *s, struct MHD_Connection *c,
+                         const char *method, const char *url)
+{
+    struct req *req = req_new(s->app, method, url);
+
+    if (!req)
+        return NULL;
+    req->start_ns = mono_ns();
+    /* Until signed requests land every caller acts as admin; bind to a
+     * trusted interface. */
+    req->role = ROLE_ADMIN;
+    req->content_type = dup_header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+    req->if_none_match = dup_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    set_request_id(s, req,
+                   MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                               "X-Request-Id"));
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query, req);
+    if (content_length_over(c, s->cfg->max_body))
+        req->body_too_large = true;
+    return req;
+}
+
+/* Renders rep into a malloc'd buffer MHD frees. */
+static struct MHD_Response *render(struct reply *rep)
+{
+    char *buf = NULL;
+    size_t len = 0;
+
+    if (rep->body) {
+        buf = json_dumps(rep->body, JSON_COMPACT);
+        if (!buf)
+            return NULL;
+        len = strlen(buf);
+    } else if (rep->raw) {
+        buf = rep->raw;
+        len = rep->raw_len;
+        rep->raw = NULL;
+    }
+    if (!buf)
+        return MHD_create_response_from_buffer(0, NULL,
+                                               MHD_RESPMEM_PERSISTENT);
+    return MHD_create_response_from_buffer_with_free_callback(len, buf, free);
+}
+
+static void add_headers(struct MHD_Response *r, const struct req *req,
+                        const struct reply *rep)
+{
+    char num[16];
+
+    if (rep->body)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "application/json");
+    else if (rep->raw_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                rep->raw_type);
+    MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    if (rep->location[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rep->location);
+    if (rep->allow[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rep->allow);
+    if (rep->retry_after > 0) {
+        snprintf(num, sizeof(num), "%d", rep->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, num);
+    }
+}
+
+static void access_log(const struct req *req, const struct reply *rep)
+{
+    double ms = (double)(mono_ns() - req->start_ns) / 1e6;
+
+    log_msg(rep->status >= 500 ? LOG_WARN : LOG_INFO,
+            "access method=%s route=%s status=%d dur_ms=%.3f rid=%s%s%s%s%s",
+            req->method, req->route ? req->route->pattern : "-", rep->status,
+            ms, req->request_id, rep->rc != SVC_OK ? " error=" : "",
+            rep->rc != SVC_OK ? svc_rc_name(rep->rc) : "",
+            req->err.field[0] ? " field=" : "", req->err.field);
+}
+
+static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
+                               struct req *req)
+{
+    struct reply rep = {0};
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    router_dispatch(s->router, req, &rep);
+    r = render(&rep);
+    if (!r) {
+        reply_error(&rep, req, SVC_ERR_NOMEM);
+        r = render(&rep);
+    }
+    if (!r) {
+        reply_clear(&rep);
+        return MHD_NO;
+    }
+    add_headers(r, req, &rep);
+    ret = MHD_queue_response(c, (unsigned)rep.status, r);
+    MHD_destroy_response(r);
+    access_log(req, &rep);
+    reply_clear(&rep);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+    struct http_server *s = cls;
+    struct req *req = *req_cls;
+
+    (void)version;
+    if (!req) {
+        req = begin(s, c, method, url);
+        if (!req)
+            return MHD_NO;
+        *req_cls = req;
+        /* A declared length over the cap is refused before reading it. */
+        if (req->body_too_large)
+            return respond(s, c, req);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (req_append_body(req, upload, *upload_size, s->cfg->max_body) !=
+            SVC_OK)
+            return MHD_NO;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return respond(s, c, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    req_free(*req_cls);
+    *req_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_warn("http: %s", line);
+}
+
+static enum svc_rc resolve(const struct config *cfg,
+                           struct sockaddr_storage *ss, bool *v6)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    int err;
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    err = getaddrinfo(cfg->listen_host, "0", &hints, &res);
+    if (err || !res) {
+        log_err("cannot resolve listen host '%s': %s", cfg->listen_host,
+                gai_strerror(err));
+        return SVC_ERR_INVALID;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    if (*v6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(cfg->port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(cfg->port);
+    freeaddrinfo(res);
+    return SVC_OK;
+}
+
+static void seed_prefix(struct http_server *s)
+{
+    unsigned char b[4] = {0};
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        if (read(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
+            memset(b, 0, sizeof(b));
+        close(fd);
+    }
+    snprintf(s->rid_prefix, sizeof(s->rid_prefix), "%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3]);
+}
+
+enum svc_rc http_start(struct app *app, const struct config *cfg,
+                       const struct router *router, struct http_server **out)
+{
+    struct sockaddr_storage ss = {0};
+    bool v6 = false;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_USE_ERROR_LOG;
+    struct http_server *s;
+    enum svc_rc rc = resolve(cfg, &ss, &v6);
+
+    if (rc != SVC_OK)
+        return rc;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return SVC_ERR_NOMEM;
+    s->app = app;
+    s->cfg = cfg;
+    s->router = router;
+    seed_prefix(s);
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+    if (!s->daemon) {
+        log_err("cannot listen on %s:%u (address in use or not local?)",
+                cfg->listen_host, (unsigned)cfg->port);
+        free(s);
+        return SVC_ERR_INTERNAL;
+    }
+    *out = s;
+    return SVC_OK;
+}
+
+uint16_t http_port(const struct http_server *s)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+
+    return info ? info->port : 0;
+}
+
+void http_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

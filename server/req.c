@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* struct req and struct reply: construction, capped body accumulation,
+ * parameter look-ups, and the one place error bodies are rendered. */
+#include "req.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct req *req_new(struct app *app, const char *method, const char *path)
+{
+    struct req *req = calloc(1, sizeof(*req));
+
+    if (!req)
+        return NULL;
+    req->app = app;
+    snprintf(req->method, sizeof(req->method), "%s", method);
+    req->path = strdup(path);
+    if (!req->path) {
+        free(req);
+        return NULL;
+    }
+    return req;
+}
+
+static void kv_clear(struct kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+}
+
+void req_free(struct req *req)
+{
+    if (!req)
+        return;
+    kv_clear(req->params, req->n_params);
+    kv_clear(req->query, req->n_query);
+    free(req->path);
+    free(req->content_type);
+    free(req->if_none_match);
+    free(req->body);
+    json_decref(req->json);
+    free(req);
+}
+
+enum svc_rc req_add_query(struct req *req, const char *key, const char *value)
+{
+    struct kv *kv;
+
+    if (req->n_query == REQ_MAX_QUERY) {
+        req->query_overflow = true;
+        return SVC_OK;
+    }
+    kv = &req->query[req->n_query];
+    kv->key = strdup(key);
+    kv->value = strdup(value ? value : "");
+    if (!kv->key || !kv->value) {
+        free(kv->key);
+        free(kv->value);
+        kv->key = kv->value = NULL;
+        return SVC_ERR_NOMEM;
+    }
+    req->n_query++;
+    return SVC_OK;
+}
+
+enum svc_rc req_append_body(struct req *req, const char *data, size_t len,
+                            size_t cap)
+{
+    size_t need;
+    char *grown;
+
+    if (req->body_too_large || len > cap - req->body_len) {
+        req->body_too_large = true;
+        return SVC_OK;
+    }
+    need = req->body_len + len + 1;
+    if (need > req->body_cap) {
+        size_t ncap = req->body_cap ? req->body_cap * 2 : 4096;
+
+        while (ncap < need)
+            ncap *= 2;
+        grown = realloc(req->body, ncap);
+        if (!grown)
+            return SVC_ERR_NOMEM;
+        req->body = grown;
+        req->body_cap = ncap;
+    }
+    memcpy(req->body + req->body_len, data, len);
+    req->body_len += len;
+    req->body[req->body_len] = '\0';
+    return SVC_OK;
+}
+
+static const char *kv_find(const struct kv *kv, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(kv[i].key, key) == 0)
+            return kv[i].value;
+    return NULL;
+}
+
+const char *req_param(const struct req *req, const char *name)
+{
+    return kv_find(req->params, req->n_params, name);
+}
+
+const char *req_query(const struct req *req, const char *name)
+{
+    return kv_find(req->query, req->n_query, name);
+}
+
+enum svc_rc req_fail(struct req *req, enum svc_rc rc, const char *field,
+                     const char *fmt, ...)
+{
+    va_list ap;
+
+    snprintf(req->err.field, sizeof(req->err.field), "%s", field ? field : "");
+    req->err.msg[0] = '\0';
+    if (fmt) {
+        va_start(ap, fmt);
+        vsnprintf(req->err.msg, sizeof(req->err.msg), fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+void reply_clear(struct reply *rep)
+{
+    json_decref(rep->body);
+    free(rep->raw);
+    memset(rep, 0, sizeof(*rep));
+}
+
+enum svc_rc reply_json(struct reply *rep, int status, json_t *body)
+{
+    if (!body)
+        return SVC_ERR_NOMEM;
+    json_decref(rep->body);
+    rep->body = body;
+    rep->status = status;
+    return SVC_OK;
+}
+
+enum svc_rc reply_empty(struct reply *rep, int status)
+{
+    json_decref(rep->body);
+    rep->body = NULL;
+    rep->status = status;
+    return SVC_OK;
+}
+
+enum svc_rc reply_raw(struct reply *rep, int status, const char *type,
+                      const char *raw, size_t len)
+{
+    char *copy = malloc(len + 1);
+
+    if (!copy)
+        return SVC_ERR_NOMEM;
+    memcpy(copy, raw, len);
+    copy[len] = '\0';
+    free(rep->raw);
+    rep->raw = copy;
+    rep->raw_len = len;
+    rep->raw_type = type;
+    rep->status = status;
+    return SVC_OK;
+}
+
+static json_t *error_body(const struct req *req, enum svc_rc rc)
+{
+    int http = svc_rc_http(rc);
+    const char *msg = svc_rc_text(rc);
+    const char *field = NULL;
+
+    if (req && http < 500) {
+        if (req->err.msg[0])
+            msg = req->err.msg;
+        if (req->err.field[0])
+            field = req->err.field;
+    }
+    return json_pack("{s:{s:s,s:s,s:s*,s:s}}", "error", "code",
+                     svc_rc_code(rc), "message", msg, "field", field,
+                     "request_id", req ? req->request_id : "");
+}
+
+void reply_error(struct reply *rep, const struct req *req, enum svc_rc rc)
+{
+    static const char fallback[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+    char allow[sizeof(rep->allow)];
+    json_t *body;
+
+    memcpy(allow, rep->allow, sizeof(allow));
+    reply_clear(rep);
+    if (rc == SVC_ERR_METHOD)
+        memcpy(rep->allow, allow, sizeof(allow));
+    if (rc == SVC_ERR_BUSY)
+        rep->retry_after = 1;
+    rep->rc = rc;
+    body = error_body(req, rc);
+    if (!body || reply_json(rep, svc_rc_http(rc), body) != SVC_OK) {
+        if (reply_raw(rep, 500, "application/json", fallback,
+                      sizeof(fallback) - 1) != SVC_OK)
+            rep->status = 500;
+        rep->rc = SVC_ERR_NOMEM;
+    }
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* One HTTP request as handlers see it (no libmicrohttpd types), and the
+ * reply they fill. server/http.c builds both; handlers only read req and
+ * write rep through the helpers below. */
+#ifndef SVC_REQ_H
+#define SVC_REQ_H
+
+#include "rc.h"
+
+#include <jansson.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db_pool;
+struct route;
+
+/* Roles, ordered: a principal with a role has every lower one too. */
+enum role {
+    ROLE_NONE = 0, /* open route: no signature needed */
+    ROLE_READER,
+    ROLE_WRITER,
+    ROLE_ADMIN,
+};
+
+enum { REQ_MAX_PARAMS = 4, REQ_MAX_QUERY = 16, REQ_ID_MAX = 64 };
+
+struct kv {
+    char *key;   /* owned */
+    char *value; /* owned, "" when the query key had no '=' */
+};
+
+/* What the process shares with every request (borrowed by requests). */
+struct app {
+    struct db_pool *db;       /* storage; NULL in router-only tests */
+    const struct config *cfg; /* effective configuration */
+    int64_t started_ms;       /* wall-clock start, ms since the epoch */
+};
+
+struct req {
+    char method[16];
+    char *path;                       /* owned, decoded path without query */
+    struct kv params[REQ_MAX_PARAMS]; /* ":name" captures, owned */
+    size_t n_params;
+    struct kv query[REQ_MAX_QUERY]; /* decoded query arguments, owned */
+    size_t n_query;
+    bool query_overflow;           /* more than REQ_MAX_QUERY arguments */
+    char *content_type;            /* owned copy of Content-Type, or NULL */
+    char *if_none_match;           /* owned copy of If-None-Match, or NULL */
+    char request_id[REQ_ID_MAX + 1];
+    char *body; /* owned, NUL-terminated request body */
+    size_t body_len;
+    size_t body_cap;
+    bool body_too_large;
+    json_t *json; /* owned parsed body (routes with ROUTE_JSON) */
+    struct app *app;
+    const struct route *route; /* matched route, NULL before dispatch */
+    enum role role;            /* role the caller holds */
+    int64_t start_ns;          /* monotonic, for the access log */
+    struct {
+        char field[48]; /* offending field, "" when none */
+        char msg[160];  /* detail for 4xx bodies and logs */
+    } err;
+};
+
+struct reply {
+    int status;         /* 0 until a handler or the router sets it */
+    json_t *body;       /* owned JSON body, or NULL */
+    char *raw;          /* owned non-JSON body (with raw_type), or NULL */
+    size_t raw_len;
+    const char *raw_type; /* static Content-Type of raw */
+    char location[160];   /* Location header, "" for none */
+    char allow[64];       /* Allow header (405), "" for none */
+    int retry_after;      /* Retry-After seconds, 0 for none */
+    enum svc_rc rc;       /* outcome, for the access log */
+};
+
+/* Returns a new request for app (borrowed). NULL on out of memory. */
+struct req *req_new(struct app *app, const char *method, const char *path);
+/* Releases req and everything it owns. NULL-safe. */
+void req_free(struct req *req);
+
+/* Appends a decoded query argument; copies both strings. Arguments past
+ * REQ_MAX_QUERY set query_overflow. Returns SVC_ERR_NOMEM on failure. */
+SVC_NODISCARD enum svc_rc req_add_query(struct req *req, const char *key,
+                                        const char *value);
+/* Appends len bytes of body; over cap sets body_too_large and drops them.
+ * Returns SVC_ERR_NOMEM when memory runs out. */
+SVC_NODISCARD enum svc_rc req_append_body(struct req *req, const char *data,
+                                          size_t len, size_t cap);
+
+/* Value of path capture name (borrowed), or NULL. */
+const char *req_param(const struct req *req, const char *name);
+/* Value of the first query argument name (borrowed), or NULL. */
+const char *req_query(const struct req *req, const char *name);
+
+/* Records rc with an optional field and a printf-style detail in req->err
+ * and returns rc, so handlers can `return req_fail(...)`. */
+enum svc_rc req_fail(struct req *req, enum svc_rc rc, const char *field,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Sets the reply to body (stolen, even on failure) with status.
+ * Returns SVC_ERR_NOMEM when body is NULL. */
+enum svc_rc reply_json(struct reply *rep, int status, json_t *body);
+/* Sets an empty reply with status (204, 304). Returns SVC_OK. */
+enum svc_rc reply_empty(struct reply *rep, int status);
+/* Sets a non-JSON body (raw is copied, type is static). */
+enum svc_rc reply_raw(struct reply *rep, int status, const char *type,
+                      const char *raw, size_t len);
+/* Replaces whatever rep holds with the error JSON for rc and req->err:
+ * {"error":{"code","message","field"?,"request_id"}}. A 5xx shows only the
+ * table text. Sets Retry-After for SVC_ERR_BUSY. Never fails: falls back to
+ * a static body when memory runs out. */
+void reply_error(struct reply *rep, const struct req *req, enum svc_rc rc);
+/* Releases what rep owns and zeroes it. */
+void reply_clear(struct reply *rep);
+
+#endif

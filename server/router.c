@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/* Route matching and the guard sequence every request goes through. A
+ * linear scan is fine for the few dozen routes we serve. */
+#include "router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static size_t seg_len(const char *s)
+{
+    const char *slash = strchr(s, '/');
+
+    return slash ? (size_t)(slash - s) : strlen(s);
+}
+
+static bool capture(struct req *req, const char *name, size_t nlen,
+                    const char *val, size_t vlen)
+{
+    struct kv *kv;
+
+    if (!req)
+        return true;
+    if (req->n_params == REQ_MAX_PARAMS)
+        return false;
+    kv = &req->params[req->n_params];
+    kv->key = strndup(name, nlen);
+    kv->value = strndup(val, vlen);
+    if (!kv->key || !kv->value) {
+        free(kv->key);
+        free(kv->value);
+        kv->key = kv->value = NULL;
+        return false;
+    }
+    req->n_params++;
+    return true;
+}
+
+bool router_match(const char *pattern, const char *path, struct req *req)
+{
+    while (*pattern == '/' && *path == '/') {
+        size_t plen, slen;
+
+        pattern++;
+        path++;
+        plen = seg_len(pattern);
+        slen = seg_len(path);
+        if (pattern[0] == ':') {
+            if (slen == 0 ||
+                !capture(req, pattern + 1, plen - 1, path, slen))
+                return false;
+        } else if (plen != slen || memcmp(pattern, path, plen) != 0) {
+            return false;
+        }
+        pattern += plen;
+        path += slen;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+static bool is_literal(const char *pattern)
+{
+    return strchr(pattern, ':') == NULL;
+}
+
+static bool literal_match(const struct router *r, const char *path)
+{
+    for (size_t i = 0; i < r->n_routes; i++)
+        if (is_literal(r->routes[i].pattern) &&
+            strcmp(r->routes[i].pattern, path) == 0)
+            return true;
+    return false;
+}
+
+void router_allow(const struct router *r, const char *path, char *buf,
+                  size_t len)
+{
+    size_t used = 0;
+    bool literal = literal_match(r, path);
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n_routes; i++) {
+        const struct route *rt = &r->routes[i];
+        int n;
+
+        if (!router_match(rt->pattern, path, NULL) ||
+            (literal && !is_literal(rt->pattern)) || strstr(buf, rt->method))
+            continue;
+        n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                     rt->method);
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void clear_params(struct req *req)
+{
+    for (size_t i = 0; i < req->n_params; i++) {
+        free(req->params[i].key);
+        free(req->params[i].value);
+    }
+    req->n_params = 0;
+}
+
+/* Finds the route for req; sets *path_known when any method matched the
+ * path. A literal pattern ("/miners/details") outranks a capture
+ * ("/miners/:uid") for the same path, whatever the method. */
+static const struct route *find(const struct router *r, struct req *req,
+                                bool *path_known)
+{
+    bool literal = literal_match(r, req->path);
+    const struct route *hit = NULL;
+
+    *path_known = false;
+    for (size_t i = 0; i < r->n_routes && !hit; i++) {
+        const struct route *rt = &r->routes[i];
+
+        if ((literal && !is_literal(rt->pattern)) ||
+            !router_match(rt->pattern, req->path, NULL))
+            continue;
+        *path_known = true;
+        if (strcmp(rt->method, req->method) == 0)
+            hit = rt;
+    }
+    if (!hit)
+        return NULL;
+    clear_params(req);
+    return router_match(hit->pattern, req->path, req) ? hit : NULL;
+}
+
+static bool is_json_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    size_t n = sizeof(want) - 1;
+
+    if (!ct || strncasecmp(ct, want, n) != 0)
+        return false;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static enum svc_rc parse_body(struct req *req)
+{
+    json_error_t jerr;
+
+    if (req->body_too_large)
+        return req_fail(req, SVC_ERR_TOO_LARGE, NULL,
+                        "request body exceeds the configured limit");
+    if (!is_json_type(req->content_type))
+        return req_fail(req, SVC_ERR_MEDIA_TYPE, NULL,
+                        "Content-Type must be application/json");
+    if (req->body_len == 0)
+        return req_fail(req, SVC_ERR_INVALID, NULL, "a JSON body is required");
+    req->json = json_loadb(req->body, req->body_len,
+                           JSON_REJECT_DUPLICATES, &jerr);
+    if (!req->json)
+        return req_fail(req, SVC_ERR_INVALID, NULL,
+                        "invalid JSON at line %d column %d: %s", jerr.line,
+                        jerr.column, jerr.text);
+    if (!json_is_object(req->json))
+        return req_fail(req, SVC_ERR_INVALID, NULL,
+                        "the body must be a JSON object");
+    return SVC_OK;
+}
+
+static enum svc_rc guard(const struct router *r, struct req *req,
+                         struct reply *rep)
+{
+    bool known;
+    const struct route *rt = find(r, req, &known);
+
+    if (!rt && !known)
+        return req_fail(req, SVC_ERR_NOT_FOUND, NULL, "no route for %.100s",
+                        req->path);
+    if (!rt) {
+        router_allow(r, req->path, rep->allow, sizeof(rep->allow));
+        return req_fail(req, SVC_ERR_METHOD, NULL,
+                        "%s is not allowed here; allowed: %s", req->method,
+                        rep->allow);
+    }
+    req->route = rt;
+    if (req->query_overflow)
+        return req_fail(req, SVC_ERR_INVALID, NULL,
+                        "too many query arguments");
+    if (rt->role > req->role)
+        return req_fail(req, req->role == ROLE_NONE ? SVC_ERR_UNAUTH
+                                                    : SVC_ERR_FORBIDDEN,
+                        NULL, NULL);
+    if (rt->flags & ROUTE_JSON)
+        return parse_body(req);
+    if (req->body_too_large)
+        return req_fail(req, SVC_ERR_TOO_LARGE, NULL,
+                        "request body exceeds the configured limit");
+    return SVC_OK;
+}
+
+enum svc_rc router_dispatch(const struct router *r, struct req *req,
+                            struct reply *rep)
+{
+    enum svc_rc rc = guard(r, req, rep);
+
+    if (rc == SVC_OK)
+        rc = req->route->handler(req, rep);
+    if (rc != SVC_OK) {
+        reply_error(rep, req, rc);
+        return rc;
+    }
+    if (rep->status == 0)
+        rep->status = 200;
+    rep->rc = SVC_OK;
+    return SVC_OK;
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* The in-process server and libcurl client behind harness.h. */
+#include "harness.h"
+
+#include "check.h"
+#include "handlers/handlers.h"
+#include "server/auth_ss58.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/log.h"
+
+#include <curl/curl.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static struct {
+    char dir[256];
+    char db[512];
+    struct config cfg;
+    struct db_pool *pool;
+    struct http_server *http;
+    struct app app;
+    struct router router;
+    char base[64];
+    CURL *curl;
+} th;
+
+void th_start(const char *db_path)
+{
+    struct db_options o;
+    const char *level = getenv("COMPUTEDB_TEST_LOG");
+
+    log_set_level(level ? (enum log_level)log_level_parse(level) : LOG_WARN);
+    CHECK(ss58_init() == SVC_OK);
+    snprintf(th.dir, sizeof(th.dir), "/tmp/computedb-test-XXXXXX");
+    CHECK(mkdtemp(th.dir) != NULL);
+    if (db_path)
+        snprintf(th.db, sizeof(th.db), "%s", db_path);
+    else
+        snprintf(th.db, sizeof(th.db), "%s/database.db", th.dir);
+    config_defaults(&th.cfg);
+    th.cfg.port = 0;
+    th.cfg.threads = 4;
+    th.cfg.readers = 4;
+    th.cfg.max_body = 64 * 1024;
+    th.cfg.busy_timeout_ms = 1000;
+    o = (struct db_options){th.db, th.cfg.readers, th.cfg.busy_timeout_ms};
+    CHECK(db_pool_open(&o, &th.pool) == SVC_OK);
+    th.app = (struct app){th.pool, &th.cfg, 0};
+    th.router = (struct router){svc_routes, svc_routes_count};
+    CHECK(http_start(&th.app, &th.cfg, &th.router, &th.http) == SVC_OK);
+    snprintf(th.base, sizeof(th.base), "http://127.0.0.1:%u",
+             (unsigned)http_port(th.http));
+    CHECK(curl_global_init(CURL_GLOBAL_DEFAULT) == 0);
+    th.curl = curl_easy_init();
+    CHECK(th.curl != NULL);
+}
+
+const char *th_dir(void)
+{
+    return th.dir;
+}
+
+const char *th_db_path(void)
+{
+    return th.db;
+}
+
+void th_stop(void)
+{
+    if (th.curl)
+        curl_easy_cleanup(th.curl);
+    th.curl = NULL;
+    http_stop(th.http);
+    th.http = NULL;
+    db_pool_close(th.pool);
+    th.pool = NULL;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    struct resp *r = ctx;
+    size_t len = size * n;
+    char *grown = realloc(r->body, r->len + len + 1);
+
+    CHECK(grown != NULL);
+    r->body = grown;
+    memcpy(r->body + r->len, data, len);
+    r->len += len;
+    r->body[r->len] = '\0';
+    return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+    struct resp *r = ctx;
+    size_t len = size * n, used = strlen(r->headers);
+
+    if (used + len < sizeof(r->headers)) {
+        memcpy(r->headers + used, data, len);
+        r->headers[used + len] = '\0';
+    }
+    return len;
+}
+
+struct resp th_request(const char *method, const char *path, const char *body,
+                       const char *ctype, const char *const *headers)
+{
+    struct resp r = {0};
+    struct curl_slist *hl = NULL;
+    char url[1024], ct[128];
+
+    snprintf(url, sizeof(url), "%s%s", th.base, path);
+    curl_easy_reset(th.curl);
+    curl_easy_setopt(th.curl, CURLOPT_URL, url);
+    curl_easy_setopt(th.curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(th.curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(th.curl, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(th.curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(th.curl, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(th.curl, CURLOPT_TIMEOUT, 30L);
+    if (body) {
+        curl_easy_setopt(th.curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(th.curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    if (!ctype)
+        ctype = body ? "application/json" : "";
+    snprintf(ct, sizeof(ct), "Content-Type:%s%s", *ctype ? " " : "", ctype);
+    hl = curl_slist_append(hl, ct);
+    hl = curl_slist_append(hl, "Expect:");
+    for (size_t i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    curl_easy_setopt(th.curl, CURLOPT_HTTPHEADER, hl);
+    CHECK(curl_easy_perform(th.curl) == CURLE_OK);
+    curl_easy_getinfo(th.curl, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(hl);
+    if (r.body)
+        r.json = json_loads(r.body, JSON_DECODE_ANY, NULL);
+    return r;
+}
+
+struct resp th_get(const char *path)
+{
+    return th_request("GET", path, NULL, NULL, NULL);
+}
+
+struct resp th_send(const char *method, const char *path, const char *body)
+{
+    return th_request(method, path, body, NULL, NULL);
+}
+
+bool th_header(const struct resp *r, const char *name, char *buf, size_t len)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = r->headers; p && *p; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            size_t vl = strcspn(v, "\r\n");
+
+            while (*v == ' ') {
+                v++;
+                vl--;
+            }
+            snprintf(buf, len, "%.*s", (int)vl, v);
+            return true;
+        }
+    }
+    return false;
+}
+
+void th_resp_free(struct resp *r)
+{
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+void th_expect_error(const struct resp *r, long status, const char *code,
+                     const char *field)
+{
+    json_t *err = json_object_get(r->json, "error");
+
+    if (r->status != status)
+        fprintf(stderr, "unexpected body: %s\n", r->body ? r->body : "");
+    CHECK_INT_EQ(r->status, status);
+    CHECK(json_is_object(err));
+    CHECK_STR_EQ(json_string_value(json_object_get(err, "code")), code);
+    CHECK(json_is_string(json_object_get(err, "message")));
+    CHECK(json_is_string(json_object_get(err, "request_id")));
+    if (field)
+        CHECK_STR_EQ(json_string_value(json_object_get(err, "field")), field);
+}
+
+const char *th_hotkey(unsigned seed)
+{
+    static char keys[64][SS58_LEN + 1];
+    static unsigned next;
+    uint8_t key[SS58_KEY_BYTES];
+    char *out = keys[next++ % 64];
+
+    for (size_t i = 0; i < sizeof(key); i++)
+        key[i] = (uint8_t)(seed * 131u + i * 7u + (seed >> 8));
+    ss58_encode(key, out);
+    return out;
+}

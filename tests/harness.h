@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* Test harness: a real computedb server started in-process on 127.0.0.1
+ * port 0 over a fresh SQLite file in a temporary directory, and a libcurl
+ * client for it. One server per process. */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <jansson.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct resp {
+    long status;
+    char *body;         /* NUL-terminated, owned */
+    size_t len;
+    json_t *json;       /* parsed body, or NULL when it is not JSON */
+    char headers[4096]; /* raw response headers */
+};
+
+/* Starts the server on a new database in a new temporary directory (or on
+ * db_path when non-NULL). Exits the test on failure. */
+void th_start(const char *db_path);
+/* The temporary directory of this run (for extra files). */
+const char *th_dir(void);
+/* The database file the server uses. */
+const char *th_db_path(void);
+/* Stops the server and closes the database (safe to call twice). */
+void th_stop(void);
+
+/* Sends method path with body (NULL: none) and Content-Type
+ * application/json unless ctype says otherwise ("" to send none). Extra
+ * headers may be NULL or a NULL-terminated list of "Name: value". */
+struct resp th_request(const char *method, const char *path, const char *body,
+                       const char *ctype, const char *const *headers);
+/* Shorthands with JSON bodies. */
+struct resp th_get(const char *path);
+struct resp th_send(const char *method, const char *path, const char *body);
+/* The value of response header name (case-insensitive), copied into buf;
+ * false when absent. */
+bool th_header(const struct resp *r, const char *name, char *buf, size_t len);
+void th_resp_free(struct resp *r);
+
+/* Checks that r has status and, for errors, the error JSON with code. */
+void th_expect_error(const struct resp *r, long status, const char *code,
+                     const char *field);
+
+/* A deterministic valid SS58 hotkey for seed (key bytes derived from it). */
+const char *th_hotkey(unsigned seed);
+
+#endif
