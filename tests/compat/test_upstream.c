@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* A database built by the upstream DDL and filled with upstream-shaped rows
+ * (UPSTREAM.md section 3) is served correctly, and opening it changes no
+ * upstream table definition and loses no row. */
+#include "check.h"
+#include "harness.h"
+#include "upstream.h"
+
+#include <stdarg.h>
+#include <unistd.h>
+
+static const char *hk[8];
+
+static const char specs_h100[] =
+    "{\"cpu\": {\"count\": 64, \"frequency\": 2000.0}, \"gpu\": {\"count\": 8, "
+    "\"capacity\": 652472.0, \"details\": [{\"name\": \"NVIDIA H100 80GB "
+    "HBM3\", \"capacity\": 81559.0}], \"graphics_speed\": 1980, "
+    "\"memory_speed\": 2619}, \"hard_disk\": {\"total\": 3840000000000, "
+    "\"free\": 3500000000000, \"used\": 340000000000, \"write_speed\": "
+    "1450.2, \"read_speed\": 5210.7}, \"ram\": {\"total\": 2164000000000, "
+    "\"available\": 2100000000000, \"used\": 40000000000, \"free\": "
+    "2050000000000, \"swap_total\": 0, \"swap_used\": 0, \"swap_free\": 0, "
+    "\"read_speed\": 91000.5, \"write_speed\": 14000.1}, \"has_docker\": "
+    "true}";
+
+static const char alloc_details[] =
+    "{\"username\": \"root\", \"password\": \"q8ZrT2mLx0\", \"port\": 4444, "
+    "\"version\": 183, \"ip\": \"203.0.113.7\", \"resource\": \"nvidia h100 "
+    "80gb hbm3\", \"regkey\": \"-----BEGIN PUBLIC KEY-----\\nMIIBIjANBg...\\n"
+    "-----END PUBLIC KEY-----\\n\", \"ssh_key\": \"ssh-ed25519 AAAAC3Nza... "
+    "user@host\", \"uuid\": \"2f6c1e3a-f4b1-11ef-9c1d-0242ac120002\"}";
+
+static void ins(sqlite3 *db, const char *fmt, ...)
+{
+    va_list ap;
+    char *sql;
+
+    va_start(ap, fmt);
+    sql = sqlite3_vmprintf(fmt, ap);
+    va_end(ap);
+    up_exec(db, sql);
+    sqlite3_free(sql);
+}
+
+/* Fills the file as the validator and the register API would have. */
+static void build(const char *path)
+{
+    sqlite3 *db = up_open(path);
+
+    up_exec(db, upstream_ddl);
+    for (int i = 0; i < 4; i++)
+        ins(db, "INSERT OR IGNORE INTO miner(uid, ss58_address) "
+                "VALUES(%d, %Q)", i, hk[i]);
+    ins(db, "INSERT INTO miner_details (hotkey, details, no_specs_count) "
+            "VALUES (%Q, %Q, 0)", hk[0], specs_h100);
+    ins(db, "INSERT INTO miner_details (hotkey, details, no_specs_count) "
+            "VALUES (%Q, '{}', 3)", hk[1]);
+    ins(db, "INSERT INTO miner_details (hotkey, details) VALUES (%Q, NULL)",
+        hk[2]);
+    for (int i = 0; i < 70; i++)
+        ins(db, "INSERT INTO challenge_details (uid, ss58_address, success, "
+                "elapsed_time, difficulty, created_at) VALUES (0, %Q, %d, "
+                "%d.5, %d, '2024-09-25T21:%02d:40.123456')",
+            hk[0], i % 3 != 0, i, 7 + i % 5, i % 60);
+    ins(db, "INSERT INTO blacklist (hotkey) VALUES (%Q)", hk[3]);
+    ins(db, "INSERT INTO allocation (hotkey, details) VALUES (%Q, %Q)", hk[0],
+        alloc_details);
+    ins(db, "INSERT INTO wandb_runs (hotkey, run_id) VALUES (%Q, 'ab12cd34')",
+        hk[4]);
+    /* Two rows in the same second: the higher id is the newer. */
+    ins(db, "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
+            "VALUES (%Q, 'NVIDIA H100', 8, '2025-02-26 10:00:00')", hk[0]);
+    ins(db, "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
+            "VALUES (%Q, 'NVIDIA H100 80GB HBM3', 8, '2025-02-26 10:00:00')",
+        hk[0]);
+    ins(db, "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus) "
+            "VALUES (%Q, NULL, NULL)", hk[0]);
+    ins(db, "INSERT INTO stats (uid, hotkey, gpu_specs, score, allocated, "
+            "own_score, reliability_score) VALUES (12, %Q, '{\"gpu_name\": "
+            "\"NVIDIA H200\", \"num_gpus\": 8}', 100.0, 0, 1, 0)", hk[0]);
+    ins(db, "INSERT INTO stats (uid, hotkey, gpu_specs, score, allocated, "
+            "own_score) VALUES (13, %Q, 'not json', NULL, NULL, NULL)", hk[1]);
+    sqlite3_close(db);
+}
+
+static json_t *get_ok(const char *path, struct resp *r)
+{
+    *r = th_get(path);
+    if (r->status != 200)
+        fprintf(stderr, "GET %s: %ld %s\n", path, r->status, r->body);
+    CHECK_INT_EQ(r->status, 200);
+    CHECK(r->json != NULL);
+    return r->json;
+}
+
+static void check_served(void)
+{
+    struct resp r;
+    char path[128];
+    json_t *j, *rec;
+
+    j = get_ok("/miners", &r);
+    CHECK_INT_EQ(json_object_size(j), 4);
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "2")), hk[2]);
+    th_resp_free(&r);
+
+    j = get_ok("/miners/details", &r);
+    CHECK_INT_EQ(json_object_size(j), 3);
+    rec = json_object_get(j, hk[0]);
+    CHECK_INT_EQ(json_integer_value(json_object_get(
+                     json_object_get(rec, "cpu"), "count")),
+                 64);
+    CHECK_INT_EQ(json_object_size(json_object_get(j, hk[2])), 0); /* NULL */
+    th_resp_free(&r);
+
+    snprintf(path, sizeof(path), "/miners/details/%s", hk[1]);
+    j = get_ok(path, &r);
+    CHECK_INT_EQ(json_integer_value(json_object_get(j, "no_specs_count")), 3);
+    th_resp_free(&r);
+
+    j = get_ok("/allocations", &r);
+    rec = json_object_get(json_array_get(json_object_get(j, "items"), 0),
+                          "details");
+    CHECK_STR_EQ(json_string_value(json_object_get(rec, "uuid")),
+                 "2f6c1e3a-f4b1-11ef-9c1d-0242ac120002");
+    th_resp_free(&r);
+
+    snprintf(path, sizeof(path), "/pog/stats/%s", hk[0]);
+    j = get_ok(path, &r);
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "gpu_name")),
+                 "NVIDIA H100 80GB HBM3");
+    th_resp_free(&r);
+
+    j = get_ok("/stats", &r);
+    rec = json_object_get(j, "13");
+    CHECK(json_real_value(json_object_get(rec, "score")) == 0.0);
+    CHECK(json_is_false(json_object_get(rec, "allocated")));
+    CHECK(json_is_null(json_object_get(rec, "gpu_specs")));
+    rec = json_object_get(j, "12");
+    CHECK_INT_EQ(json_integer_value(json_object_get(
+                     json_object_get(rec, "gpu_specs"), "num_gpus")),
+                 8);
+    CHECK(json_is_true(json_object_get(rec, "own_score")));
+    th_resp_free(&r);
+
+    j = get_ok("/wandb-runs", &r);
+    CHECK_STR_EQ(json_string_value(json_object_get(j, hk[4])), "ab12cd34");
+    th_resp_free(&r);
+
+    j = get_ok("/blacklist", &r);
+    CHECK_STR_EQ(json_string_value(json_array_get(json_object_get(j, "items"),
+                                                  0)),
+                 hk[3]);
+    th_resp_free(&r);
+
+    j = get_ok("/challenges/stats", &r);
+    rec = json_object_get(j, "0");
+    CHECK_INT_EQ(json_integer_value(json_object_get(rec,
+                                                    "challenge_attempts")),
+                 60);
+    th_resp_free(&r);
+}
+
+/* Upstream table definitions, in one string, to compare before/after. */
+static char *upstream_schema(const char *path)
+{
+    sqlite3 *db = up_open(path);
+    char buf[16384];
+    char *out;
+
+    up_text(db,
+            "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master "
+            "WHERE name NOT LIKE 'computedb%' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name)",
+            buf, sizeof(buf));
+    out = strdup(buf);
+    sqlite3_close(db);
+    return out;
+}
+
+static void check_file(const char *path, const char *schema_before)
+{
+    sqlite3 *db = up_open(path);
+    char buf[64];
+    char *schema_after;
+
+    CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), 1);
+    CHECK_STR_EQ(up_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
+    CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)),
+                 "ok");
+    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM challenge_details"), 70);
+    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM pog_stats"), 3);
+    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = "
+                            "'computedb_challenge_uid_time'"),
+                 1);
+    CHECK_INT_EQ(up_int(db, "SELECT seq FROM sqlite_sequence "
+                            "WHERE name = 'pog_stats'"),
+                 3);
+    sqlite3_close(db);
+    schema_after = upstream_schema(path);
+    CHECK_STR_EQ(schema_after, schema_before);
+    free(schema_after);
+}
+
+int main(void)
+{
+    char path[512];
+    char *schema;
+
+    for (unsigned i = 0; i < 8; i++)
+        hk[i] = th_hotkey(100 + i);
+    snprintf(path, sizeof(path), "/tmp/computedb-compat-%d.db", (int)getpid());
+    build(path);
+    schema = upstream_schema(path);
+    th_start(path);
+    check_served();
+    th_stop();
+    check_file(path, schema);
+    /* A second open is a no-op migration. */
+    th_start(path);
+    check_served();
+    th_stop();
+    check_file(path, schema);
+    free(schema);
+    unlink(path);
+    return 0;
+}
