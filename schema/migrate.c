@@ -11,9 +11,10 @@
 
 #include "../server/log.h"
 
-/* Bump both together: PRAGMA takes no bound parameters. */
-enum { SCHEMA_VERSION = 1 };
-static const char set_version[] = "PRAGMA user_version=1";
+/* Bump both together: PRAGMA takes no bound parameters.
+ * 1: our indexes, computedb_legacy_miner_details. 2: principals. */
+enum { SCHEMA_VERSION = 2 };
+static const char set_version[] = "PRAGMA user_version=2";
 
 /* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
  * the table definitions documented in UPSTREAM.md section 0.2. */
@@ -63,7 +64,10 @@ static const char our_ddl[] =
     "pog_stats (hotkey, created_at);"
     "CREATE TABLE IF NOT EXISTS computedb_legacy_miner_details ("
     "id INTEGER, hotkey TEXT, details TEXT, no_specs_count INTEGER, "
-    "moved_at TIMESTAMP);";
+    "moved_at TIMESTAMP);"
+    "CREATE TABLE IF NOT EXISTS principals (ss58 TEXT PRIMARY KEY, "
+    "role TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')), "
+    "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP);";
 
 /* Legacy miner_details (3 columns, or no UNIQUE index on hotkey alone):
  * rebuilt with the current DDL keeping every id. Where old rows share a

@@ -155,4 +155,35 @@ SVC_NODISCARD enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
                                          const char *run_id, bool *created);
 SVC_NODISCARD enum svc_rc q_wandb_delete(struct db *db, const char *hotkey);
 
+/* ---- principals (signed-request identities) ------------------------- */
+
+struct q_principal {
+    const char *ss58;
+    const char *role;       /* "reader" | "writer" | "admin" */
+    const char *label;      /* may be NULL */
+    const char *expires_at; /* "YYYY-MM-DD HH:MM:SS" UTC, or NULL */
+};
+
+/* [{"ss58", "role", "label", "created_at", "expires_at"}] by created_at. */
+SVC_NODISCARD enum svc_rc q_principals_list(struct db *db, json_t **out);
+/* One principal as above, or SVC_ERR_NOT_FOUND. */
+SVC_NODISCARD enum svc_rc q_principals_get(struct db *db, const char *ss58,
+                                           json_t **out);
+/* The role of ss58 into role (16 bytes) and whether it has expired at now
+ * ("YYYY-MM-DD HH:MM:SS"); SVC_ERR_NOT_FOUND when it is no principal. */
+SVC_NODISCARD enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
+                                              const char *now, char role[16],
+                                              bool *expired);
+/* Inserts or replaces (created_at kept). Refuses (SVC_ERR_CONFLICT) to
+ * demote the last admin. *created tells whether it is new. */
+SVC_NODISCARD enum svc_rc q_principals_put(struct db *db,
+                                           const struct q_principal *p,
+                                           bool *created);
+/* Deletes; SVC_ERR_NOT_FOUND when absent, SVC_ERR_CONFLICT for the last
+ * admin. */
+SVC_NODISCARD enum svc_rc q_principals_delete(struct db *db,
+                                              const char *ss58);
+/* How many principals exist. */
+SVC_NODISCARD enum svc_rc q_principals_count(struct db *db, int64_t *out);
+
 #endif

@@ -11,7 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum opt_kind { OPT_LISTEN, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_LEVEL };
+enum opt_kind {
+    OPT_LISTEN,
+    OPT_PATH,
+    OPT_UINT,
+    OPT_SIZE,
+    OPT_LEVEL,
+    OPT_FLAG,     /* takes no value; sets an int to 1 */
+    OPT_AUDIENCE, /* [A-Za-z0-9._:-]{1,64} */
+    OPT_ORIGIN,   /* repeatable */
+};
 
 struct opt {
     const char *name; /* "--db" */
@@ -30,6 +39,19 @@ static const struct opt opts[] = {
      "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks one)"},
     {"--db", OPT_PATH, OFF(db_path), 0, 0,
      "SQLite database file (default ./data/database.db, created if missing)"},
+    {"--audience", OPT_AUDIENCE, OFF(audience), 0, 0,
+     "audience signed requests must name (default computedb)"},
+    {"--auth-window-ms", OPT_UINT, OFF(auth_window_ms), 1000, 300000,
+     "accepted signature timestamp skew, ms (default 30000, max 300000)"},
+    {"--replay-capacity", OPT_SIZE, OFF(replay_capacity), 64, 1UL << 24,
+     "nonces remembered within the window; 503 when full (default 65536)"},
+    {"--public-read", OPT_FLAG, OFF(public_read), 0, 0,
+     "allow unsigned GETs of reader routes (secrets stay redacted)"},
+    {"--admin-key", OPT_PATH, OFF(admin_key), 0, 0,
+     "key file made on first run when there are no principals "
+     "(default ./data/admin.key)"},
+    {"--cors-origin", OPT_ORIGIN, 0, 0, 0,
+     "Origin allowed to call from a browser; repeatable; * for any"},
     {"--threads", OPT_UINT, OFF(threads), 1, 256,
      "HTTP worker threads (default: number of cores)"},
     {"--readers", OPT_UINT, OFF(readers), 1, 256,
@@ -57,6 +79,10 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
     cfg->port = 8080;
     snprintf(cfg->db_path, sizeof(cfg->db_path), "data/database.db");
+    snprintf(cfg->audience, sizeof(cfg->audience), "computedb");
+    snprintf(cfg->admin_key, sizeof(cfg->admin_key), "data/admin.key");
+    cfg->auth_window_ms = 30000;
+    cfg->replay_capacity = 65536;
     cfg->threads = cores > 0 ? (unsigned)cores : 2;
     cfg->busy_timeout_ms = 5000;
     cfg->max_body = 1024 * 1024;
@@ -73,6 +99,10 @@ void config_usage(FILE *out)
           out);
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         fprintf(out, "  %-20s %s\n", opts[i].name, opts[i].help);
+    fputs("\nSigned requests (bt-http-auth-v1) are required on every route "
+          "but /healthz,\n/readyz, /version and /openapi.json; see "
+          "`computedb call --help`.\n",
+          out);
     fputs("  --help               this text\n", out);
 }
 
@@ -127,7 +157,23 @@ static enum svc_rc apply(struct config *cfg, const struct opt *o,
     case OPT_PATH:
         if (!*val || strlen(val) >= sizeof(cfg->db_path))
             return SVC_ERR_INVALID;
-        snprintf(cfg->db_path, sizeof(cfg->db_path), "%s", val);
+        snprintf(field, sizeof(cfg->db_path), "%s", val);
+        return SVC_OK;
+    case OPT_FLAG:
+        *(int *)(void *)field = 1;
+        return SVC_OK;
+    case OPT_AUDIENCE:
+        if (!*val || strlen(val) >= sizeof(cfg->audience) ||
+            strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._:-") != strlen(val))
+            return SVC_ERR_INVALID;
+        snprintf(cfg->audience, sizeof(cfg->audience), "%s", val);
+        return SVC_OK;
+    case OPT_ORIGIN:
+        if (!*val || strlen(val) >= sizeof(cfg->cors[0]) ||
+            cfg->n_cors == sizeof(cfg->cors) / sizeof(cfg->cors[0]))
+            return SVC_ERR_INVALID;
+        snprintf(cfg->cors[cfg->n_cors++], sizeof(cfg->cors[0]), "%s", val);
         return SVC_OK;
     case OPT_LEVEL:
         level = log_level_parse(val);
@@ -181,8 +227,15 @@ enum svc_rc config_parse(struct config *cfg, int argc, char **argv,
             fprintf(err, "computedb serve: unknown flag '%s'\n", argv[i]);
             return SVC_ERR_INVALID;
         }
-        if (!val && i + 1 < argc)
+        if (o->kind == OPT_FLAG) {
+            if (val) {
+                fprintf(err, "computedb serve: %s takes no value\n", o->name);
+                return SVC_ERR_INVALID;
+            }
+            val = "";
+        } else if (!val && i + 1 < argc) {
             val = argv[++i];
+        }
         if (!val || apply(cfg, o, val) != SVC_OK) {
             fprintf(err, "computedb serve: bad value for %s: '%s'\n",
                     o->name, val ? val : "(missing)");
@@ -192,4 +245,12 @@ enum svc_rc config_parse(struct config *cfg, int argc, char **argv,
     if (!cfg->readers)
         cfg->readers = cfg->threads;
     return SVC_OK;
+}
+
+int config_cors_allows(const struct config *cfg, const char *origin)
+{
+    for (unsigned i = 0; origin && i < cfg->n_cors; i++)
+        if (strcmp(cfg->cors[i], "*") == 0 || strcmp(cfg->cors[i], origin) == 0)
+            return 1;
+    return 0;
 }

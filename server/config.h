@@ -21,7 +21,17 @@ struct config {
     size_t conn_memory;       /* per-connection memory limit for headers */
     unsigned conn_limit;      /* concurrent connections */
     int log_level;            /* enum log_level */
+    char audience[65];        /* signed-request audience */
+    unsigned auth_window_ms;  /* accepted timestamp skew either way */
+    size_t replay_capacity;   /* live nonces remembered */
+    int public_read;          /* unsigned GETs of reader routes allowed */
+    char admin_key[4096];     /* first-run admin key file */
+    char cors[8][256];        /* allowed Origins ("*": any) */
+    unsigned n_cors;
 };
+
+/* True when origin may call us cross-origin (--cors-origin). */
+int config_cors_allows(const struct config *cfg, const char *origin);
 
 /* Fills cfg with the defaults. */
 void config_defaults(struct config *cfg);

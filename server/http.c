@@ -13,6 +13,8 @@
 
 #include <microhttpd.h>
 
+#include <strings.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -100,18 +102,63 @@ static bool content_length_over(struct MHD_Connection *c, size_t cap)
     return *end == '\0' && n > cap;
 }
 
-static struct req *begin(struct http_server *s, struct MHD_Connection *c,
-                         const char *method, const char *url)
+/* Keeps the first value of a BT-* header; a second one marks the request
+ * so that verification refuses it. */
+static void take_sig(struct req *req, char **slot, const char *value)
 {
-    struct req *req = req_new(s->app, method, url);
+    if (*slot) {
+        req->sig.duplicated = true;
+        return;
+    }
+    *slot = strdup(value ? value : "");
+    if (!*slot)
+        req->sig.duplicated = true; /* refused, never silently unsigned */
+}
 
-    if (!req)
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value)
+{
+    struct req *req = cls;
+
+    (void)kind;
+    if (strcasecmp(key, "BT-Signer") == 0)
+        take_sig(req, &req->sig.signer, value);
+    else if (strcasecmp(key, "BT-Timestamp") == 0)
+        take_sig(req, &req->sig.timestamp, value);
+    else if (strcasecmp(key, "BT-Nonce") == 0)
+        take_sig(req, &req->sig.nonce, value);
+    else if (strcasecmp(key, "BT-Signature") == 0)
+        take_sig(req, &req->sig.signature, value);
+    return MHD_YES;
+}
+
+/* The raw request-target, before MHD decodes it: what clients sign. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct http_server *s = cls;
+    struct req *req = req_new(s->app, "", "");
+
+    (void)c;
+    if (req) {
+        req->start_ns = mono_ns();
+        req->target = strdup(uri);
+    }
+    return req;
+}
+
+static struct req *begin(struct http_server *s, struct MHD_Connection *c,
+                         struct req *req, const char *method, const char *url)
+{
+    char *path = strdup(url);
+
+    if (!path)
         return NULL;
-    req->start_ns = mono_ns();
-    /* Until signed requests land every caller acts as admin; bind to a
-     * trusted interface. */
-    req->role = ROLE_ADMIN;
+    free(req->path);
+    req->path = path;
+    snprintf(req->method, sizeof(req->method), "%s", method);
     req->content_type = dup_header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+    req->origin = dup_header(c, "Origin");
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, req);
     req->if_none_match = dup_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
     set_request_id(s, req,
                    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -158,7 +205,7 @@ static void add_headers(struct MHD_Response *r, const struct req *req,
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     if (rep->location[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rep->location);
-    if (rep->allow[0])
+    if (rep->allow[0] && !rep->preflight)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rep->allow);
     if (rep->retry_after > 0) {
         snprintf(num, sizeof(num), "%d", rep->retry_after);
@@ -166,14 +213,59 @@ static void add_headers(struct MHD_Response *r, const struct req *req,
     }
 }
 
+static const char cors_headers[] =
+    "BT-Signer, BT-Timestamp, BT-Nonce, BT-Signature, Content-Type, "
+    "X-Request-Id, If-None-Match";
+
+static void add_cors(struct MHD_Response *r, const struct http_server *s,
+                     const struct req *req)
+{
+    if (!req->origin || !config_cors_allows(s->cfg, req->origin))
+        return;
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", req->origin);
+    MHD_add_response_header(r, "Vary", "Origin");
+    MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                            "X-Request-Id, Location, Retry-After, ETag");
+}
+
+static bool is_preflight(struct MHD_Connection *c, const struct req *req)
+{
+    return strcmp(req->method, "OPTIONS") == 0 && req->origin &&
+           MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                       "Access-Control-Request-Method");
+}
+
+/* A CORS preflight: 204 with what the path allows for an allowed Origin,
+ * 403 for any other. */
+static void preflight(const struct http_server *s, struct req *req,
+                      struct reply *rep)
+{
+    if (!config_cors_allows(s->cfg, req->origin)) {
+        reply_error(rep, req,
+                    req_fail(req, SVC_ERR_FORBIDDEN, "Origin",
+                             "origin not allowed"));
+        return;
+    }
+    router_allow(s->router, req->path, rep->allow, sizeof(rep->allow));
+    if (!rep->allow[0]) {
+        reply_error(rep, req,
+                    req_fail(req, SVC_ERR_NOT_FOUND, NULL, "no such route"));
+        return;
+    }
+    rep->preflight = true;
+    (void)reply_empty(rep, 204);
+}
+
 static void access_log(const struct req *req, const struct reply *rep)
 {
     double ms = (double)(mono_ns() - req->start_ns) / 1e6;
 
     log_msg(rep->status >= 500 ? LOG_WARN : LOG_INFO,
-            "access method=%s route=%s status=%d dur_ms=%.3f rid=%s%s%s%s%s",
+            "access method=%s route=%s status=%d dur_ms=%.3f rid=%s "
+            "principal=%s%s%s%s%s",
             req->method, req->route ? req->route->pattern : "-", rep->status,
-            ms, req->request_id, rep->rc != SVC_OK ? " error=" : "",
+            ms, req->request_id, req->principal[0] ? req->principal : "-",
+            rep->rc != SVC_OK ? " error=" : "",
             rep->rc != SVC_OK ? svc_rc_name(rep->rc) : "",
             req->err.field[0] ? " field=" : "", req->err.field);
 }
@@ -185,7 +277,10 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
     struct MHD_Response *r;
     enum MHD_Result ret;
 
-    router_dispatch(s->router, req, &rep);
+    if (is_preflight(c, req))
+        preflight(s, req, &rep);
+    else
+        router_dispatch(s->router, req, &rep);
     r = render(&rep);
     if (!r) {
         reply_error(&rep, req, SVC_ERR_NOMEM);
@@ -196,6 +291,13 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
         return MHD_NO;
     }
     add_headers(r, req, &rep);
+    add_cors(r, s, req);
+    if (rep.preflight) {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", rep.allow);
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                cors_headers);
+        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+    }
     ret = MHD_queue_response(c, (unsigned)rep.status, r);
     MHD_destroy_response(r);
     access_log(req, &rep);
@@ -212,11 +314,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     struct req *req = *req_cls;
 
     (void)version;
-    if (!req) {
-        req = begin(s, c, method, url);
-        if (!req)
+    if (!req)
+        return MHD_NO; /* on_uri ran out of memory */
+    if (!req->method[0]) {
+        if (!begin(s, c, req, method, url))
             return MHD_NO;
-        *req_cls = req;
         /* A declared length over the cap is refused before reading it. */
         if (req->body_too_large)
             return respond(s, c, req);
@@ -322,7 +424,8 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, s, MHD_OPTION_END);
     if (!s->daemon) {
         log_err("cannot listen on %s:%u (address in use or not local?)",
                 cfg->listen_host, (unsigned)cfg->port);

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* The computedb binary: subcommand dispatch, and `serve`, which opens the
  * database, starts the HTTP server and waits for SIGINT/SIGTERM. */
+#include "auth.h"
 #include "auth_ss58.h"
 #include "config.h"
+#include "policy.h"
 #include "http.h"
 #include "log.h"
 #include "router.h"
 #include "version.h"
 
 #include "../schema/db.h"
+#include "../schema/queries.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -47,6 +50,67 @@ static int ensure_parent_dir(const char *path)
     return -1;
 }
 
+struct first_admin {
+    const char *ss58;
+    int64_t existing;
+};
+
+static enum svc_rc first_admin_tx(struct db *db, void *ctx)
+{
+    struct first_admin *f = ctx;
+    struct q_principal p = {f->ss58, "admin", "first-run admin", NULL};
+    bool created = false;
+    enum svc_rc rc = q_principals_count(db, &f->existing);
+
+    if (rc != SVC_OK || f->existing > 0)
+        return rc;
+    return q_principals_put(db, &p, &created);
+}
+
+/* First run: with no principals at all, make the key in --admin-key (or
+ * the one already there: a key file is never overwritten) an admin and
+ * say how to use it. */
+static int bootstrap_admin(struct db_pool *pool, const struct config *cfg)
+{
+    uint8_t *seed = auth_seed_new();
+    char addr[SS58_LEN + 1], err[512];
+    struct first_admin f = {addr, 0};
+    bool made = false;
+    enum svc_rc rc = seed ? SVC_OK : SVC_ERR_NOMEM;
+    int code = -1;
+
+    if (rc == SVC_OK && ensure_parent_dir(cfg->admin_key) != 0)
+        goto out;
+    if (rc == SVC_OK) {
+        rc = auth_key_create(cfg->admin_key, seed, err, sizeof(err));
+        made = rc == SVC_OK;
+        if (rc == SVC_ERR_CONFLICT)
+            rc = auth_key_load(cfg->admin_key, seed, err, sizeof(err));
+    }
+    if (rc != SVC_OK) {
+        log_err("%s", rc == SVC_ERR_NOMEM ? "out of memory" : err);
+        goto out;
+    }
+    auth_seed_address(seed, addr);
+    if (db_write(pool, first_admin_tx, &f) != SVC_OK)
+        goto out;
+    code = 0;
+    if (f.existing)
+        goto out; /* somebody made principals meanwhile */
+    log_info("first run: %s key %s is an admin: %s", made ? "new" : "existing",
+             cfg->admin_key, addr);
+    log_info("try: computedb call --key %s --url http://%s:%u GET /miners",
+             cfg->admin_key, cfg->listen_host, (unsigned)cfg->port);
+out:
+    auth_seed_free(seed);
+    return code;
+}
+
+static enum svc_rc count_tx(struct db *db, void *ctx)
+{
+    return q_principals_count(db, ctx);
+}
+
 static int wait_for_signal(void)
 {
     sigset_t set;
@@ -65,7 +129,10 @@ static int serve(int argc, char **argv)
     struct db_options dbo;
     struct db_pool *pool = NULL;
     struct http_server *http = NULL;
-    struct router router = {svc_routes, svc_routes_count};
+    struct router router = {svc_routes, svc_routes_count,
+                            policy_authenticate};
+    struct auth_options ao;
+    int64_t principals = 0;
     struct app app = {0};
     sigset_t set;
     int help = 0, code = 1;
@@ -92,7 +159,14 @@ static int serve(int argc, char **argv)
     dbo = (struct db_options){cfg.db_path, cfg.readers, cfg.busy_timeout_ms};
     if (db_pool_open(&dbo, &pool) != SVC_OK)
         goto out;
-    app = (struct app){pool, &cfg, (int64_t)time(NULL) * 1000};
+    if (db_write(pool, count_tx, &principals) != SVC_OK ||
+        (principals == 0 && bootstrap_admin(pool, &cfg) != 0))
+        goto out;
+    ao = (struct auth_options){cfg.audience, cfg.auth_window_ms,
+                               cfg.replay_capacity, auth_now_ms()};
+    app = (struct app){pool, &cfg, ao.started_ms, auth_new(&ao)};
+    if (!app.auth)
+        goto out;
     if (http_start(&app, &cfg, &router, &http) != SVC_OK)
         goto out;
     log_info("computedb %s listening on http://%s:%u (db %s, %u threads)",
@@ -102,6 +176,7 @@ static int serve(int argc, char **argv)
     code = 0;
 out:
     http_stop(http);
+    auth_free(app.auth);
     db_pool_close(pool);
     return code;
 }

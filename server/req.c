@@ -31,10 +31,35 @@ static void kv_clear(struct kv *kv, size_t n)
     }
 }
 
+static const char *const role_names[] = {"none", "reader", "writer",
+                                         "admin"};
+
+const char *role_name(enum role role)
+{
+    return (unsigned)role <= ROLE_ADMIN ? role_names[role] : "none";
+}
+
+bool role_parse(const char *name, enum role *out)
+{
+    for (int r = ROLE_READER; r <= ROLE_ADMIN; r++) {
+        if (strcmp(name, role_names[r]) == 0) {
+            *out = (enum role)r;
+            return true;
+        }
+    }
+    return false;
+}
+
 void req_free(struct req *req)
 {
     if (!req)
         return;
+    free(req->target);
+    free(req->origin);
+    free(req->sig.signer);
+    free(req->sig.timestamp);
+    free(req->sig.nonce);
+    free(req->sig.signature);
     kv_clear(req->params, req->n_params);
     kv_clear(req->query, req->n_query);
     free(req->path);

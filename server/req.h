@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct auth;
 struct db_pool;
 struct route;
 
@@ -37,11 +38,22 @@ struct app {
     struct db_pool *db;       /* storage; NULL in router-only tests */
     const struct config *cfg; /* effective configuration */
     int64_t started_ms;       /* wall-clock start, ms since the epoch */
+    struct auth *auth;        /* signature verifier and replay cache */
+};
+
+/* The BT-* signature headers as received (owned copies). */
+struct req_sig {
+    char *signer;
+    char *timestamp;
+    char *nonce;
+    char *signature;
+    bool duplicated; /* one of them was sent more than once */
 };
 
 struct req {
     char method[16];
     char *path;                       /* owned, decoded path without query */
+    char *target;                     /* owned raw request-target, or NULL */
     struct kv params[REQ_MAX_PARAMS]; /* ":name" captures, owned */
     size_t n_params;
     struct kv query[REQ_MAX_QUERY]; /* decoded query arguments, owned */
@@ -49,6 +61,9 @@ struct req {
     bool query_overflow;           /* more than REQ_MAX_QUERY arguments */
     char *content_type;            /* owned copy of Content-Type, or NULL */
     char *if_none_match;           /* owned copy of If-None-Match, or NULL */
+    char *origin;                  /* owned copy of Origin, or NULL */
+    struct req_sig sig;            /* signature headers */
+    char principal[49];            /* SS58 of the verified signer, or "" */
     char request_id[REQ_ID_MAX + 1];
     char *body; /* owned, NUL-terminated request body */
     size_t body_len;
@@ -74,8 +89,14 @@ struct reply {
     char location[160];   /* Location header, "" for none */
     char allow[64];       /* Allow header (405), "" for none */
     int retry_after;      /* Retry-After seconds, 0 for none */
+    bool preflight;       /* a CORS preflight answer */
     enum svc_rc rc;       /* outcome, for the access log */
 };
+
+/* "reader", "writer", "admin" or "none". */
+const char *role_name(enum role role);
+/* Parses a role name (not "none"); returns false when unknown. */
+bool role_parse(const char *name, enum role *out);
 
 /* Returns a new request for app (borrowed). NULL on out of memory. */
 struct req *req_new(struct app *app, const char *method, const char *path);

@@ -144,9 +144,6 @@ static enum svc_rc parse_body(struct req *req)
 {
     json_error_t jerr;
 
-    if (req->body_too_large)
-        return req_fail(req, SVC_ERR_TOO_LARGE, NULL,
-                        "request body exceeds the configured limit");
     if (!is_json_type(req->content_type))
         return req_fail(req, SVC_ERR_MEDIA_TYPE, NULL,
                         "Content-Type must be application/json");
@@ -183,15 +180,25 @@ static enum svc_rc guard(const struct router *r, struct req *req,
     if (req->query_overflow)
         return req_fail(req, SVC_ERR_INVALID, NULL,
                         "too many query arguments");
-    if (rt->role > req->role)
-        return req_fail(req, req->role == ROLE_NONE ? SVC_ERR_UNAUTH
-                                                    : SVC_ERR_FORBIDDEN,
-                        NULL, NULL);
-    if (rt->flags & ROUTE_JSON)
-        return parse_body(req);
+    /* A body we refused to read cannot be authenticated: 413 first. */
     if (req->body_too_large)
         return req_fail(req, SVC_ERR_TOO_LARGE, NULL,
                         "request body exceeds the configured limit");
+    if (rt->role > ROLE_NONE && r->authenticate) {
+        enum svc_rc rc = r->authenticate(req);
+
+        if (rc != SVC_OK)
+            return rc;
+    }
+    if (rt->role > req->role)
+        return req_fail(req,
+                        req->role == ROLE_NONE ? SVC_ERR_UNAUTH
+                                               : SVC_ERR_FORBIDDEN,
+                        NULL, "%s",
+                        req->role == ROLE_NONE ? "signature_required"
+                                               : "role_required");
+    if (rt->flags & ROUTE_JSON)
+        return parse_body(req);
     return SVC_OK;
 }
 

@@ -24,9 +24,14 @@ struct route {
     unsigned flags; /* enum route_flags */
 };
 
+/* Establishes req->role for a route that needs one (signature check);
+ * returns SVC_OK, or the refusal with req->err filled. */
+typedef enum svc_rc authenticate_fn(struct req *req);
+
 struct router {
     const struct route *routes; /* borrowed, lives as long as the router */
     size_t n_routes;
+    authenticate_fn *authenticate; /* NULL: req->role is already set */
 };
 
 /* Returns true when path matches pattern; on a match with req non-NULL the

@@ -4,12 +4,15 @@
 
 #include "check.h"
 #include "handlers/handlers.h"
+#include "schema/queries.h"
 #include "server/auth_ss58.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/policy.h"
 
 #include <curl/curl.h>
+#include <sodium.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +30,55 @@ static struct {
     struct router router;
     char base[64];
     CURL *curl;
+    struct th_key keys[64];
+    size_t n_keys;
+    const struct th_key *signer;
 } th;
+
+static enum svc_rc put_principal_tx(struct db *db, void *ctx)
+{
+    bool created;
+
+    return q_principals_put(db, ctx, &created);
+}
+
+const struct th_key *th_key_new(enum role role)
+{
+    struct th_key *k;
+    struct q_principal p = {0};
+
+    CHECK(th.n_keys < sizeof(th.keys) / sizeof(th.keys[0]));
+    k = &th.keys[th.n_keys++];
+    randombytes_buf(k->seed, sizeof(k->seed));
+    auth_seed_address(k->seed, k->ss58);
+    if (role != ROLE_NONE) {
+        p.ss58 = k->ss58;
+        p.role = role_name(role);
+        p.label = "test";
+        CHECK(db_write(th.pool, put_principal_tx, &p) == SVC_OK);
+    }
+    return k;
+}
+
+const struct th_key *th_admin(void)
+{
+    return &th.keys[0];
+}
+
+void th_use(const struct th_key *key)
+{
+    th.signer = key;
+}
 
 void th_start(const char *db_path)
 {
+    th_start_with(db_path, NULL);
+}
+
+void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
+{
     struct db_options o;
+    struct auth_options ao;
     const char *level = getenv("COMPUTEDB_TEST_LOG");
 
     log_set_level(level ? (enum log_level)log_level_parse(level) : LOG_WARN);
@@ -48,10 +95,18 @@ void th_start(const char *db_path)
     th.cfg.readers = 4;
     th.cfg.max_body = 64 * 1024;
     th.cfg.busy_timeout_ms = 1000;
+    if (tweak)
+        tweak(&th.cfg);
     o = (struct db_options){th.db, th.cfg.readers, th.cfg.busy_timeout_ms};
     CHECK(db_pool_open(&o, &th.pool) == SVC_OK);
-    th.app = (struct app){th.pool, &th.cfg, 0};
-    th.router = (struct router){svc_routes, svc_routes_count};
+    ao = (struct auth_options){th.cfg.audience, th.cfg.auth_window_ms,
+                               th.cfg.replay_capacity, auth_now_ms()};
+    th.app = (struct app){th.pool, &th.cfg, ao.started_ms, auth_new(&ao)};
+    CHECK(th.app.auth != NULL);
+    th.router = (struct router){svc_routes, svc_routes_count,
+                                policy_authenticate};
+    th.n_keys = 0;
+    th.signer = th_key_new(ROLE_ADMIN);
     CHECK(http_start(&th.app, &th.cfg, &th.router, &th.http) == SVC_OK);
     snprintf(th.base, sizeof(th.base), "http://127.0.0.1:%u",
              (unsigned)http_port(th.http));
@@ -77,6 +132,8 @@ void th_stop(void)
     th.curl = NULL;
     http_stop(th.http);
     th.http = NULL;
+    auth_free(th.app.auth);
+    th.app.auth = NULL;
     db_pool_close(th.pool);
     th.pool = NULL;
 }
@@ -107,6 +164,28 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* Adds the four BT-* headers for the current signer, if any. */
+static struct curl_slist *sign(struct curl_slist *hl, const char *method,
+                               const char *path, const char *body)
+{
+    struct auth_subject s = {th.cfg.audience, method, path, body,
+                             body ? strlen(body) : 0};
+    struct auth_signed sig;
+    char h[256];
+
+    if (!th.signer)
+        return hl;
+    CHECK(auth_sign(th.signer->seed, &s, auth_now_ms(), &sig) == SVC_OK);
+    snprintf(h, sizeof(h), "BT-Signer: %s", sig.signer);
+    hl = curl_slist_append(hl, h);
+    snprintf(h, sizeof(h), "BT-Timestamp: %s", sig.timestamp);
+    hl = curl_slist_append(hl, h);
+    snprintf(h, sizeof(h), "BT-Nonce: %s", sig.nonce);
+    hl = curl_slist_append(hl, h);
+    snprintf(h, sizeof(h), "BT-Signature: %s", sig.signature);
+    return curl_slist_append(hl, h);
+}
+
 struct resp th_request(const char *method, const char *path, const char *body,
                        const char *ctype, const char *const *headers)
 {
@@ -134,6 +213,7 @@ struct resp th_request(const char *method, const char *path, const char *body,
     hl = curl_slist_append(hl, "Expect:");
     for (size_t i = 0; headers && headers[i]; i++)
         hl = curl_slist_append(hl, headers[i]);
+    hl = sign(hl, method, path, body);
     curl_easy_setopt(th.curl, CURLOPT_HTTPHEADER, hl);
     CHECK(curl_easy_perform(th.curl) == CURLE_OK);
     curl_easy_getinfo(th.curl, CURLINFO_RESPONSE_CODE, &r.status);

@@ -5,10 +5,22 @@
 #ifndef TESTS_HARNESS_H
 #define TESTS_HARNESS_H
 
+#include "server/auth.h"
+#include "server/req.h"
+
 #include <jansson.h>
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+struct config;
+
+/* A test identity: an ed25519 seed and its SS58 address. */
+struct th_key {
+    uint8_t seed[AUTH_SEED_BYTES];
+    char ss58[SS58_LEN + 1];
+};
 
 struct resp {
     long status;
@@ -19,8 +31,17 @@ struct resp {
 };
 
 /* Starts the server on a new database in a new temporary directory (or on
- * db_path when non-NULL). Exits the test on failure. */
+ * db_path when non-NULL), with an admin principal whose key signs every
+ * request until th_use() says otherwise. tweak, when given, may change the
+ * configuration first. Exits the test on failure. */
 void th_start(const char *db_path);
+void th_start_with(const char *db_path, void (*tweak)(struct config *cfg));
+/* The admin identity th_start made. */
+const struct th_key *th_admin(void);
+/* A new identity; a principal with role unless role is ROLE_NONE. */
+const struct th_key *th_key_new(enum role role);
+/* Signs the following requests with key; NULL sends them unsigned. */
+void th_use(const struct th_key *key);
 /* The temporary directory of this run (for extra files). */
 const char *th_dir(void);
 /* The database file the server uses. */

@@ -170,7 +170,9 @@ static char *upstream_schema(const char *path)
 
     up_text(db,
             "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master "
-            "WHERE name NOT LIKE 'computedb%' AND name NOT LIKE 'sqlite_%' "
+            "WHERE name IN ('miner', 'miner_details', 'tb', "
+            "'challenge_details', 'blacklist', 'allocation', 'wandb_runs', "
+            "'pog_stats', 'stats', 'idx_uid', 'idx_ss58_address') "
             "ORDER BY name)",
             buf, sizeof(buf));
     out = strdup(buf);
@@ -184,7 +186,7 @@ static void check_file(const char *path, const char *schema_before)
     char buf[64];
     char *schema_after;
 
-    CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), 1);
+    CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), 2);
     CHECK_STR_EQ(up_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)),
                  "ok");

@@ -23,7 +23,8 @@ static const struct route table[] = {
 };
 /* clang-format on */
 
-static const struct router router = {table, sizeof(table) / sizeof(*table)};
+static const struct router router = {table, sizeof(table) / sizeof(*table),
+                                     NULL};
 
 static struct req *mk(const char *method, const char *path, enum role role)
 {

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* principals: the ed25519 keys (as SS58 addresses) allowed to call the
+ * API, with their role and optional expiry. */
+#include "db_int.h"
+#include "queries.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static enum svc_rc principal_row(sqlite3_stmt *st, void *ctx)
+{
+    json_t **out = ctx;
+
+    *out = json_pack("{s:o,s:o,s:o,s:o,s:o}", "ss58", db_col_text(st, 0),
+                     "role", db_col_text(st, 1), "label", db_col_text(st, 2),
+                     "created_at", db_col_text(st, 3), "expires_at",
+                     db_col_text(st, 4));
+    return *out ? SVC_OK : SVC_ERR_NOMEM;
+}
+
+static enum svc_rc principal_append(sqlite3_stmt *st, void *ctx)
+{
+    json_t *row = NULL;
+    enum svc_rc rc = principal_row(st, &row);
+
+    if (rc == SVC_OK && json_array_append_new(ctx, row))
+        rc = SVC_ERR_NOMEM;
+    return rc;
+}
+
+enum svc_rc q_principals_list(struct db *db, json_t **out)
+{
+    static const char sql[] = "SELECT ss58, role, label, created_at, "
+                              "expires_at FROM principals "
+                              "ORDER BY created_at, ss58";
+    json_t *arr = json_array();
+    sqlite3_stmt *st;
+    enum svc_rc rc = arr ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
+
+    if (rc == SVC_OK)
+        rc = db_each(db, st, principal_append, arr);
+    if (rc != SVC_OK) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return SVC_OK;
+}
+
+enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
+{
+    static const char sql[] = "SELECT ss58, role, label, created_at, "
+                              "expires_at FROM principals WHERE ss58 = ?1";
+    sqlite3_stmt *st;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_bind_text(st, 1, ss58);
+    return db_one(db, st, principal_row, out);
+}
+
+struct lookup {
+    char *role;
+    bool *expired;
+};
+
+static enum svc_rc lookup_row(sqlite3_stmt *st, void *ctx)
+{
+    struct lookup *l = ctx;
+    const unsigned char *role = sqlite3_column_text(st, 0);
+
+    snprintf(l->role, 16, "%s", role ? (const char *)role : "");
+    *l->expired = sqlite3_column_int(st, 1) != 0;
+    return SVC_OK;
+}
+
+enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
+                                const char *now, char role[16], bool *expired)
+{
+    static const char sql[] =
+        "SELECT role, expires_at IS NOT NULL AND expires_at <= ?2 "
+        "FROM principals WHERE ss58 = ?1";
+    struct lookup l = {role, expired};
+    sqlite3_stmt *st;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_bind_text(st, 1, ss58);
+    db_bind_text(st, 2, now);
+    return db_one(db, st, lookup_row, &l);
+}
+
+static enum svc_rc count_query(struct db *db, const char *sql,
+                               const char *arg, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int src;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    if (arg)
+        db_bind_text(st, 1, arg);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return src == SQLITE_ROW ? SVC_OK : db_rc(db, src);
+}
+
+enum svc_rc q_principals_count(struct db *db, int64_t *out)
+{
+    static const char sql[] = "SELECT COUNT(*) FROM principals";
+
+    return count_query(db, sql, NULL, out);
+}
+
+/* Fails with SVC_ERR_CONFLICT when ss58 is the only admin left. */
+static enum svc_rc keep_an_admin(struct db *db, const char *ss58)
+{
+    static const char others[] = "SELECT COUNT(*) FROM principals "
+                                 "WHERE role = 'admin' AND ss58 <> ?1";
+    static const char is_admin[] = "SELECT COUNT(*) FROM principals "
+                                   "WHERE role = 'admin' AND ss58 = ?1";
+    int64_t n_others = 0, self = 0;
+    enum svc_rc rc = count_query(db, is_admin, ss58, &self);
+
+    if (rc == SVC_OK && self)
+        rc = count_query(db, others, ss58, &n_others);
+    if (rc == SVC_OK && self && n_others == 0)
+        return SVC_ERR_CONFLICT;
+    return rc;
+}
+
+enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
+                             bool *created)
+{
+    static const char sql[] =
+        "INSERT INTO principals (ss58, role, label, created_at, expires_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(ss58) DO UPDATE SET "
+        "role = excluded.role, label = excluded.label, "
+        "expires_at = excluded.expires_at";
+    static const char exists[] = "SELECT COUNT(*) FROM principals "
+                                 "WHERE ss58 = ?1";
+    char now[20];
+    int64_t n = 0;
+    sqlite3_stmt *st;
+    enum svc_rc rc = count_query(db, exists, p->ss58, &n);
+
+    if (rc == SVC_OK && strcmp(p->role, "admin") != 0)
+        rc = keep_an_admin(db, p->ss58);
+    if (rc == SVC_OK)
+        rc = db_stmt(db, sql, &st);
+    if (rc != SVC_OK)
+        return rc;
+    db_now_utc(now);
+    db_bind_text(st, 1, p->ss58);
+    db_bind_text(st, 2, p->role);
+    db_bind_text(st, 3, p->label);
+    db_bind_text(st, 4, now);
+    db_bind_text(st, 5, p->expires_at);
+    rc = db_step_done(db, st);
+    if (rc == SVC_OK)
+        *created = n == 0;
+    return rc;
+}
+
+enum svc_rc q_principals_delete(struct db *db, const char *ss58)
+{
+    static const char sql[] = "DELETE FROM principals WHERE ss58 = ?1";
+    bool changed = false;
+    enum svc_rc rc = keep_an_admin(db, ss58);
+
+    if (rc == SVC_OK)
+        rc = db_write_text(db, sql, ss58, &changed);
+    return rc == SVC_OK && !changed ? SVC_ERR_NOT_FOUND : rc;
+}
