@@ -15,7 +15,7 @@ GENERATOR = $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 # Debian packages the build and the tests need.
 DEB_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev \
-	libcurl4-openssl-dev sqlite3 python3
+	libcurl4-openssl-dev sqlite3 python3 python3-cryptography
 
 all: build
 

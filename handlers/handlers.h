@@ -35,6 +35,9 @@ handler_fn h_blacklist_list, h_blacklist_post, h_blacklist_delete,
 handler_fn h_pog_stats_post, h_pog_stats_list, h_pog_stats_get;
 /* stats.c */
 handler_fn h_stats_list, h_stats_get, h_stats_put;
+/* admin.c */
+handler_fn h_principals_list, h_principals_get, h_principals_put,
+    h_principals_delete;
 /* wandb.c */
 handler_fn h_wandb_list, h_wandb_get, h_wandb_put, h_wandb_delete;
 

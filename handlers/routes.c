@@ -46,6 +46,11 @@ const struct route svc_routes[] = {
     {"GET",    "/wandb-runs/:hotkey",      h_wandb_get,        ROLE_READER, 0},
     {"PUT",    "/wandb-runs/:hotkey",      h_wandb_put,        ROLE_WRITER, ROUTE_JSON},
     {"DELETE", "/wandb-runs/:hotkey",      h_wandb_delete,     ROLE_WRITER, 0},
+    /* admin */
+    {"GET",    "/admin/principals",        h_principals_list,  ROLE_ADMIN,  0},
+    {"GET",    "/admin/principals/:ss58",  h_principals_get,   ROLE_ADMIN,  0},
+    {"PUT",    "/admin/principals/:ss58",  h_principals_put,   ROLE_ADMIN,  ROUTE_JSON},
+    {"DELETE", "/admin/principals/:ss58",  h_principals_delete, ROLE_ADMIN, 0},
 };
 /* clang-format on */
 

@@ -303,10 +303,10 @@ static enum svc_rc check_headers(const struct auth *a,
         strncmp(h->signature, "0x", 2) != 0)
         return refuse(reason, AUTH_MALFORMED);
     *ts = strtoll(h->timestamp, NULL, 10);
-    if (*ts < a->started_ms)
-        return refuse(reason, AUTH_BEFORE_START);
     if (*ts > now_ms + a->window_ms || *ts < now_ms - a->window_ms)
         return refuse(reason, AUTH_STALE);
+    if (*ts < a->started_ms)
+        return refuse(reason, AUTH_BEFORE_START);
     return SVC_OK;
 }
 

@@ -10,6 +10,7 @@
 #include "router.h"
 #include "version.h"
 
+#include "../cli/cli.h"
 #include "../schema/db.h"
 #include "../schema/queries.h"
 
@@ -26,9 +27,14 @@ static void usage(FILE *out)
     fputs("usage: computedb <command> [flags]\n\n"
           "commands:\n"
           "  serve      serve the validator database over HTTP\n"
+          "  call       sign and send one request (computedb call GET "
+          "/miners)\n"
+          "  sign       print signature headers for curl\n"
+          "  keygen     make an ed25519 key for signing requests\n"
+          "  principal  add, remove or list who may sign requests\n"
           "  version    print the version\n"
           "  help       this text\n\n"
-          "`computedb serve --help` lists the server flags.\n",
+          "`computedb <command> --help` tells more about each.\n",
           out);
 }
 
@@ -189,6 +195,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "serve") == 0)
         return serve(argc - 2, argv + 2);
+    if (strcmp(argv[1], "call") == 0)
+        return cli_call(argc - 2, argv + 2);
+    if (strcmp(argv[1], "sign") == 0)
+        return cli_sign(argc - 2, argv + 2);
+    if (strcmp(argv[1], "keygen") == 0)
+        return cli_keygen(argc - 2, argv + 2);
+    if (strcmp(argv[1], "principal") == 0)
+        return cli_principal(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 ||
         strcmp(argv[1], "--version") == 0) {
         printf("computedb %s (%s)\n", SVC_VERSION, SVC_GIT_COMMIT);

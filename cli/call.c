@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/* computedb sign and computedb call: signed requests from the command
+ * line (libcurl for call). */
+#include "cli.h"
+
+#include "server/auth.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { BODY_MAX = 64 * 1024 * 1024 };
+
+static const char sign_usage[] =
+    "usage: computedb sign --key FILE [--audience A] METHOD TARGET "
+    "[--body-file F]\n\n"
+    "Prints the four signature headers as curl arguments, e.g.\n"
+    "  curl $(computedb sign --key data/admin.key GET /miners) "
+    "http://127.0.0.1:8080/miners\n"
+    "Send the body byte for byte (curl --data-binary @F), and TARGET exactly "
+    "as in\nthe URL (path and query). The signature is valid for the "
+    "server's time window\n(30 s by default) and for one request.\n";
+
+static const char call_usage[] =
+    "usage: computedb call [--key FILE] [--url URL] [--audience A] METHOD "
+    "TARGET\n                      [--data JSON|@file]\n\n"
+    "Signs and sends one request, prints the JSON answer indented, and exits "
+    "0 on\n2xx, 1 on an HTTP or network error, 2 on a usage error.\n"
+    "  --key       key file (default $COMPUTEDB_KEY, else data/admin.key)\n"
+    "  --url       server (default $COMPUTEDB_URL, else "
+    "http://127.0.0.1:8080)\n"
+    "  --audience  audience the server expects (default $COMPUTEDB_AUDIENCE, "
+    "else computedb)\n"
+    "  --data      request body, or @file to send a file's bytes\n"
+    "Example: computedb call GET /miners\n";
+
+struct buf {
+    char *p;
+    size_t len;
+};
+
+/* Reads all of path (or stdin for "-") into b; false with a message. */
+static bool read_file(const char *path, struct buf *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+
+    if (!f) {
+        fprintf(stderr, "computedb: cannot open %s: %s\n", path,
+                strerror(errno));
+        return false;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        char *grown = b->len + n <= BODY_MAX ? realloc(b->p, b->len + n + 1)
+                                             : NULL;
+
+        if (!grown) {
+            fprintf(stderr, "computedb: %s is too large\n", path);
+            if (f != stdin)
+                fclose(f);
+            return false;
+        }
+        b->p = grown;
+        memcpy(b->p + b->len, chunk, n);
+        b->len += n;
+        b->p[b->len] = '\0';
+    }
+    if (f != stdin)
+        fclose(f);
+    return true;
+}
+
+static const char *env_or(const char *flag, const char *env, const char *def)
+{
+    const char *v = getenv(env);
+
+    return flag ? flag : (v && *v ? v : def);
+}
+
+/* Loads the key and signs; false after printing why. */
+static bool sign_request(const char *key_path, const struct auth_subject *s,
+                         struct auth_signed *out)
+{
+    uint8_t *seed = auth_seed_new();
+    char err[512];
+    bool ok = false;
+
+    if (!seed)
+        return false;
+    if (auth_key_load(key_path, seed, err, sizeof(err)) != SVC_OK)
+        fprintf(stderr, "computedb: %s\n", err);
+    else if (auth_sign(seed, s, auth_now_ms(), out) != SVC_OK)
+        fprintf(stderr, "computedb: cannot sign: check METHOD (upper case), "
+                        "TARGET (starts with /, printable ASCII) and the "
+                        "audience\n");
+    else
+        ok = true;
+    auth_seed_free(seed);
+    return ok;
+}
+
+int cli_sign(int argc, char **argv)
+{
+    const char *key = NULL, *aud = NULL, *body_file = NULL, *pos[2];
+    int help = 0, n;
+    const struct cli_opt opts[] = {{"--key", &key, NULL},
+                                   {"--audience", &aud, NULL},
+                                   {"--body-file", &body_file, NULL},
+                                   {"--help", NULL, &help},
+                                   {NULL, NULL, NULL}};
+    struct buf body = {0};
+    struct auth_subject s;
+    struct auth_signed sig;
+    int code = 1;
+
+    n = cli_parse("computedb sign", argc, argv, opts, pos, 2);
+    if (help) {
+        fputs(sign_usage, stdout);
+        return 0;
+    }
+    if (n != 2 || !key) {
+        fputs(sign_usage, stderr);
+        return 2;
+    }
+    if (sodium_init() < 0 || (body_file && !read_file(body_file, &body)))
+        goto out;
+    s = (struct auth_subject){env_or(aud, "COMPUTEDB_AUDIENCE", "computedb"),
+                              pos[0], pos[1], body.p, body.len};
+    if (!sign_request(key, &s, &sig))
+        goto out;
+    printf("-H BT-Signer:%s -H BT-Timestamp:%s -H BT-Nonce:%s "
+           "-H BT-Signature:%s\n",
+           sig.signer, sig.timestamp, sig.nonce, sig.signature);
+    code = 0;
+out:
+    free(body.p);
+    return code;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    struct buf *b = ctx;
+    size_t len = size * n;
+    char *grown = b->len + len <= BODY_MAX ? realloc(b->p, b->len + len + 1)
+                                           : NULL;
+
+    if (!grown)
+        return 0;
+    b->p = grown;
+    memcpy(b->p + b->len, data, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+    return len;
+}
+
+/* Prints the answer: indented JSON when it parses, else as it came. */
+static void print_answer(const struct buf *b)
+{
+    json_t *j = b->p ? json_loadb(b->p, b->len, JSON_DECODE_ANY, NULL) : NULL;
+
+    if (j) {
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        fputc('\n', stdout);
+        json_decref(j);
+    } else if (b->len) {
+        fwrite(b->p, 1, b->len, stdout);
+    }
+}
+
+static struct curl_slist *sig_headers(const struct auth_signed *sig,
+                                      bool json)
+{
+    char h[256];
+    struct curl_slist *l = NULL;
+
+    snprintf(h, sizeof(h), "BT-Signer: %s", sig->signer);
+    l = curl_slist_append(l, h);
+    snprintf(h, sizeof(h), "BT-Timestamp: %s", sig->timestamp);
+    l = curl_slist_append(l, h);
+    snprintf(h, sizeof(h), "BT-Nonce: %s", sig->nonce);
+    l = curl_slist_append(l, h);
+    snprintf(h, sizeof(h), "BT-Signature: %s", sig->signature);
+    l = curl_slist_append(l, h);
+    l = curl_slist_append(l, "Expect:");
+    if (json)
+        l = curl_slist_append(l, "Content-Type: application/json");
+    return l;
+}
+
+/* Sends the signed request; returns the exit code. */
+static int send_signed(const char *url, const char *method,
+                       const struct buf *body, const struct auth_signed *sig)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = sig_headers(sig, body->p != NULL);
+    struct buf answer = {0};
+    long status = 0;
+    CURLcode cc;
+
+    if (!c)
+        return 1;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* the signed target */
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    if (body->p) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->p);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)body->len);
+    }
+    cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    if (cc != CURLE_OK) {
+        fprintf(stderr, "computedb call: %s: %s\n", url,
+                curl_easy_strerror(cc));
+        free(answer.p);
+        return 1;
+    }
+    print_answer(&answer);
+    free(answer.p);
+    if (status / 100 == 2)
+        return 0;
+    fprintf(stderr, "computedb call: HTTP %ld\n", status);
+    return 1;
+}
+
+static bool load_body(const char *data, struct buf *body)
+{
+    if (!data)
+        return true;
+    if (data[0] == '@')
+        return read_file(data + 1, body);
+    body->len = strlen(data);
+    body->p = strdup(data);
+    return body->p != NULL;
+}
+
+int cli_call(int argc, char **argv)
+{
+    const char *key = NULL, *url = NULL, *aud = NULL, *data = NULL, *pos[2];
+    int help = 0, n, code = 1;
+    const struct cli_opt opts[] = {
+        {"--key", &key, NULL},   {"--url", &url, NULL},
+        {"--audience", &aud, NULL}, {"--data", &data, NULL},
+        {"--help", NULL, &help}, {NULL, NULL, NULL}};
+    struct buf body = {0};
+    struct auth_subject s;
+    struct auth_signed sig;
+    char full[8192];
+
+    n = cli_parse("computedb call", argc, argv, opts, pos, 2);
+    if (help) {
+        fputs(call_usage, stdout);
+        return 0;
+    }
+    if (n != 2 || pos[1][0] != '/') {
+        fputs(call_usage, stderr);
+        return 2;
+    }
+    url = env_or(url, "COMPUTEDB_URL", "http://127.0.0.1:8080");
+    snprintf(full, sizeof(full), "%.*s%s",
+             (int)strlen(url) - (url[strlen(url) - 1] == '/'), url, pos[1]);
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+        !load_body(data, &body))
+        goto out;
+    s = (struct auth_subject){env_or(aud, "COMPUTEDB_AUDIENCE", "computedb"),
+                              pos[0], pos[1], body.p, body.len};
+    if (sign_request(cli_key_path(key), &s, &sig))
+        code = send_signed(full, pos[0], &body, &sig);
+out:
+    free(body.p);
+    return code;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Client-side subcommands of the computedb binary. Each takes the
+ * arguments after its own name and returns the process exit code: 0 on
+ * success, 1 on a failed operation (HTTP error, bad key file), 2 on a
+ * usage error. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+int cli_keygen(int argc, char **argv);
+int cli_sign(int argc, char **argv);
+int cli_call(int argc, char **argv);
+int cli_principal(int argc, char **argv);
+
+/* ---- shared argument parsing (args.c) --------------------------------- */
+
+struct cli_opt {
+    const char *name; /* "--key" */
+    const char **value; /* set to the argument; NULL for a flag */
+    int *flag;          /* set to 1 for a flag */
+};
+
+/* Parses argv: options from opts (either "--name value" or
+ * "--name=value"), the rest positional into pos (at most max_pos).
+ * Returns the number of positionals, or -1 after printing the problem
+ * prefixed with cmd. */
+int cli_parse(const char *cmd, int argc, char **argv,
+              const struct cli_opt *opts, const char **pos, int max_pos);
+
+/* The key file to use: --key, else $COMPUTEDB_KEY, else data/admin.key. */
+const char *cli_key_path(const char *flag);
+
+#endif

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* computedb principal add|rm|ls: manage who may sign requests, offline,
+ * straight on the database file (the server need not run). */
+#include "cli.h"
+
+#include "schema/queries.h"
+#include "server/auth_ss58.h"
+#include "server/req.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "usage: computedb principal add [--db PATH] --role reader|writer|admin "
+    "[--label L]\n                               [--expires "
+    "\"YYYY-MM-DD HH:MM:SS\"] SS58\n"
+    "       computedb principal rm [--db PATH] SS58\n"
+    "       computedb principal ls [--db PATH]\n\n"
+    "--db defaults to data/database.db. The last admin cannot be removed "
+    "or demoted.\n";
+
+struct op {
+    const char *verb;
+    struct q_principal p;
+    json_t *list;
+    bool created;
+};
+
+static enum svc_rc op_tx(struct db *db, void *ctx)
+{
+    struct op *op = ctx;
+
+    if (strcmp(op->verb, "add") == 0)
+        return q_principals_put(db, &op->p, &op->created);
+    if (strcmp(op->verb, "rm") == 0)
+        return q_principals_delete(db, op->p.ss58);
+    return q_principals_list(db, &op->list);
+}
+
+static void print_list(const json_t *list)
+{
+    size_t i;
+    json_t *p;
+
+    json_array_foreach(list, i, p)
+    {
+        const char *label = json_string_value(json_object_get(p, "label"));
+        const char *exp = json_string_value(json_object_get(p, "expires_at"));
+
+        printf("%s  %-6s  %s%s%s\n",
+               json_string_value(json_object_get(p, "ss58")),
+               json_string_value(json_object_get(p, "role")),
+               label ? label : "", exp ? "  expires " : "", exp ? exp : "");
+    }
+}
+
+static int report(const struct op *op, enum svc_rc rc)
+{
+    if (rc == SVC_OK && op->list) {
+        print_list(op->list);
+        return 0;
+    }
+    if (rc == SVC_OK) {
+        printf("%s %s\n",
+               strcmp(op->verb, "rm") == 0
+                   ? "removed"
+                   : (op->created ? "added" : "updated"),
+               op->p.ss58);
+        return 0;
+    }
+    if (rc == SVC_ERR_CONFLICT)
+        fprintf(stderr, "computedb principal: %s is the last admin\n",
+                op->p.ss58);
+    else if (rc == SVC_ERR_NOT_FOUND)
+        fprintf(stderr, "computedb principal: %s is no principal\n",
+                op->p.ss58);
+    else
+        fprintf(stderr, "computedb principal: %s\n", svc_rc_text(rc));
+    return 1;
+}
+
+static int check_args(struct op *op, int n, const char **pos)
+{
+    enum role role;
+
+    if (strcmp(op->verb, "ls") == 0)
+        return n == 0 ? 0 : 2;
+    if (n != 1 || !ss58_is_valid(pos[0])) {
+        fprintf(stderr, "computedb principal: give one SS58 address "
+                        "(network 42)\n");
+        return 2;
+    }
+    op->p.ss58 = pos[0];
+    if (strcmp(op->verb, "rm") == 0)
+        return 0;
+    if (!op->p.role || !role_parse(op->p.role, &role)) {
+        fprintf(stderr, "computedb principal: --role must be reader, writer "
+                        "or admin\n");
+        return 2;
+    }
+    return 0;
+}
+
+int cli_principal(int argc, char **argv)
+{
+    struct op op = {0};
+    const char *db_path = "data/database.db", *pos[1];
+    int help = 0, n, code;
+    const struct cli_opt opts[] = {{"--db", &db_path, NULL},
+                                   {"--role", &op.p.role, NULL},
+                                   {"--label", &op.p.label, NULL},
+                                   {"--expires", &op.p.expires_at, NULL},
+                                   {"--help", NULL, &help},
+                                   {NULL, NULL, NULL}};
+    struct db_options dbo = {NULL, 1, 5000};
+    struct db_pool *pool = NULL;
+    enum svc_rc rc;
+
+    if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc < 1 || (strcmp(argv[0], "add") && strcmp(argv[0], "rm") &&
+                     strcmp(argv[0], "ls"))) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    op.verb = argv[0];
+    n = cli_parse("computedb principal", argc - 1, argv + 1, opts, pos, 1);
+    if (help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    code = n < 0 ? 2 : check_args(&op, n, pos);
+    if (code) {
+        fputs(usage, stderr);
+        return code;
+    }
+    dbo.path = db_path;
+    if (ss58_init() != SVC_OK || db_pool_open(&dbo, &pool) != SVC_OK) {
+        fprintf(stderr, "computedb principal: cannot open %s\n", db_path);
+        return 1;
+    }
+    rc = db_write(pool, op_tx, &op);
+    code = report(&op, rc);
+    json_decref(op.list);
+    db_pool_close(pool);
+    return code;
+}

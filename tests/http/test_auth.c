@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/* Signed requests over real HTTP: replay, time window, audience, tampering,
+ * malformed/duplicated/oversized headers, expiry, redaction of allocation
+ * secrets, --public-read, a full replay cache, CORS and the last admin. */
+#include "check.h"
+#include "harness.h"
+#include "server/config.h"
+
+#include <stdarg.h>
+
+/* What a test signs, and what it then sends (NULL: the same). */
+struct manual {
+    const struct th_key *key;
+    const char *audience;
+    const char *method, *path, *body; /* signed */
+    int64_t ts;                       /* 0: now */
+    const char *nonce;                /* NULL: random */
+    const char *send_method, *send_path, *send_body;
+    const char *extra; /* one more header, or NULL */
+};
+
+static struct auth_signed sign_manual(const struct manual *m)
+{
+    struct auth_subject s = {m->audience ? m->audience : "computedb",
+                             m->method, m->path, m->body,
+                             m->body ? strlen(m->body) : 0};
+    struct auth_signed sig;
+    int64_t ts = m->ts ? m->ts : auth_now_ms();
+
+    if (m->nonce)
+        CHECK(auth_sign_nonce(m->key->seed, &s, ts, m->nonce, &sig) == SVC_OK);
+    else
+        CHECK(auth_sign(m->key->seed, &s, ts, &sig) == SVC_OK);
+    return sig;
+}
+
+static struct resp send_headers(const struct manual *m,
+                                const struct auth_signed *sig)
+{
+    char h[5][256];
+    const char *hl[6] = {h[0], h[1], h[2], h[3], m->extra, NULL};
+    const struct th_key *prev = NULL;
+    struct resp r;
+
+    snprintf(h[0], sizeof(h[0]), "BT-Signer: %s", sig->signer);
+    snprintf(h[1], sizeof(h[1]), "BT-Timestamp: %s", sig->timestamp);
+    snprintf(h[2], sizeof(h[2]), "BT-Nonce: %s", sig->nonce);
+    snprintf(h[3], sizeof(h[3]), "BT-Signature: %s", sig->signature);
+    th_use(NULL);
+    r = th_request(m->send_method ? m->send_method : m->method,
+                   m->send_path ? m->send_path : m->path,
+                   m->send_body ? m->send_body : m->body, NULL, hl);
+    th_use(prev ? prev : th_admin());
+    return r;
+}
+
+static struct resp send_manual(const struct manual *m)
+{
+    struct auth_signed sig = sign_manual(m);
+
+    return send_headers(m, &sig);
+}
+
+static void expect_401(struct resp r, const char *reason)
+{
+    th_expect_error(&r, 401, "unauthenticated", NULL);
+    CHECK_STR_EQ(json_string_value(json_object_get(
+                     json_object_get(r.json, "error"), "message")),
+                 reason);
+    th_resp_free(&r);
+}
+
+static void expect_status(struct resp r, long status)
+{
+    if (r.status != status)
+        fprintf(stderr, "body: %s\n", r.body ? r.body : "");
+    CHECK_INT_EQ(r.status, status);
+    th_resp_free(&r);
+}
+
+static void check_replay_and_time(void)
+{
+    const struct th_key *w = th_key_new(ROLE_WRITER);
+    struct manual m = {.key = w, .method = "GET", .path = "/miners"};
+    struct auth_signed sig = sign_manual(&m);
+
+    expect_status(send_headers(&m, &sig), 200);
+    expect_401(send_headers(&m, &sig), "replayed_nonce");
+    m.ts = auth_now_ms() - 31000;
+    expect_401(send_manual(&m), "timestamp_out_of_window");
+    m.ts = auth_now_ms() + 31000;
+    expect_401(send_manual(&m), "timestamp_out_of_window");
+    m.ts = 0;
+    m.audience = "computedb-staging";
+    expect_401(send_manual(&m), "bad_signature");
+}
+
+static void check_tampering(void)
+{
+    const struct th_key *w = th_key_new(ROLE_WRITER);
+    const char *body = "{\"hotkeys\": [\"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpN"
+                       "ehXCPcNoHGKutQY\"]}";
+    struct manual m = {.key = w, .method = "POST", .path = "/blacklist",
+                       .body = body};
+
+    m.send_method = "DELETE";
+    expect_401(send_manual(&m), "bad_signature");
+    m.send_method = NULL;
+    m.send_path = "/blacklist?x=1";
+    expect_401(send_manual(&m), "bad_signature");
+    m.send_path = NULL;
+    m.send_body = "{\"hotkeys\": [\"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92Uh"
+                  "jJM694ty\"]}";
+    expect_401(send_manual(&m), "bad_signature");
+    m.send_body = NULL;
+    expect_status(send_manual(&m), 200);
+    /* The query is signed as sent. */
+    m = (struct manual){.key = w, .method = "GET",
+                        .path = "/challenges?limit=5", .send_path =
+                            "/challenges?limit=6"};
+    expect_401(send_manual(&m), "bad_signature");
+    m.send_path = NULL;
+    expect_status(send_manual(&m), 200);
+}
+
+static struct resp raw(const char *const *headers)
+{
+    struct resp r;
+
+    th_use(NULL);
+    r = th_request("GET", "/miners", NULL, NULL, headers);
+    th_use(th_admin());
+    return r;
+}
+
+static void check_malformed(void)
+{
+    struct manual m = {.key = th_admin(), .method = "GET", .path = "/miners"};
+    struct auth_signed sig = sign_manual(&m);
+    char signer[128], ts[64], nonce[128], sigh[256], big[20000];
+    const char *hl[6] = {signer, ts, nonce, sigh, NULL, NULL};
+
+    snprintf(signer, sizeof(signer), "BT-Signer: %s", sig.signer);
+    snprintf(ts, sizeof(ts), "BT-Timestamp: %s", sig.timestamp);
+    snprintf(nonce, sizeof(nonce), "BT-Nonce: %s", sig.nonce);
+    snprintf(sigh, sizeof(sigh), "BT-Signature: %s", sig.signature + 2);
+    expect_401(raw(hl), "malformed_auth_header"); /* no 0x */
+    snprintf(sigh, sizeof(sigh), "BT-Signature: 0xzz%s", sig.signature + 4);
+    expect_401(raw(hl), "malformed_auth_header");
+    snprintf(sigh, sizeof(sigh), "BT-Signature: %s", sig.signature);
+    snprintf(ts, sizeof(ts), "BT-Timestamp: 0%s", sig.timestamp);
+    expect_401(raw(hl), "malformed_auth_header");
+    snprintf(ts, sizeof(ts), "BT-Timestamp: %s", sig.timestamp);
+    snprintf(nonce, sizeof(nonce), "BT-Nonce: short");
+    expect_401(raw(hl), "malformed_auth_header");
+    snprintf(nonce, sizeof(nonce), "BT-Nonce: %s", sig.nonce);
+    snprintf(signer, sizeof(signer),
+             "BT-Signer: 5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpv");
+    expect_401(raw(hl), "malformed_auth_header");
+    snprintf(signer, sizeof(signer), "BT-Signer: %s", sig.signer);
+    hl[4] = "BT-Nonce: 0123456789abcdef0123";
+    expect_401(raw(hl), "duplicate_auth_header");
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    memcpy(big, "BT-Signature: 0x", 16);
+    hl[3] = big;
+    hl[4] = NULL;
+    expect_401(raw(hl), "malformed_auth_header");
+    hl[3] = NULL;
+    expect_401(raw(hl), "malformed_auth_header"); /* one missing */
+    /* The untouched set still works once. */
+    hl[3] = sigh;
+    expect_status(raw(hl), 200);
+}
+
+static void check_roles_and_expiry(void)
+{
+    const struct th_key *r = th_key_new(ROLE_READER);
+    const struct th_key *x = th_key_new(ROLE_NONE);
+    char path[128], body[160];
+    struct resp resp;
+
+    th_use(r);
+    expect_status(th_get("/miners"), 200);
+    resp = th_send("PUT", "/miners", "{\"mode\": \"merge\", \"miners\": []}");
+    th_expect_error(&resp, 403, "forbidden", NULL);
+    th_resp_free(&resp);
+    th_use(x);
+    expect_401(th_get("/miners"), "unknown_signer");
+    th_use(th_admin());
+    snprintf(path, sizeof(path), "/admin/principals/%s", r->ss58);
+    snprintf(body, sizeof(body),
+             "{\"role\": \"reader\", \"expires_at\": \"2001-01-01 00:00:00\"}");
+    expect_status(th_send("PUT", path, body), 200);
+    th_use(r);
+    expect_401(th_get("/miners"), "principal_expired");
+    th_use(th_admin());
+    /* The last admin stays. */
+    snprintf(path, sizeof(path), "/admin/principals/%s", th_admin()->ss58);
+    resp = th_send("DELETE", path, NULL);
+    th_expect_error(&resp, 409, "conflict", "ss58");
+    th_resp_free(&resp);
+    resp = th_send("PUT", path, "{\"role\": \"writer\"}");
+    th_expect_error(&resp, 409, "conflict", "role");
+    th_resp_free(&resp);
+}
+
+static void check_redaction(void)
+{
+    const struct th_key *r = th_key_new(ROLE_READER);
+    const char *hk = th_hotkey(77);
+    char path[128];
+    struct resp resp;
+    json_t *d;
+
+    snprintf(path, sizeof(path), "/allocations/%s", hk);
+    expect_status(th_send("PUT", path,
+                          "{\"details\": {\"username\": \"root\", "
+                          "\"password\": \"pw\", \"regkey\": \"k\", "
+                          "\"ssh_key\": \"s\", \"uuid\": \"u\"}}"),
+                  201);
+    resp = th_get(path);
+    d = json_object_get(resp.json, "details");
+    CHECK_STR_EQ(json_string_value(json_object_get(d, "password")), "pw");
+    th_resp_free(&resp);
+    th_use(r);
+    resp = th_get(path);
+    d = json_object_get(resp.json, "details");
+    CHECK(json_object_get(d, "password") == NULL);
+    CHECK(json_object_get(d, "regkey") == NULL);
+    CHECK(json_object_get(d, "ssh_key") == NULL);
+    CHECK_STR_EQ(json_string_value(json_object_get(d, "uuid")), "u");
+    th_resp_free(&resp);
+    resp = th_get("/allocations");
+    d = json_object_get(json_array_get(json_object_get(resp.json, "items"), 0),
+                        "details");
+    CHECK(json_object_get(d, "password") == NULL);
+    CHECK_STR_EQ(json_string_value(json_object_get(d, "username")), "root");
+    th_resp_free(&resp);
+    th_use(th_admin());
+}
+
+static void public_read(struct config *cfg)
+{
+    cfg->public_read = 1;
+}
+
+static void check_public_read(void)
+{
+    char path[128];
+    struct resp resp;
+
+    th_start_with(NULL, public_read);
+    snprintf(path, sizeof(path), "/allocations/%s", th_hotkey(5));
+    expect_status(th_send("PUT", path,
+                          "{\"details\": {\"password\": \"pw\"}}"),
+                  201);
+    th_use(NULL);
+    expect_status(th_get("/miners"), 200);
+    resp = th_get(path);
+    CHECK_INT_EQ(resp.status, 200);
+    CHECK(json_object_get(json_object_get(resp.json, "details"),
+                          "password") == NULL);
+    th_resp_free(&resp);
+    expect_401(th_send("PUT", "/miners", "{\"mode\": \"merge\", "
+                                         "\"miners\": []}"),
+               "signature_required");
+    expect_401(th_get("/admin/principals"), "signature_required");
+    th_use(th_admin());
+    th_stop();
+}
+
+static void tiny_cache(struct config *cfg)
+{
+    cfg->replay_capacity = 64;
+    snprintf(cfg->cors[0], sizeof(cfg->cors[0]), "https://dash.example");
+    cfg->n_cors = 1;
+}
+
+static void check_cache_full_and_cors(void)
+{
+    static const char *const pre[] = {
+        "Origin: https://dash.example", "Access-Control-Request-Method: GET",
+        "Access-Control-Request-Headers: bt-signer, bt-signature", NULL};
+    static const char *const evil[] = {"Origin: https://evil.example",
+                                       "Access-Control-Request-Method: GET",
+                                       NULL};
+    static const char *const origin[] = {"Origin: https://dash.example",
+                                         NULL};
+    struct resp r;
+    char buf[256];
+
+    th_start_with(NULL, tiny_cache);
+    for (int i = 0; i < 64; i++)
+        expect_status(th_get("/miners"), 200);
+    r = th_get("/miners");
+    th_expect_error(&r, 503, "unavailable", NULL);
+    CHECK(th_header(&r, "Retry-After", buf, sizeof(buf)));
+    th_resp_free(&r);
+
+    r = th_request("OPTIONS", "/miners", NULL, NULL, pre);
+    CHECK_INT_EQ(r.status, 204);
+    CHECK(th_header(&r, "Access-Control-Allow-Origin", buf, sizeof(buf)));
+    CHECK_STR_EQ(buf, "https://dash.example");
+    CHECK(th_header(&r, "Access-Control-Allow-Headers", buf, sizeof(buf)));
+    CHECK(strstr(buf, "BT-Signature") && strstr(buf, "BT-Nonce"));
+    CHECK(th_header(&r, "Access-Control-Allow-Methods", buf, sizeof(buf)));
+    CHECK_STR_EQ(buf, "GET, PUT");
+    th_resp_free(&r);
+    r = th_request("OPTIONS", "/miners", NULL, NULL, evil);
+    CHECK_INT_EQ(r.status, 403);
+    CHECK(!th_header(&r, "Access-Control-Allow-Origin", buf, sizeof(buf)));
+    th_resp_free(&r);
+    r = th_request("GET", "/healthz", NULL, NULL, origin);
+    CHECK(th_header(&r, "Access-Control-Allow-Origin", buf, sizeof(buf)));
+    th_resp_free(&r);
+    th_stop();
+}
+
+static void before_start(void)
+{
+    int64_t t0 = auth_now_ms();
+    struct manual m = {.method = "GET", .path = "/miners"};
+
+    th_start(NULL);
+    m.key = th_admin();
+    m.ts = t0 - 2; /* inside the window, but before the server started */
+    expect_401(send_manual(&m), "timestamp_before_start");
+    th_stop();
+}
+
+int main(void)
+{
+    before_start();
+    th_start(NULL);
+    check_replay_and_time();
+    check_tampering();
+    check_malformed();
+    check_roles_and_expiry();
+    check_redaction();
+    th_stop();
+    check_public_read();
+    check_cache_full_and_cors();
+    return 0;
+}
