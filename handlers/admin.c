@@ -13,13 +13,10 @@
 /* GET /admin/principals -> {"items": [...], "next": null} */
 enum svc_rc h_principals_list(struct req *req, struct reply *rep)
 {
-    static const char *const none[] = {NULL};
     struct db *db;
     json_t *items = NULL;
-    enum svc_rc rc = dec_query_only(req, none);
+    enum svc_rc rc = db_read_begin(req->app->db, &db);
 
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
     rc = q_principals_list(db, &items);
@@ -43,19 +40,6 @@ enum svc_rc h_principals_get(struct req *req, struct reply *rep)
     if (rc == SVC_ERR_NOT_FOUND)
         req_fail(req, rc, "ss58", "no such principal");
     return hx_read_reply(req, rep, db, rc, out);
-}
-
-/* "YYYY-MM-DD HH:MM:SS" (UTC), the format SQLite compares as text. */
-static bool is_utc_stamp(const char *s)
-{
-    static const char shape[] = "dddd-dd-dd dd:dd:dd";
-
-    if (strlen(s) != sizeof(shape) - 1)
-        return false;
-    for (size_t i = 0; shape[i]; i++)
-        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
-            return false;
-    return true;
 }
 
 struct principal_put {
@@ -88,7 +72,9 @@ static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
     if (rc == SVC_OK && dec_has(req->json, "expires_at"))
         rc = dec_text(req, req->json, NULL, -1, "expires_at", 19,
                       &p->expires_at);
-    if (rc == SVC_OK && p->expires_at && !is_utc_stamp(p->expires_at))
+    /* UTC, in the format SQLite's CURRENT_TIMESTAMP compares as text. */
+    if (rc == SVC_OK && p->expires_at &&
+        !dec_is_datetime(p->expires_at, ' ', false))
         rc = req_fail(req, SVC_ERR_INVALID, "expires_at",
                       "must be YYYY-MM-DD HH:MM:SS (UTC)");
     return rc;

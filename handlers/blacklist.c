@@ -12,13 +12,10 @@
 /* GET /blacklist -> {"items": ["<hotkey>"], "next": null} */
 enum svc_rc h_blacklist_list(struct req *req, struct reply *rep)
 {
-    static const char *const none[] = {NULL};
     struct db *db;
     json_t *items = NULL;
-    enum svc_rc rc = dec_query_only(req, none);
+    enum svc_rc rc = db_read_begin(req->app->db, &db);
 
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
     rc = q_blacklist_list(db, &items);

@@ -53,6 +53,46 @@ enum svc_rc dec_fields(struct req *req, const json_t *obj, const char *where,
     return SVC_OK;
 }
 
+static int digits(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+static int days_in(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+bool dec_is_datetime(const char *s, char sep, bool fraction)
+{
+    size_t n = strlen(s);
+    int y, mo, d, h, mi, se;
+
+    if (n != 19 && !(fraction && n == 26))
+        return false;
+    if (s[4] != '-' || s[7] != '-' || s[10] != sep || s[13] != ':' ||
+        s[16] != ':' || (n == 26 && (s[19] != '.' || digits(s + 20, 6) < 0)))
+        return false;
+    y = digits(s, 4);
+    mo = digits(s + 5, 2);
+    d = digits(s + 8, 2);
+    h = digits(s + 11, 2);
+    mi = digits(s + 14, 2);
+    se = digits(s + 17, 2);
+    return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= days_in(y, mo) &&
+           h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && se >= 0 && se <= 59;
+}
+
 bool dec_has(const json_t *obj, const char *name)
 {
     const json_t *v = json_object_get(obj, name);
@@ -220,16 +260,6 @@ enum svc_rc dec_path_uid(struct req *req, const char *name, int64_t *out)
     if (!parse_int(req_param(req, name), 0, DEC_UID_MAX, out))
         return req_fail(req, SVC_ERR_INVALID, name,
                         "must be an integer in [0, %d]", DEC_UID_MAX);
-    return SVC_OK;
-}
-
-enum svc_rc dec_query_only(struct req *req, const char *const *allowed)
-{
-    for (size_t i = 0; i < req->n_query; i++)
-        if (!listed(req->query[i].key, allowed))
-            return req_fail(req, SVC_ERR_INVALID, "",
-                            "unknown query parameter '%.64s'",
-                            req->query[i].key);
     return SVC_OK;
 }
 

@@ -56,6 +56,11 @@ SVC_NODISCARD enum svc_rc dec_array(struct req *req, const json_t *obj,
                                     const char *name, size_t max,
                                     const json_t **out);
 
+/* True when s is a valid calendar date and time "YYYY-MM-DD?HH:MM:SS"
+ * with sep at position 10, followed by ".ffffff" when fraction is set and
+ * s is 26 bytes long. */
+bool dec_is_datetime(const char *s, char sep, bool fraction);
+
 /* True when obj has member name and it is not null. */
 bool dec_has(const json_t *obj, const char *name);
 
@@ -68,9 +73,6 @@ SVC_NODISCARD enum svc_rc dec_path_uid(struct req *req, const char *name,
 /* Parses a uid written as a decimal string (a JSON object key). */
 bool dec_uid_key(const char *s, int64_t *out);
 
-/* Rejects query arguments outside the NULL-terminated allowed list. */
-SVC_NODISCARD enum svc_rc dec_query_only(struct req *req,
-                                         const char *const *allowed);
 /* Query argument name as an integer in [min, max]; absent -> def. */
 SVC_NODISCARD enum svc_rc dec_query_int(struct req *req, const char *name,
                                         int64_t min, int64_t max, int64_t def,

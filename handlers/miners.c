@@ -11,13 +11,10 @@
 /* GET /miners -> {"<uid>": "<hotkey>"} */
 enum svc_rc h_miners_list(struct req *req, struct reply *rep)
 {
-    static const char *const none[] = {NULL};
     struct db *db;
     json_t *out = NULL;
-    enum svc_rc rc = dec_query_only(req, none);
+    enum svc_rc rc = db_read_begin(req->app->db, &db);
 
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
     rc = q_miners_list(db, &out);
@@ -33,7 +30,7 @@ struct miners_put {
     struct miner_pair *pairs;
     size_t n;
     bool sync;
-    json_t *purged;  /* sync: [{"uid", "hotkey", "counts"}] */
+    json_t *purged;  /* sync: [{"uid", "hotkey", "deleted"}] */
     int64_t inserted, ignored;
 };
 
@@ -168,16 +165,12 @@ static enum svc_rc purge_tx(struct db *db, void *ctx)
     return q_miners_purge(db, p->uid, p->hotkey, &p->counts);
 }
 
-/* DELETE /miners/{uid}?hotkey= -> {"deleted": {"<table>": n}}: upstream
- * purge_miner_entries, atomic. */
+/* DELETE /miners/{uid}?hotkey= -> {"uid", "hotkey", "deleted": {"<table>":
+ * n}}: upstream purge_miner_entries, atomic. */
 enum svc_rc h_miners_delete(struct req *req, struct reply *rep)
 {
-    static const char *const allowed[] = {"hotkey", NULL};
     struct purge p = {0};
-    enum svc_rc rc = dec_query_only(req, allowed);
-
-    if (rc == SVC_OK)
-        rc = dec_path_uid(req, "uid", &p.uid);
+    enum svc_rc rc = dec_path_uid(req, "uid", &p.uid);
     if (rc == SVC_OK)
         rc = dec_query_hotkey(req, "hotkey", &p.hotkey);
     if (rc != SVC_OK)

@@ -57,7 +57,8 @@ enum svc_rc h_pog_stats_post(struct req *req, struct reply *rep)
         rc = db_write(req->app->db, pog_tx, &p);
     if (rc != SVC_OK)
         return rc;
-    hx_location(rep, "/pog/stats/%s", p.hotkey);
+    /* No Location: rows have no URL of their own, and /pog/stats/{hotkey}
+     * answers the newest passing row, which this one may not be. */
     return reply_json(rep, 201, p.row);
 }
 
@@ -65,13 +66,10 @@ enum svc_rc h_pog_stats_post(struct req *req, struct reply *rep)
  */
 enum svc_rc h_pog_stats_list(struct req *req, struct reply *rep)
 {
-    static const char *const none[] = {NULL};
     struct db *db;
     json_t *items = NULL;
-    enum svc_rc rc = dec_query_only(req, none);
+    enum svc_rc rc = db_read_begin(req->app->db, &db);
 
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
     rc = q_pog_list(db, &items);

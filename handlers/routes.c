@@ -1,56 +1,57 @@
 /* SPDX-License-Identifier: MIT */
 /* THE route table: every endpoint, its handler, the least role it needs
- * and its body rules. openapi/openapi.json documents exactly these. */
+ * its body rules and the query parameters it accepts (any other is a 400).
+ * openapi/openapi.json documents exactly these. */
 #include "handlers.h"
 
 /* clang-format off */
 const struct route svc_routes[] = {
     /* system: open */
-    {"GET",    "/healthz",                 h_health_get,       ROLE_NONE,   0},
-    {"GET",    "/readyz",                  h_ready_get,        ROLE_NONE,   0},
-    {"GET",    "/version",                 h_version_get,      ROLE_NONE,   0},
-    {"GET",    "/openapi.json",            h_openapi_get,      ROLE_NONE,   0},
+    {"GET",    "/healthz",                 h_health_get,       ROLE_NONE,   0, NULL},
+    {"GET",    "/readyz",                  h_ready_get,        ROLE_NONE,   0, NULL},
+    {"GET",    "/version",                 h_version_get,      ROLE_NONE,   0, NULL},
+    {"GET",    "/openapi.json",            h_openapi_get,      ROLE_NONE,   0, NULL},
     /* miners */
-    {"GET",    "/miners",                  h_miners_list,      ROLE_READER, 0},
-    {"PUT",    "/miners",                  h_miners_put,       ROLE_WRITER, ROUTE_JSON},
-    {"DELETE", "/miners/:uid",             h_miners_delete,    ROLE_WRITER, 0},
+    {"GET",    "/miners",                  h_miners_list,      ROLE_READER, 0, NULL},
+    {"PUT",    "/miners",                  h_miners_put,       ROLE_WRITER, ROUTE_JSON, NULL},
+    {"DELETE", "/miners/:uid",             h_miners_delete,    ROLE_WRITER, 0, "hotkey"},
     /* specs */
-    {"GET",    "/miners/details",          h_specs_list,       ROLE_READER, 0},
-    {"PUT",    "/miners/details",          h_specs_put,        ROLE_WRITER, ROUTE_JSON},
-    {"GET",    "/miners/details/:hotkey",  h_specs_get,        ROLE_READER, 0},
-    {"POST",   "/allocations/candidates",  h_candidates_post,  ROLE_READER, ROUTE_JSON},
+    {"GET",    "/miners/details",          h_specs_list,       ROLE_READER, 0, "has_docker"},
+    {"PUT",    "/miners/details",          h_specs_put,        ROLE_WRITER, ROUTE_JSON, NULL},
+    {"GET",    "/miners/details/:hotkey",  h_specs_get,        ROLE_READER, 0, NULL},
+    {"POST",   "/allocations/candidates",  h_candidates_post,  ROLE_READER, ROUTE_JSON, NULL},
     /* challenges */
-    {"GET",    "/challenges",              h_challenges_list,  ROLE_READER, 0},
-    {"POST",   "/challenges",              h_challenges_post,  ROLE_WRITER, ROUTE_JSON},
-    {"GET",    "/challenges/stats",        h_challenges_stats, ROLE_READER, 0},
+    {"GET",    "/challenges",              h_challenges_list,  ROLE_READER, 0, "uid,limit,cursor"},
+    {"POST",   "/challenges",              h_challenges_post,  ROLE_WRITER, ROUTE_JSON, NULL},
+    {"GET",    "/challenges/stats",        h_challenges_stats, ROLE_READER, 0, NULL},
     /* allocations */
-    {"GET",    "/allocations",             h_alloc_list,       ROLE_READER, 0},
-    {"GET",    "/allocations/:hotkey",     h_alloc_get,        ROLE_READER, 0},
-    {"PUT",    "/allocations/:hotkey",     h_alloc_put,        ROLE_WRITER, ROUTE_JSON},
-    {"DELETE", "/allocations/:hotkey",     h_alloc_delete,     ROLE_WRITER, 0},
+    {"GET",    "/allocations",             h_alloc_list,       ROLE_READER, 0, NULL},
+    {"GET",    "/allocations/:hotkey",     h_alloc_get,        ROLE_READER, 0, NULL},
+    {"PUT",    "/allocations/:hotkey",     h_alloc_put,        ROLE_WRITER, ROUTE_JSON, NULL},
+    {"DELETE", "/allocations/:hotkey",     h_alloc_delete,     ROLE_WRITER, 0, NULL},
     /* blacklist */
-    {"GET",    "/blacklist",               h_blacklist_list,   ROLE_READER, 0},
-    {"POST",   "/blacklist",               h_blacklist_post,   ROLE_WRITER, ROUTE_JSON},
-    {"DELETE", "/blacklist",               h_blacklist_delete, ROLE_WRITER, ROUTE_JSON},
-    {"DELETE", "/blacklist/:hotkey",       h_blacklist_delete_one, ROLE_WRITER, 0},
+    {"GET",    "/blacklist",               h_blacklist_list,   ROLE_READER, 0, NULL},
+    {"POST",   "/blacklist",               h_blacklist_post,   ROLE_WRITER, ROUTE_JSON, NULL},
+    {"DELETE", "/blacklist",               h_blacklist_delete, ROLE_WRITER, ROUTE_JSON, NULL},
+    {"DELETE", "/blacklist/:hotkey",       h_blacklist_delete_one, ROLE_WRITER, 0, NULL},
     /* pog */
-    {"GET",    "/pog/stats",               h_pog_stats_list,   ROLE_READER, 0},
-    {"POST",   "/pog/stats",               h_pog_stats_post,   ROLE_WRITER, ROUTE_JSON},
-    {"GET",    "/pog/stats/:hotkey",       h_pog_stats_get,    ROLE_READER, 0},
+    {"GET",    "/pog/stats",               h_pog_stats_list,   ROLE_READER, 0, NULL},
+    {"POST",   "/pog/stats",               h_pog_stats_post,   ROLE_WRITER, ROUTE_JSON, NULL},
+    {"GET",    "/pog/stats/:hotkey",       h_pog_stats_get,    ROLE_READER, 0, NULL},
     /* stats */
-    {"GET",    "/stats",                   h_stats_list,       ROLE_READER, 0},
-    {"PUT",    "/stats",                   h_stats_put,        ROLE_WRITER, ROUTE_JSON},
-    {"GET",    "/stats/:uid",              h_stats_get,        ROLE_READER, 0},
+    {"GET",    "/stats",                   h_stats_list,       ROLE_READER, 0, NULL},
+    {"PUT",    "/stats",                   h_stats_put,        ROLE_WRITER, ROUTE_JSON, NULL},
+    {"GET",    "/stats/:uid",              h_stats_get,        ROLE_READER, 0, NULL},
     /* wandb */
-    {"GET",    "/wandb-runs",              h_wandb_list,       ROLE_READER, 0},
-    {"GET",    "/wandb-runs/:hotkey",      h_wandb_get,        ROLE_READER, 0},
-    {"PUT",    "/wandb-runs/:hotkey",      h_wandb_put,        ROLE_WRITER, ROUTE_JSON},
-    {"DELETE", "/wandb-runs/:hotkey",      h_wandb_delete,     ROLE_WRITER, 0},
+    {"GET",    "/wandb-runs",              h_wandb_list,       ROLE_READER, 0, NULL},
+    {"GET",    "/wandb-runs/:hotkey",      h_wandb_get,        ROLE_READER, 0, NULL},
+    {"PUT",    "/wandb-runs/:hotkey",      h_wandb_put,        ROLE_WRITER, ROUTE_JSON, NULL},
+    {"DELETE", "/wandb-runs/:hotkey",      h_wandb_delete,     ROLE_WRITER, 0, NULL},
     /* admin */
-    {"GET",    "/admin/principals",        h_principals_list,  ROLE_ADMIN,  0},
-    {"GET",    "/admin/principals/:ss58",  h_principals_get,   ROLE_ADMIN,  0},
-    {"PUT",    "/admin/principals/:ss58",  h_principals_put,   ROLE_ADMIN,  ROUTE_JSON},
-    {"DELETE", "/admin/principals/:ss58",  h_principals_delete, ROLE_ADMIN, 0},
+    {"GET",    "/admin/principals",        h_principals_list,  ROLE_ADMIN,  0, NULL},
+    {"GET",    "/admin/principals/:ss58",  h_principals_get,   ROLE_ADMIN,  0, NULL},
+    {"PUT",    "/admin/principals/:ss58",  h_principals_put,   ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"DELETE", "/admin/principals/:ss58",  h_principals_delete, ROLE_ADMIN, 0, NULL},
 };
 /* clang-format on */
 

@@ -14,15 +14,11 @@
 /* GET /miners/details[?has_docker=true|false] -> {"<hotkey>": details} */
 enum svc_rc h_specs_list(struct req *req, struct reply *rep)
 {
-    static const char *const allowed[] = {"has_docker", NULL};
     enum q_docker docker = Q_DOCKER_ANY;
     bool want = false, present = false;
     struct db *db;
     json_t *out = NULL;
-    enum svc_rc rc = dec_query_only(req, allowed);
-
-    if (rc == SVC_OK)
-        rc = dec_query_bool(req, "has_docker", &want, &present);
+    enum svc_rc rc = dec_query_bool(req, "has_docker", &want, &present);
     if (rc == SVC_OK)
         rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)

@@ -14,13 +14,10 @@
 /* GET /stats -> {"<uid>": record} */
 enum svc_rc h_stats_list(struct req *req, struct reply *rep)
 {
-    static const char *const none[] = {NULL};
     struct db *db;
     json_t *out = NULL;
-    enum svc_rc rc = dec_query_only(req, none);
+    enum svc_rc rc = db_read_begin(req->app->db, &db);
 
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
     rc = q_stats_list(db, &out);
@@ -60,11 +57,14 @@ static enum svc_rc decode_specs(struct req *req, const json_t *rec,
 
     if (!v || json_is_null(v))
         return SVC_OK;
-    if (json_is_string(v) && json_string_length(v) <= DEC_TEXT_MAX) {
+    dec_field(field, where, -1, "gpu_specs");
+    if (json_is_string(v) && json_string_length(v) > DEC_TEXT_MAX)
+        return req_fail(req, SVC_ERR_INVALID, field,
+                        "a string must be at most %d bytes", DEC_TEXT_MAX);
+    if (json_is_string(v)) {
         s->gpu_specs = json_string_value(v); /* stored as is (upstream) */
         return SVC_OK;
     }
-    dec_field(field, where, -1, "gpu_specs");
     if (!json_is_object(v))
         return req_fail(req, SVC_ERR_INVALID, field,
                         "must be an object, a string or null");

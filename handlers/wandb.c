@@ -14,13 +14,10 @@
 /* GET /wandb-runs -> {"<hotkey>": "<run_id>"} */
 enum svc_rc h_wandb_list(struct req *req, struct reply *rep)
 {
-    static const char *const none[] = {NULL};
     struct db *db;
     json_t *out = NULL;
-    enum svc_rc rc = dec_query_only(req, none);
+    enum svc_rc rc = db_read_begin(req->app->db, &db);
 
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
     rc = q_wandb_list(db, &out);

@@ -81,9 +81,18 @@ enum svc_rc q_pog_insert(struct db *db, const char *hotkey,
     rc = db_step_done(db, st);
     if (rc != SVC_OK)
         return rc;
+    /* Read the row back before trimming: a row older than the 4 kept
+     * (a clock stepped back) is trimmed at once, and the caller still
+     * learns what was written. */
     id = sqlite3_last_insert_rowid(db->h);
-    rc = trim(db, hotkey);
-    return rc == SVC_OK ? by_id(db, id, out) : rc;
+    rc = by_id(db, id, out);
+    if (rc == SVC_OK)
+        rc = trim(db, hotkey);
+    if (rc != SVC_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 enum svc_rc q_pog_latest(struct db *db, const char *hotkey, json_t **out)

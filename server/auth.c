@@ -364,7 +364,7 @@ static enum svc_rc check_replay(struct auth *a, const struct auth_headers *h,
         return refuse(reason, AUTH_REPLAY);
     case REPLAY_FULL:
         *reason = AUTH_CACHE_FULL;
-        return SVC_ERR_BUSY;
+        return SVC_ERR_OVERLOADED;
     }
     return SVC_ERR_INTERNAL;
 }

@@ -138,8 +138,8 @@ typedef enum svc_rc auth_lookup_fn(void *ctx, const char *ss58,
 /* Verifies one request: headers well-formed and single, timestamp in the
  * window and after start, signer a principal, signature valid over the
  * canonical message, nonce not seen. On success *role is the principal's
- * role. Returns SVC_OK, SVC_ERR_UNAUTH with *reason set, SVC_ERR_BUSY when
- * the replay cache is full of live entries, or the lookup's error.
+ * role. Returns SVC_OK, SVC_ERR_UNAUTH with *reason set, SVC_ERR_OVERLOADED
+ * when the replay cache is full of live entries, or the lookup's error.
  * Thread-safe. */
 SVC_NODISCARD enum svc_rc auth_verify(struct auth *a,
                                       const struct auth_headers *h,

@@ -8,7 +8,7 @@
 
 /* Sets req->role from a valid signature of a known principal, or from
  * --public-read for unsigned GETs of reader routes. Returns SVC_OK,
- * SVC_ERR_UNAUTH (req->err.msg holds the short reason code), SVC_ERR_BUSY
+ * SVC_ERR_UNAUTH (req->err.msg holds the short reason code), SVC_ERR_OVERLOADED
  * when the replay cache is full, or a storage error. Thread-safe. */
 enum svc_rc policy_authenticate(struct req *req);
 

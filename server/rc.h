@@ -22,6 +22,8 @@
     X(ERR_DB, 500, "internal", "database error")                               \
     X(ERR_INTERNAL, 500, "internal", "internal error")                         \
     X(ERR_BUSY, 503, "unavailable", "database busy, retry later")              \
+    X(ERR_OVERLOADED, 503, "unavailable",                                      \
+      "too many signed requests in flight, retry later")                       \
     X(ERR_FULL, 507, "insufficient_storage", "database storage is full")
 
 enum svc_rc {

@@ -222,7 +222,7 @@ void reply_error(struct reply *rep, const struct req *req, enum svc_rc rc)
     reply_clear(rep);
     if (rc == SVC_ERR_METHOD)
         memcpy(rep->allow, allow, sizeof(allow));
-    if (rc == SVC_ERR_BUSY)
+    if (rc == SVC_ERR_BUSY || rc == SVC_ERR_OVERLOADED)
         rep->retry_after = 1;
     rep->rc = rc;
     body = error_body(req, rc);

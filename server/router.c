@@ -47,8 +47,7 @@ bool router_match(const char *pattern, const char *path, struct req *req)
         plen = seg_len(pattern);
         slen = seg_len(path);
         if (pattern[0] == ':') {
-            if (slen == 0 ||
-                !capture(req, pattern + 1, plen - 1, path, slen))
+            if (slen == 0 || !capture(req, pattern + 1, plen - 1, path, slen))
                 return false;
         } else if (plen != slen || memcmp(pattern, path, plen) != 0) {
             return false;
@@ -149,8 +148,8 @@ static enum svc_rc parse_body(struct req *req)
                         "Content-Type must be application/json");
     if (req->body_len == 0)
         return req_fail(req, SVC_ERR_INVALID, NULL, "a JSON body is required");
-    req->json = json_loadb(req->body, req->body_len,
-                           JSON_REJECT_DUPLICATES, &jerr);
+    req->json =
+        json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req->json)
         return req_fail(req, SVC_ERR_INVALID, NULL,
                         "invalid JSON at line %d column %d: %s", jerr.line,
@@ -161,11 +160,37 @@ static enum svc_rc parse_body(struct req *req)
     return SVC_OK;
 }
 
+/* True when name is one of the comma-separated names in list. */
+static bool in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; p && *p;
+         p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+static enum svc_rc check_query(const struct route *rt, struct req *req)
+{
+    if (req->query_overflow)
+        return req_fail(req, SVC_ERR_INVALID, NULL, "too many query arguments");
+    for (size_t i = 0; i < req->n_query; i++)
+        if (!in_list(rt->query, req->query[i].key))
+            return req_fail(req, SVC_ERR_INVALID, req->query[i].key,
+                            "unknown query parameter '%.64s'",
+                            req->query[i].key);
+    return SVC_OK;
+}
+
 static enum svc_rc guard(const struct router *r, struct req *req,
                          struct reply *rep)
 {
     bool known;
     const struct route *rt = find(r, req, &known);
+    enum svc_rc rc;
 
     if (!rt && !known)
         return req_fail(req, SVC_ERR_NOT_FOUND, NULL, "no route for %.100s",
@@ -177,29 +202,24 @@ static enum svc_rc guard(const struct router *r, struct req *req,
                         rep->allow);
     }
     req->route = rt;
-    if (req->query_overflow)
-        return req_fail(req, SVC_ERR_INVALID, NULL,
-                        "too many query arguments");
     /* A body we refused to read cannot be authenticated: 413 first. */
     if (req->body_too_large)
         return req_fail(req, SVC_ERR_TOO_LARGE, NULL,
                         "request body exceeds the configured limit");
     if (rt->role > ROLE_NONE && r->authenticate) {
-        enum svc_rc rc = r->authenticate(req);
-
+        rc = r->authenticate(req);
         if (rc != SVC_OK)
             return rc;
     }
     if (rt->role > req->role)
-        return req_fail(req,
-                        req->role == ROLE_NONE ? SVC_ERR_UNAUTH
-                                               : SVC_ERR_FORBIDDEN,
-                        NULL, "%s",
-                        req->role == ROLE_NONE ? "signature_required"
-                                               : "role_required");
-    if (rt->flags & ROUTE_JSON)
-        return parse_body(req);
-    return SVC_OK;
+        return req_fail(
+            req, req->role == ROLE_NONE ? SVC_ERR_UNAUTH : SVC_ERR_FORBIDDEN,
+            NULL, "%s",
+            req->role == ROLE_NONE ? "signature_required" : "role_required");
+    rc = check_query(rt, req);
+    if (rc == SVC_OK && (rt->flags & ROUTE_JSON))
+        rc = parse_body(req);
+    return rc;
 }
 
 enum svc_rc router_dispatch(const struct router *r, struct req *req,

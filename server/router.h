@@ -22,6 +22,7 @@ struct route {
     handler_fn *handler;
     enum role role; /* least role required; ROLE_NONE is an open route */
     unsigned flags; /* enum route_flags */
+    const char *query; /* accepted query parameters, "a,b"; NULL for none */
 };
 
 /* Establishes req->role for a route that needs one (signature check);

@@ -15,11 +15,11 @@ static enum svc_rc h_ok(struct req *req, struct reply *rep)
 
 /* clang-format off */
 static const struct route table[] = {
-    {"GET",  "/things",         h_ok, ROLE_READER, 0},
-    {"PUT",  "/things",         h_ok, ROLE_WRITER, ROUTE_JSON},
-    {"GET",  "/things/special", h_ok, ROLE_NONE,   0},
-    {"GET",  "/things/:id",     h_ok, ROLE_READER, 0},
-    {"DELETE", "/things/:id",   h_ok, ROLE_ADMIN,  0},
+    {"GET",  "/things",         h_ok, ROLE_READER, 0, NULL},
+    {"PUT",  "/things",         h_ok, ROLE_WRITER, ROUTE_JSON, NULL},
+    {"GET",  "/things/special", h_ok, ROLE_NONE,   0, NULL},
+    {"GET",  "/things/:id",     h_ok, ROLE_READER, 0, NULL},
+    {"DELETE", "/things/:id",   h_ok, ROLE_ADMIN,  0, NULL},
 };
 /* clang-format on */
 
