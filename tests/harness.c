@@ -115,6 +115,22 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
     CHECK(th.curl != NULL);
 }
 
+const char *th_base(void)
+{
+    return th.base;
+}
+
+void th_key_file(const struct th_key *key, const char *path)
+{
+    char hex[2 * AUTH_SEED_BYTES + 1];
+    FILE *f = fopen(path, "w");
+
+    CHECK(f != NULL);
+    sodium_bin2hex(hex, sizeof(hex), key->seed, sizeof(key->seed));
+    fprintf(f, "%s\n", hex);
+    CHECK(fclose(f) == 0);
+}
+
 const char *th_dir(void)
 {
     return th.dir;

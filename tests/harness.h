@@ -42,6 +42,10 @@ const struct th_key *th_admin(void);
 const struct th_key *th_key_new(enum role role);
 /* Signs the following requests with key; NULL sends them unsigned. */
 void th_use(const struct th_key *key);
+/* "http://127.0.0.1:PORT" of the running server. */
+const char *th_base(void);
+/* Writes key as a key file (64 hex characters and a newline) at path. */
+void th_key_file(const struct th_key *key, const char *path);
 /* The temporary directory of this run (for extra files). */
 const char *th_dir(void);
 /* The database file the server uses. */

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// Signed requests to computedb from a browser dashboard or Node >= 20, with
+// WebCrypto Ed25519 only (wire format bt-http-auth-v1).
+//
+//   const key = await importSeed(seedBytes);          // 32-byte ed25519 seed
+//   const res = await signedFetch(key, "http://127.0.0.1:8080", "GET", "/miners");
+//
+// Cross-origin dashboards need the server started with --cors-origin.
+// Prefer a reader key in a browser. As a script (for testing):
+//   COMPUTEDB_URL=http://127.0.0.1:8080 node computedb_sign.mjs KEYFILE GET /miners [BODY]
+
+const B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+// PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410): a fixed 16-byte prefix.
+const PKCS8_PREFIX = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
+                      0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+
+const hex = (bytes) => Array.from(new Uint8Array(bytes), (b) =>
+  b.toString(16).padStart(2, "0")).join("");
+
+// BLAKE2b is not in WebCrypto, so the signer's SS58 address is passed in
+// (print it with `computedb keygen`) rather than computed here.
+export async function importSeed(seed, ss58) {
+  const pkcs8 = new Uint8Array([...PKCS8_PREFIX, ...seed]);
+  const privateKey = await crypto.subtle.importKey(
+    "pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
+  return { privateKey, ss58 };
+}
+
+export async function signHeaders(key, method, target, body = "",
+                                  audience = "computedb") {
+  const bodyBytes = new TextEncoder().encode(body);
+  const digest = hex(await crypto.subtle.digest("SHA-256", bodyBytes));
+  const timestamp = String(Date.now());
+  const nonce = hex(crypto.getRandomValues(new Uint8Array(16)));
+  const message = ["bt-http-auth-v1", audience, method.toUpperCase(), target,
+                   digest, timestamp, nonce, key.ss58].join("\n");
+  const sig = await crypto.subtle.sign({ name: "Ed25519" }, key.privateKey,
+                                       new TextEncoder().encode(message));
+  return { "BT-Signer": key.ss58, "BT-Timestamp": timestamp,
+           "BT-Nonce": nonce, "BT-Signature": "0x" + hex(sig) };
+}
+
+// target is the path and query exactly as fetched (url.pathname + url.search).
+export async function signedFetch(key, base, method, target, body,
+                                  audience = "computedb") {
+  const headers = await signHeaders(key, method, target, body ?? "", audience);
+  if (body) headers["Content-Type"] = "application/json";
+  return fetch(base.replace(/\/$/, "") + target,
+               { method, headers, body: body || undefined });
+}
+
+// Script mode: node computedb_sign.mjs KEYFILE SS58 METHOD TARGET [BODY]
+async function main(argv) {
+  if (argv.length < 4 || argv.length > 5) {
+    console.error("usage: node computedb_sign.mjs KEYFILE SS58 METHOD TARGET [BODY]");
+    return 2;
+  }
+  const { readFileSync } = await import("node:fs");
+  const seedHex = readFileSync(argv[0], "ascii").trim();
+  const seed = Uint8Array.from(seedHex.match(/../g), (h) => parseInt(h, 16));
+  const key = await importSeed(seed, argv[1]);
+  const res = await signedFetch(key, process.env.COMPUTEDB_URL ??
+                                "http://127.0.0.1:8080", argv[2], argv[3],
+                                argv[4], process.env.COMPUTEDB_AUDIENCE ??
+                                "computedb");
+  console.log(JSON.stringify(await res.json(), null, 2));
+  return res.ok ? 0 : 1;
+}
+
+if (typeof process !== "undefined" && import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
