@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct cli_opt *find(const struct cli_opt *opts,
-                                  const char *arg, const char **inline_val)
+static const struct cli_opt *find(const struct cli_opt *opts, const char *arg,
+                                  const char **inline_val)
 {
     for (; opts->name; opts++) {
         size_t n = strlen(opts->name);
@@ -32,8 +32,7 @@ int cli_parse(const char *cmd, int argc, char **argv,
 
         if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
             if (n == max_pos) {
-                fprintf(stderr, "%s: unexpected argument '%s'\n", cmd,
-                        argv[i]);
+                fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, argv[i]);
                 return -1;
             }
             pos[n++] = argv[i];

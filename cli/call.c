@@ -2,7 +2,6 @@
 /* computedb sign and computedb call: signed requests from the command
  * line (libcurl for call). */
 #include "cli.h"
-
 #include "server/auth.h"
 
 #include <curl/curl.h>
@@ -56,8 +55,8 @@ static bool read_file(const char *path, struct buf *b)
         return false;
     }
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        char *grown = b->len + n <= BODY_MAX ? realloc(b->p, b->len + n + 1)
-                                             : NULL;
+        char *grown =
+            b->len + n <= BODY_MAX ? realloc(b->p, b->len + n + 1) : NULL;
 
         if (!grown) {
             fprintf(stderr, "computedb: %s is too large\n", path);
@@ -146,8 +145,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
     struct buf *b = ctx;
     size_t len = size * n;
-    char *grown = b->len + len <= BODY_MAX ? realloc(b->p, b->len + len + 1)
-                                           : NULL;
+    char *grown =
+        b->len + len <= BODY_MAX ? realloc(b->p, b->len + len + 1) : NULL;
 
     if (!grown)
         return 0;
@@ -172,8 +171,7 @@ static void print_answer(const struct buf *b)
     }
 }
 
-static struct curl_slist *sig_headers(const struct auth_signed *sig,
-                                      bool json)
+static struct curl_slist *sig_headers(const struct auth_signed *sig, bool json)
 {
     char h[256];
     struct curl_slist *l = NULL;
@@ -213,8 +211,7 @@ static int send_signed(const char *url, const char *method,
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
     if (body->p) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->p);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)body->len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
     }
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -250,9 +247,9 @@ int cli_call(int argc, char **argv)
     const char *key = NULL, *url = NULL, *aud = NULL, *data = NULL, *pos[2];
     int help = 0, n, code = 1;
     const struct cli_opt opts[] = {
-        {"--key", &key, NULL},   {"--url", &url, NULL},
+        {"--key", &key, NULL},      {"--url", &url, NULL},
         {"--audience", &aud, NULL}, {"--data", &data, NULL},
-        {"--help", NULL, &help}, {NULL, NULL, NULL}};
+        {"--help", NULL, &help},    {NULL, NULL, NULL}};
     struct buf body = {0};
     struct auth_subject s;
     struct auth_signed sig;

@@ -16,7 +16,7 @@ int cli_principal(int argc, char **argv);
 /* ---- shared argument parsing (args.c) --------------------------------- */
 
 struct cli_opt {
-    const char *name; /* "--key" */
+    const char *name;   /* "--key" */
     const char **value; /* set to the argument; NULL for a flag */
     int *flag;          /* set to 1 for a flag */
 };

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* computedb keygen: a new ed25519 key for signing requests. */
 #include "cli.h"
-
 #include "server/auth.h"
 
 #include <sodium.h>

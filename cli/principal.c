@@ -2,7 +2,6 @@
 /* computedb principal add|rm|ls: manage who may sign requests, offline,
  * straight on the database file (the server need not run). */
 #include "cli.h"
-
 #include "schema/queries.h"
 #include "server/auth_ss58.h"
 #include "server/req.h"
@@ -41,8 +40,7 @@ static void print_list(const json_t *list)
     size_t i;
     json_t *p;
 
-    json_array_foreach(list, i, p)
-    {
+    json_array_foreach (list, i, p) {
         const char *label = json_string_value(json_object_get(p, "label"));
         const char *exp = json_string_value(json_object_get(p, "expires_at"));
 
@@ -105,12 +103,10 @@ int cli_principal(int argc, char **argv)
     struct op op = {0};
     const char *db_path = "data/database.db", *pos[1];
     int help = 0, n, code;
-    const struct cli_opt opts[] = {{"--db", &db_path, NULL},
-                                   {"--role", &op.p.role, NULL},
-                                   {"--label", &op.p.label, NULL},
-                                   {"--expires", &op.p.expires_at, NULL},
-                                   {"--help", NULL, &help},
-                                   {NULL, NULL, NULL}};
+    const struct cli_opt opts[] = {
+        {"--db", &db_path, NULL},       {"--role", &op.p.role, NULL},
+        {"--label", &op.p.label, NULL}, {"--expires", &op.p.expires_at, NULL},
+        {"--help", NULL, &help},        {NULL, NULL, NULL}};
     struct db_options dbo = {NULL, 1, 5000};
     struct db_pool *pool = NULL;
     enum svc_rc rc;

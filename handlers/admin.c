@@ -2,10 +2,9 @@
 /* /admin/principals: who may sign requests, with which role. The last
  * admin can be neither removed nor demoted (409), so the service cannot be
  * locked out over HTTP. */
-#include "handlers.h"
-
 #include "../schema/queries.h"
 #include "decode.h"
+#include "handlers.h"
 
 #include <stdint.h>
 #include <string.h>

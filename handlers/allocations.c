@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* /allocations: active rentals keyed by miner hotkey. Secrets (password,
  * ssh_key, regkey) are shown to admins only. */
-#include "handlers.h"
-
 #include "../schema/queries.h"
 #include "decode.h"
+#include "handlers.h"
 
 #include <stdint.h>
 
@@ -13,8 +12,8 @@ enum { SECRET_MAX = 16384 };
 /* The allocation.details members upstream writes (section 3.2). */
 struct detail_field {
     const char *name;
-    bool integer;  /* else a string */
-    int64_t max;   /* integer bound, or string length bound */
+    bool integer; /* else a string */
+    int64_t max;  /* integer bound, or string length bound */
 };
 
 /* clang-format off */
@@ -42,8 +41,7 @@ static enum svc_rc check_detail(struct req *req, const json_t *v,
     if (f->integer && (!json_is_integer(v) || json_integer_value(v) < 0 ||
                        json_integer_value(v) > f->max))
         return req_fail(req, SVC_ERR_INVALID, field,
-                        "must be an integer in [0, %lld]",
-                        (long long)f->max);
+                        "must be an integer in [0, %lld]", (long long)f->max);
     /* Upstream stores "" for an absent ssh_key, so empty strings pass. */
     if (!f->integer &&
         (!json_is_string(v) || json_string_length(v) > (size_t)f->max))

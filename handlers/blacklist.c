@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* /blacklist: hotkeys penalised by the operator. */
-#include "handlers.h"
-
 #include "../schema/queries.h"
 #include "../server/auth_ss58.h"
 #include "decode.h"
+#include "handlers.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,8 +43,7 @@ static enum svc_rc decode_hotkeys(struct req *req, struct hotkeys *in)
     in->keys = calloc(json_array_size(arr), sizeof(*in->keys));
     if (!in->keys)
         return SVC_ERR_NOMEM;
-    json_array_foreach(arr, i, el)
-    {
+    json_array_foreach (arr, i, el) {
         char field[DEC_FIELD_LEN];
 
         dec_field(field, "hotkeys", (long)i, NULL);
@@ -117,8 +115,7 @@ enum svc_rc h_blacklist_delete_one(struct req *req, struct reply *rep)
     enum svc_rc rc = dec_path_hotkey(req, "hotkey", &hotkey);
 
     if (rc == SVC_OK)
-        rc = db_write(req->app->db, remove_one_tx,
-                      (void *)(uintptr_t)hotkey);
+        rc = db_write(req->app->db, remove_one_tx, (void *)(uintptr_t)hotkey);
     if (rc == SVC_ERR_NOT_FOUND)
         return req_fail(req, rc, "hotkey", "not blacklisted");
     if (rc != SVC_OK)

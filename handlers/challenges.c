@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* /challenges: bulk insert of challenge results, the per-uid statistics
  * and keyset pages over the history. */
-#include "handlers.h"
-
 #include "../schema/queries.h"
 #include "decode.h"
+#include "handlers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +16,12 @@ struct challenges_post {
     size_t n;
 };
 
-static enum svc_rc decode_challenge(struct req *req, const json_t *el,
-                                    size_t i, struct q_challenge *c)
+static enum svc_rc decode_challenge(struct req *req, const json_t *el, size_t i,
+                                    struct q_challenge *c)
 {
-    static const char *const fields[] = {"uid",          "hotkey",
-                                         "success",      "elapsed_time",
-                                         "difficulty",   "created_at",
-                                         NULL};
+    static const char *const fields[] = {
+        "uid",        "hotkey",     "success", "elapsed_time",
+        "difficulty", "created_at", NULL};
     char field[DEC_FIELD_LEN];
     long at = (long)i;
     enum svc_rc rc;
@@ -31,8 +29,7 @@ static enum svc_rc decode_challenge(struct req *req, const json_t *el,
     dec_field(field, "challenges", at, NULL);
     rc = dec_fields(req, el, field, fields);
     if (rc == SVC_OK)
-        rc = dec_int(req, el, "challenges", at, "uid", 0, DEC_UID_MAX,
-                     &c->uid);
+        rc = dec_int(req, el, "challenges", at, "uid", 0, DEC_UID_MAX, &c->uid);
     if (rc == SVC_OK)
         rc = dec_hotkey(req, el, "challenges", at, "hotkey", &c->hotkey);
     if (rc == SVC_OK)
@@ -45,8 +42,7 @@ static enum svc_rc decode_challenge(struct req *req, const json_t *el,
                      &c->difficulty);
     if (rc != SVC_OK || !dec_has(el, "created_at"))
         return rc;
-    rc = dec_text(req, el, "challenges", at, "created_at", 26,
-                  &c->created_at);
+    rc = dec_text(req, el, "challenges", at, "created_at", 26, &c->created_at);
     /* As Python's datetime.isoformat() writes naive local times. */
     if (rc == SVC_OK && !dec_is_datetime(c->created_at, 'T', true)) {
         dec_field(field, "challenges", at, "created_at");
@@ -84,8 +80,7 @@ enum svc_rc h_challenges_post(struct req *req, struct reply *rep)
     in.rows = calloc(json_array_size(arr), sizeof(*in.rows));
     if (!in.rows)
         return SVC_ERR_NOMEM;
-    json_array_foreach(arr, i, el)
-    {
+    json_array_foreach (arr, i, el) {
         rc = decode_challenge(req, el, i, &in.rows[i]);
         if (rc != SVC_OK)
             goto out;
@@ -125,7 +120,8 @@ enum svc_rc h_challenges_list(struct req *req, struct reply *rep)
     char next_s[24];
     struct db *db;
     json_t *items = NULL;
-    enum svc_rc rc = dec_query_int(req, "uid", 0, DEC_UID_MAX, 0, &uid, &has_uid);
+    enum svc_rc rc =
+        dec_query_int(req, "uid", 0, DEC_UID_MAX, 0, &uid, &has_uid);
     if (rc == SVC_OK)
         rc = dec_query_int(req, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit,
                            NULL);

@@ -6,8 +6,8 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +42,7 @@ enum svc_rc dec_fields(struct req *req, const json_t *obj, const char *where,
     if (!json_is_object(obj))
         return req_fail(req, SVC_ERR_INVALID, where ? where : "",
                         "must be a JSON object");
-    json_object_foreach((json_t *)(uintptr_t)obj, key, v)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)obj, key, v) {
         if (listed(key, allowed))
             continue;
         dec_field(field, where, -1, key);
@@ -179,8 +178,7 @@ enum svc_rc dec_bool(struct req *req, const json_t *obj, const char *where,
 }
 
 enum svc_rc dec_text(struct req *req, const json_t *obj, const char *where,
-                     long index, const char *name, size_t max,
-                     const char **out)
+                     long index, const char *name, size_t max, const char **out)
 {
     char field[DEC_FIELD_LEN];
     const json_t *v = member(req, obj, where, index, name, field);
@@ -210,8 +208,8 @@ enum svc_rc dec_array(struct req *req, const json_t *obj, const char *name,
     return SVC_OK;
 }
 
-static enum svc_rc hotkey_arg(struct req *req, const char *name,
-                              const char *v, const char **out)
+static enum svc_rc hotkey_arg(struct req *req, const char *name, const char *v,
+                              const char **out)
 {
     if (!v)
         return req_fail(req, SVC_ERR_INVALID, name, "is required");
@@ -222,8 +220,7 @@ static enum svc_rc hotkey_arg(struct req *req, const char *name,
     return SVC_OK;
 }
 
-enum svc_rc dec_path_hotkey(struct req *req, const char *name,
-                            const char **out)
+enum svc_rc dec_path_hotkey(struct req *req, const char *name, const char **out)
 {
     return hotkey_arg(req, name, req_param(req, name), out);
 }
@@ -264,8 +261,7 @@ enum svc_rc dec_path_uid(struct req *req, const char *name, int64_t *out)
 }
 
 enum svc_rc dec_query_int(struct req *req, const char *name, int64_t min,
-                          int64_t max, int64_t def, int64_t *out,
-                          bool *present)
+                          int64_t max, int64_t def, int64_t *out, bool *present)
 {
     const char *v = req_query(req, name);
 

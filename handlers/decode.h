@@ -16,9 +16,9 @@
 
 enum {
     DEC_UID_MAX = 65535,
-    DEC_TEXT_MAX = 1024,      /* names, ids */
-    DEC_BATCH_MAX = 4096,     /* rows per write batch */
-    DEC_FIELD_LEN = 48,       /* matches req->err.field */
+    DEC_TEXT_MAX = 1024,  /* names, ids */
+    DEC_BATCH_MAX = 4096, /* rows per write batch */
+    DEC_FIELD_LEN = 48,   /* matches req->err.field */
 };
 
 /* Writes "where[i].name" (or "name", "where.name") into buf. */

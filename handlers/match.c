@@ -48,8 +48,8 @@ static enum match_result at_least(const json_t *comp, const char *cname,
     return (strict ? have > need : have >= need) ? MATCH_YES : MATCH_NO;
 }
 
-static enum match_result gpu_type(const struct match_req *r,
-                                  const json_t *gpu, char *why, size_t len)
+static enum match_result gpu_type(const struct match_req *r, const json_t *gpu,
+                                  char *why, size_t len)
 {
     const json_t *first = json_array_get(json_object_get(gpu, "details"), 0);
     const json_t *name = json_object_get(first, "name");
@@ -72,8 +72,7 @@ static enum match_result gpu_type(const struct match_req *r,
 }
 
 static enum match_result check_gpu(const struct match_req *r,
-                                   const json_t *details, char *why,
-                                   size_t len)
+                                   const json_t *details, char *why, size_t len)
 {
     const json_t *gpu = component(details, "gpu");
     enum match_result m;
@@ -88,8 +87,8 @@ static enum match_result check_gpu(const struct match_req *r,
     return m;
 }
 
-static enum match_result check_all(const struct match_req *r,
-                                   const json_t *d, char *why, size_t len)
+static enum match_result check_all(const struct match_req *r, const json_t *d,
+                                   char *why, size_t len)
 {
     enum match_result m = MATCH_YES;
 
@@ -110,8 +109,8 @@ static enum match_result check_all(const struct match_req *r,
     return m;
 }
 
-enum match_result match_details(const struct match_req *r,
-                                const char *details, char *why, size_t len)
+enum match_result match_details(const struct match_req *r, const char *details,
+                                char *why, size_t len)
 {
     json_error_t err;
     json_t *d;

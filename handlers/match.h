@@ -32,7 +32,7 @@ enum match_result {
 
 /* Matches one miner_details.details text (may be NULL) against r. On
  * MATCH_MALFORMED, why (len bytes) says what was wrong. */
-enum match_result match_details(const struct match_req *r,
-                                const char *details, char *why, size_t len);
+enum match_result match_details(const struct match_req *r, const char *details,
+                                char *why, size_t len);
 
 #endif

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* /miners: the uid <-> hotkey map, metagraph sync and the purge. */
-#include "handlers.h"
-
 #include "../schema/queries.h"
 #include "decode.h"
+#include "handlers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@ struct miners_put {
     struct miner_pair *pairs;
     size_t n;
     bool sync;
-    json_t *purged;  /* sync: [{"uid", "hotkey", "deleted"}] */
+    json_t *purged; /* sync: [{"uid", "hotkey", "deleted"}] */
     int64_t inserted, ignored;
 };
 
@@ -46,8 +45,7 @@ static enum svc_rc decode_pairs(struct req *req, struct miners_put *in)
     in->pairs = calloc(json_array_size(arr), sizeof(*in->pairs));
     if (!in->pairs)
         return SVC_ERR_NOMEM;
-    json_array_foreach(arr, i, el)
-    {
+    json_array_foreach (arr, i, el) {
         char field[DEC_FIELD_LEN];
 
         dec_field(field, "miners", (long)i, NULL);
@@ -116,8 +114,7 @@ static enum svc_rc put_tx(struct db *db, void *ctx)
     for (size_t i = 0; rc == SVC_OK && i < in->n; i++) {
         bool added = false;
 
-        rc = q_miners_insert(db, in->pairs[i].uid, in->pairs[i].hotkey,
-                             &added);
+        rc = q_miners_insert(db, in->pairs[i].uid, in->pairs[i].hotkey, &added);
         if (added)
             in->inserted++;
         else
@@ -178,7 +175,7 @@ enum svc_rc h_miners_delete(struct req *req, struct reply *rep)
     rc = db_write(req->app->db, purge_tx, &p);
     if (rc != SVC_OK)
         return rc;
-    return reply_json(rep, 200, json_pack("{s:I,s:s,s:o}", "uid",
-                                          (json_int_t)p.uid, "hotkey",
-                                          p.hotkey, "deleted", p.counts));
+    return reply_json(rep, 200,
+                      json_pack("{s:I,s:s,s:o}", "uid", (json_int_t)p.uid,
+                                "hotkey", p.hotkey, "deleted", p.counts));
 }

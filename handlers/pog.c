@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* /pog/stats: Proof-of-GPU results per hotkey (upstream pog_stats). */
-#include "handlers.h"
-
 #include "../schema/queries.h"
 #include "decode.h"
+#include "handlers.h"
 
 struct pog_post {
     const char *hotkey;

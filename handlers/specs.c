@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* /miners/details: hardware specs per hotkey, and the allocation candidate
  * search over them. */
-#include "handlers.h"
-
 #include "../schema/queries.h"
 #include "decode.h"
+#include "handlers.h"
 #include "match.h"
 
 #include <ctype.h>
@@ -113,8 +112,7 @@ enum svc_rc h_specs_put(struct req *req, struct reply *rep)
     in.rows = calloc(json_array_size(arr), sizeof(*in.rows));
     if (!in.rows)
         return SVC_ERR_NOMEM;
-    json_array_foreach(arr, i, el)
-    {
+    json_array_foreach (arr, i, el) {
         rc = decode_spec(req, el, i, &in.rows[i]);
         if (rc != SVC_OK)
             goto out;
@@ -161,8 +159,7 @@ static enum svc_rc decode_gpu(struct req *req, struct match_req *m)
     if (rc != SVC_OK)
         return rc;
     if (!json_is_string(json_object_get(gpu, "type")) ||
-        json_string_length(json_object_get(gpu, "type")) >=
-            sizeof(m->gpu_type))
+        json_string_length(json_object_get(gpu, "type")) >= sizeof(m->gpu_type))
         return req_fail(req, SVC_ERR_INVALID, "gpu.type",
                         "must be a string of at most %zu bytes",
                         sizeof(m->gpu_type) - 1);
@@ -174,16 +171,15 @@ static enum svc_rc decode_gpu(struct req *req, struct match_req *m)
 
 static enum svc_rc decode_requirement(struct req *req, struct match_req *m)
 {
-    static const char *const top[] = {"cpu", "gpu", "hard_disk", "ram",
-                                      "testing", NULL};
+    static const char *const top[] = {"cpu", "gpu",     "hard_disk",
+                                      "ram", "testing", NULL};
     static const char *const cpu[] = {"count", NULL};
     static const char *const cap[] = {"capacity", NULL};
     const json_t *testing = json_object_get(req->json, "testing");
     enum svc_rc rc = dec_fields(req, req->json, NULL, top);
 
     if (rc == SVC_OK && testing && !json_is_boolean(testing))
-        rc = req_fail(req, SVC_ERR_INVALID, "testing",
-                      "must be true or false");
+        rc = req_fail(req, SVC_ERR_INVALID, "testing", "must be true or false");
     if (rc == SVC_OK)
         rc = decode_component(req, "cpu", cpu, &m->cpu);
     if (rc == SVC_OK && m->cpu)
@@ -194,8 +190,8 @@ static enum svc_rc decode_requirement(struct req *req, struct match_req *m)
     if (rc == SVC_OK)
         rc = decode_component(req, "hard_disk", cap, &m->disk);
     if (rc == SVC_OK && m->disk)
-        rc = dec_real(req, json_object_get(req->json, "hard_disk"),
-                      "hard_disk", -1, "capacity", 0, 1e18, &m->disk_capacity);
+        rc = dec_real(req, json_object_get(req->json, "hard_disk"), "hard_disk",
+                      -1, "capacity", 0, 1e18, &m->disk_capacity);
     if (rc == SVC_OK)
         rc = decode_component(req, "ram", cap, &m->ram);
     if (rc == SVC_OK && m->ram)
@@ -255,8 +251,8 @@ enum svc_rc h_candidates_post(struct req *req, struct reply *rep)
     db_read_end(req->app->db, db);
     if (rc == SVC_OK)
         rc = reply_json(rep, 200,
-                        json_pack("{s:O,s:O,s:n}", "items", c.items,
-                                  "skipped", c.skipped, "next"));
+                        json_pack("{s:O,s:O,s:n}", "items", c.items, "skipped",
+                                  c.skipped, "next"));
 out:
     json_decref(c.items);
     json_decref(c.skipped);

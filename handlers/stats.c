@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* /stats: one scoring record per uid (upstream write_stats/retrieve_stats).
  */
-#include "handlers.h"
-
 #include "../schema/pyjson.h"
 #include "../schema/queries.h"
 #include "decode.h"
+#include "handlers.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,8 +81,7 @@ static enum svc_rc decode_optional_real(struct req *req, const json_t *rec,
     *has = dec_has(rec, "reliability_score");
     if (!*has)
         return SVC_OK;
-    return dec_real(req, rec, where, -1, "reliability_score", -1e12, 1e12,
-                    out);
+    return dec_real(req, rec, where, -1, "reliability_score", -1e12, 1e12, out);
 }
 
 static enum svc_rc decode_record(struct req *req, const char *key,
@@ -91,8 +89,9 @@ static enum svc_rc decode_record(struct req *req, const char *key,
                                  char **owned)
 {
     static const char *const fields[] = {
-        "uid",       "hotkey",           "gpu_specs",  "score", "allocated",
-        "own_score", "reliability_score", "created_at", NULL};
+        "uid",       "hotkey",    "gpu_specs",         "score",
+        "allocated", "own_score", "reliability_score", "created_at",
+        NULL};
     char where[DEC_FIELD_LEN];
     int64_t uid = -1;
     enum svc_rc rc;
@@ -164,8 +163,7 @@ enum svc_rc h_stats_put(struct req *req, struct reply *rep)
         rc = SVC_ERR_NOMEM;
         goto out;
     }
-    json_object_foreach((json_t *)(uintptr_t)map, key, rec)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)map, key, rec) {
         rc = decode_record(req, key, rec, &in.rows[in.n], &in.specs[in.n]);
         in.n++;
         if (rc != SVC_OK)

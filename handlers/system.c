@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Open system endpoints: liveness, readiness, version, the contract. */
 #include "handlers.h"
-
 #include "version.h"
 
 extern const char openapi_doc[];
@@ -34,11 +33,10 @@ enum svc_rc h_version_get(struct req *req, struct reply *rep)
 {
     (void)req;
     return reply_json(rep, 200,
-                      json_pack("{s:s,s:s,s:s,s:i,s:b}", "version",
-                                SVC_VERSION, "git_commit", SVC_GIT_COMMIT,
-                                "sqlite", db_sqlite_version(),
-                                "schema_version", db_schema_version(), "cuda",
-                                0));
+                      json_pack("{s:s,s:s,s:s,s:i,s:b}", "version", SVC_VERSION,
+                                "git_commit", SVC_GIT_COMMIT, "sqlite",
+                                db_sqlite_version(), "schema_version",
+                                db_schema_version(), "cuda", 0));
 }
 
 /* GET /openapi.json: the contract compiled into the binary. */

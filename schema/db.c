@@ -9,9 +9,8 @@
  * the writer. Each connection caches its prepared statements keyed by the
  * address of the static SQL text, so a statement is prepared once per
  * connection for the life of the process. */
-#include "db_int.h"
-
 #include "../server/log.h"
+#include "db_int.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -99,8 +98,7 @@ enum svc_rc db_exec(struct db *db, const char *sql)
     return src == SQLITE_OK ? SVC_OK : db_rc(db, src);
 }
 
-enum svc_rc db_each(struct db *db, sqlite3_stmt *st, db_row_fn *fn,
-                    void *ctx)
+enum svc_rc db_each(struct db *db, sqlite3_stmt *st, db_row_fn *fn, void *ctx)
 {
     enum svc_rc rc = SVC_OK;
     int src;
@@ -243,8 +241,8 @@ static enum svc_rc conn_open(struct db *db, const struct db_options *opt,
                                   "PRAGMA synchronous=NORMAL;"
                                   "PRAGMA foreign_keys=OFF;"
                                   "PRAGMA journal_size_limit=67108864;";
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                SQLITE_OPEN_NOMUTEX;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int src = sqlite3_open_v2(opt->path, &db->h, flags, NULL);
     enum svc_rc rc;
 

@@ -32,8 +32,7 @@ void db_pool_close(struct db_pool *pool);
 /* Leases a reader connection and opens a read transaction on it, so every
  * query until db_read_end() sees one snapshot. Blocks while all readers are
  * leased. Returns SVC_ERR_BUSY or SVC_ERR_DB on failure (nothing leased). */
-SVC_NODISCARD enum svc_rc db_read_begin(struct db_pool *pool,
-                                        struct db **out);
+SVC_NODISCARD enum svc_rc db_read_begin(struct db_pool *pool, struct db **out);
 /* Ends the read transaction and returns the connection; NULL-safe. */
 void db_read_end(struct db_pool *pool, struct db *db);
 
@@ -44,8 +43,7 @@ typedef enum svc_rc db_fn(struct db *db, void *ctx);
  * fn's result, or the failure of BEGIN/COMMIT (SVC_ERR_BUSY when another
  * process held the write lock past busy_timeout, SVC_ERR_FULL when the
  * disk is full). Thread-safe; writers are serialised. */
-SVC_NODISCARD enum svc_rc db_write(struct db_pool *pool, db_fn *fn,
-                                   void *ctx);
+SVC_NODISCARD enum svc_rc db_write(struct db_pool *pool, db_fn *fn, void *ctx);
 
 /* The SQLite library version ("3.40.1"); static storage. */
 const char *db_sqlite_version(void);

@@ -46,8 +46,8 @@ SVC_NODISCARD enum svc_rc db_each(struct db *db, sqlite3_stmt *st,
                                   db_row_fn *fn, void *ctx);
 /* Steps st once: fn on the row, or SVC_ERR_NOT_FOUND when there is none.
  * Resets st. */
-SVC_NODISCARD enum svc_rc db_one(struct db *db, sqlite3_stmt *st,
-                                 db_row_fn *fn, void *ctx);
+SVC_NODISCARD enum svc_rc db_one(struct db *db, sqlite3_stmt *st, db_row_fn *fn,
+                                 void *ctx);
 /* Row callback that sets the object key ctx (json_t *) from column 0
  * (as text) to the text of column 1. */
 enum svc_rc db_row_pair(sqlite3_stmt *st, void *ctx);

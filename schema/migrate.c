@@ -7,9 +7,8 @@
  * DESIGN: the upstream CREATE ... IF NOT EXISTS statements run on every
  * open, as the Python validator itself does on every connection, so a table
  * dropped by an old tool comes back. Numbered steps below only ever add. */
-#include "db_int.h"
-
 #include "../server/log.h"
+#include "db_int.h"
 
 /* Bump both together: PRAGMA takes no bound parameters.
  * 1: our indexes, computedb_legacy_miner_details. 2: principals. */
@@ -138,9 +137,8 @@ static enum svc_rc upgrade_miner_details(struct db *db)
     if (rc == SVC_OK)
         rc = db_exec(db, legacy_swap);
     if (rc == SVC_OK)
-        rc = query_int(db,
-                       "SELECT COUNT(*) FROM computedb_legacy_miner_details",
-                       &moved);
+        rc = query_int(
+            db, "SELECT COUNT(*) FROM computedb_legacy_miner_details", &moved);
     if (rc == SVC_OK && moved)
         log_warn("%lld duplicate legacy miner_details rows kept in "
                  "computedb_legacy_miner_details",

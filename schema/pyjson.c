@@ -70,16 +70,17 @@ static uint32_t utf8_next(const unsigned char **s)
 
 static void put_escaped_char(struct sbuf *b, uint32_t c)
 {
-    static const char *const named[] = {['\b'] = "\\b", ['\f'] = "\\f",
-                                        ['\n'] = "\\n", ['\r'] = "\\r",
+    static const char *const named[] = {['\b'] = "\\b",
+                                        ['\f'] = "\\f",
+                                        ['\n'] = "\\n",
+                                        ['\r'] = "\\r",
                                         ['\t'] = "\\t"};
 
     if (c == '"' || c == '\\') {
         char esc[2] = {'\\', (char)c};
 
         put(b, esc, 2);
-    } else if (c < 0x20 && c < sizeof(named) / sizeof(named[0]) &&
-               named[c]) {
+    } else if (c < 0x20 && c < sizeof(named) / sizeof(named[0]) && named[c]) {
         puts_(b, named[c]);
     } else if (c < 0x20 || (c >= 0x80 && c <= 0xffff)) {
         put_u16(b, c);
@@ -161,8 +162,7 @@ static void dump_object(struct sbuf *b, const json_t *v)
     bool first = true;
 
     put(b, "{", 1);
-    json_object_foreach((json_t *)(uintptr_t)v, key, val)
-    {
+    json_object_foreach ((json_t *)(uintptr_t)v, key, val) {
         if (!first)
             put(b, ", ", 2);
         first = false;
@@ -179,8 +179,7 @@ static void dump_array(struct sbuf *b, const json_t *v)
     json_t *val;
 
     put(b, "[", 1);
-    json_array_foreach(v, i, val)
-    {
+    json_array_foreach (v, i, val) {
         if (i)
             put(b, ", ", 2);
         dump(b, val);

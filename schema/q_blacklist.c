@@ -35,8 +35,7 @@ enum svc_rc q_blacklist_add(struct db *db, const char *hotkey, bool *added)
     return db_write_text(db, sql, hotkey, added);
 }
 
-enum svc_rc q_blacklist_remove(struct db *db, const char *hotkey,
-                               bool *removed)
+enum svc_rc q_blacklist_remove(struct db *db, const char *hotkey, bool *removed)
 {
     static const char sql[] = "DELETE FROM blacklist WHERE hotkey = ?1";
 

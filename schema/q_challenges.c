@@ -116,10 +116,9 @@ static enum svc_rc sum_row(sqlite3_stmt *st, void *ctx)
  * uid, as upstream's sub-query), or NULL when there are none. */
 static enum svc_rc last20_difficulty(struct db *db, int64_t uid, json_t **out)
 {
-    static const char sql[] =
-        "SELECT difficulty FROM challenge_details "
-        "WHERE uid = ?1 AND success = 1 "
-        "ORDER BY created_at DESC, rowid DESC LIMIT 20";
+    static const char sql[] = "SELECT difficulty FROM challenge_details "
+                              "WHERE uid = ?1 AND success = 1 "
+                              "ORDER BY created_at DESC, rowid DESC LIMIT 20";
     double acc[2] = {0, 0};
     sqlite3_stmt *st;
     enum svc_rc rc = db_stmt(db, sql, &st);
@@ -149,16 +148,15 @@ static enum svc_rc uid_record(struct db *db, int64_t uid, json_t *map)
         rc = last20_difficulty(db, uid, &diff20);
     if (rc != SVC_OK)
         return rc;
-    rec = json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:I,s:o}", "ss58_address",
-                    u.hotkey, "challenge_attempts", (json_int_t)u.attempts,
-                    "challenge_failed", (json_int_t)u.failed,
-                    "challenge_successes", (json_int_t)u.successes,
-                    "challenge_elapsed_time_avg",
-                    mean_or_null(u.elapsed_sum, u.elapsed_n),
-                    "challenge_difficulty_avg",
-                    mean_or_null(u.difficulty_sum, u.difficulty_n),
-                    "last_20_challenge_failed", (json_int_t)u.last20_failed,
-                    "last_20_difficulty_avg", diff20);
+    rec = json_pack(
+        "{s:s,s:I,s:I,s:I,s:o,s:o,s:I,s:o}", "ss58_address", u.hotkey,
+        "challenge_attempts", (json_int_t)u.attempts, "challenge_failed",
+        (json_int_t)u.failed, "challenge_successes", (json_int_t)u.successes,
+        "challenge_elapsed_time_avg", mean_or_null(u.elapsed_sum, u.elapsed_n),
+        "challenge_difficulty_avg",
+        mean_or_null(u.difficulty_sum, u.difficulty_n),
+        "last_20_challenge_failed", (json_int_t)u.last20_failed,
+        "last_20_difficulty_avg", diff20);
     snprintf(key, sizeof(key), "%lld", (long long)uid);
     if (!rec || json_object_set_new(map, key, rec))
         return SVC_ERR_NOMEM;
@@ -219,18 +217,18 @@ static enum svc_rc page_row(sqlite3_stmt *st, void *ctx)
     json_t *row;
 
     p->last = sqlite3_column_int64(st, 0);
-    row = json_pack(
-        "{s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->last, "uid",
-        (json_int_t)sqlite3_column_int64(st, 1), "ss58_address",
-        db_col_text(st, 2), "success", success, "elapsed_time",
-        sqlite3_column_type(st, 4) == SQLITE_NULL
-            ? json_null()
-            : json_real(sqlite3_column_double(st, 4)),
-        "difficulty",
-        sqlite3_column_type(st, 5) == SQLITE_NULL
-            ? json_null()
-            : json_integer(sqlite3_column_int64(st, 5)),
-        "created_at", db_col_text(st, 6));
+    row = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->last,
+                    "uid", (json_int_t)sqlite3_column_int64(st, 1),
+                    "ss58_address", db_col_text(st, 2), "success", success,
+                    "elapsed_time",
+                    sqlite3_column_type(st, 4) == SQLITE_NULL
+                        ? json_null()
+                        : json_real(sqlite3_column_double(st, 4)),
+                    "difficulty",
+                    sqlite3_column_type(st, 5) == SQLITE_NULL
+                        ? json_null()
+                        : json_integer(sqlite3_column_int64(st, 5)),
+                    "created_at", db_col_text(st, 6));
     return row && !json_array_append_new(p->items, row) ? SVC_OK
                                                         : SVC_ERR_NOMEM;
 }
@@ -249,8 +247,8 @@ enum svc_rc q_challenges_page(struct db *db, bool has_uid, int64_t uid,
         "ORDER BY rowid LIMIT ?3";
     struct page_ctx p = {json_array(), 0};
     sqlite3_stmt *st;
-    enum svc_rc rc = p.items ? db_stmt(db, has_uid ? by_uid : all, &st)
-                             : SVC_ERR_NOMEM;
+    enum svc_rc rc =
+        p.items ? db_stmt(db, has_uid ? by_uid : all, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK) {
         if (has_uid)

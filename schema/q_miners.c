@@ -3,7 +3,6 @@
 #include "db_int.h"
 #include "queries.h"
 
-
 enum svc_rc q_miners_list(struct db *db, json_t **out)
 {
     static const char sql[] =

@@ -11,10 +11,10 @@ static enum svc_rc principal_row(sqlite3_stmt *st, void *ctx)
 {
     json_t **out = ctx;
 
-    *out = json_pack("{s:o,s:o,s:o,s:o,s:o}", "ss58", db_col_text(st, 0),
-                     "role", db_col_text(st, 1), "label", db_col_text(st, 2),
-                     "created_at", db_col_text(st, 3), "expires_at",
-                     db_col_text(st, 4));
+    *out =
+        json_pack("{s:o,s:o,s:o,s:o,s:o}", "ss58", db_col_text(st, 0), "role",
+                  db_col_text(st, 1), "label", db_col_text(st, 2), "created_at",
+                  db_col_text(st, 3), "expires_at", db_col_text(st, 4));
     return *out ? SVC_OK : SVC_ERR_NOMEM;
 }
 
@@ -92,8 +92,8 @@ enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
     return db_one(db, st, lookup_row, &l);
 }
 
-static enum svc_rc count_query(struct db *db, const char *sql,
-                               const char *arg, int64_t *out)
+static enum svc_rc count_query(struct db *db, const char *sql, const char *arg,
+                               int64_t *out)
 {
     sqlite3_stmt *st;
     int src;

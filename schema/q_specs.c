@@ -76,8 +76,7 @@ static enum svc_rc get_row(sqlite3_stmt *st, void *ctx)
     *out = json_pack("{s:I,s:o,s:o,s:I}", "id",
                      (json_int_t)sqlite3_column_int64(st, 0), "hotkey",
                      db_col_text(st, 1), "details", details_of(st, 2),
-                     "no_specs_count",
-                     (json_int_t)sqlite3_column_int64(st, 3));
+                     "no_specs_count", (json_int_t)sqlite3_column_int64(st, 3));
     return *out ? SVC_OK : SVC_ERR_NOMEM;
 }
 

@@ -24,13 +24,13 @@ static json_t *specs_of(sqlite3_stmt *st, int col)
 
 static json_t *record(sqlite3_stmt *st)
 {
-    return json_pack(
-        "{s:I,s:o,s:o,s:f,s:b,s:b,s:o,s:o}", "uid",
-        (json_int_t)sqlite3_column_int64(st, 0), "hotkey", db_col_text(st, 1),
-        "gpu_specs", specs_of(st, 2), "score", sqlite3_column_double(st, 3),
-        "allocated", sqlite3_column_int64(st, 4) != 0, "own_score",
-        sqlite3_column_int64(st, 5) != 0, "reliability_score",
-        real_or_null(st, 6), "created_at", db_col_text(st, 7));
+    return json_pack("{s:I,s:o,s:o,s:f,s:b,s:b,s:o,s:o}", "uid",
+                     (json_int_t)sqlite3_column_int64(st, 0), "hotkey",
+                     db_col_text(st, 1), "gpu_specs", specs_of(st, 2), "score",
+                     sqlite3_column_double(st, 3), "allocated",
+                     sqlite3_column_int64(st, 4) != 0, "own_score",
+                     sqlite3_column_int64(st, 5) != 0, "reliability_score",
+                     real_or_null(st, 6), "created_at", db_col_text(st, 7));
 }
 
 static enum svc_rc map_row(sqlite3_stmt *st, void *ctx)

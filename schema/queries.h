@@ -103,8 +103,7 @@ SVC_NODISCARD enum svc_rc q_blacklist_list(struct db *db, json_t **out);
 /* INSERT ... ON CONFLICT DO NOTHING (details NULL). */
 SVC_NODISCARD enum svc_rc q_blacklist_add(struct db *db, const char *hotkey,
                                           bool *added);
-SVC_NODISCARD enum svc_rc q_blacklist_remove(struct db *db,
-                                             const char *hotkey,
+SVC_NODISCARD enum svc_rc q_blacklist_remove(struct db *db, const char *hotkey,
                                              bool *removed);
 
 /* ---- pog_stats ------------------------------------------------------- */
@@ -138,8 +137,7 @@ struct q_stat {
 /* {"<uid>": record} coerced as upstream retrieve_stats reads it. */
 SVC_NODISCARD enum svc_rc q_stats_list(struct db *db, json_t **out);
 /* One record, or SVC_ERR_NOT_FOUND. */
-SVC_NODISCARD enum svc_rc q_stats_get(struct db *db, int64_t uid,
-                                      json_t **out);
+SVC_NODISCARD enum svc_rc q_stats_get(struct db *db, int64_t uid, json_t **out);
 /* UPSERT on uid of every column, created_at refreshed to now (UTC). */
 SVC_NODISCARD enum svc_rc q_stats_put(struct db *db, const struct q_stat *s);
 
@@ -176,13 +174,11 @@ SVC_NODISCARD enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
                                               bool *expired);
 /* Inserts or replaces (created_at kept). Refuses (SVC_ERR_CONFLICT) to
  * demote the last admin. *created tells whether it is new. */
-SVC_NODISCARD enum svc_rc q_principals_put(struct db *db,
-                                           const struct q_principal *p,
-                                           bool *created);
+SVC_NODISCARD enum svc_rc
+q_principals_put(struct db *db, const struct q_principal *p, bool *created);
 /* Deletes; SVC_ERR_NOT_FOUND when absent, SVC_ERR_CONFLICT for the last
  * admin. */
-SVC_NODISCARD enum svc_rc q_principals_delete(struct db *db,
-                                              const char *ss58);
+SVC_NODISCARD enum svc_rc q_principals_delete(struct db *db, const char *ss58);
 /* How many principals exist. */
 SVC_NODISCARD enum svc_rc q_principals_count(struct db *db, int64_t *out);
 

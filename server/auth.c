@@ -102,8 +102,8 @@ enum svc_rc auth_message(const struct auth_subject *s, const char *timestamp,
     int n;
 
     if (!ok_audience(s->audience) || !ok_method(s->method) ||
-        !ok_target(s->target) || !ok_timestamp(timestamp) ||
-        !ok_nonce(nonce) || !ss58_is_valid(signer))
+        !ok_target(s->target) || !ok_timestamp(timestamp) || !ok_nonce(nonce) ||
+        !ss58_is_valid(signer))
         return SVC_ERR_INVALID;
     crypto_hash_sha256(digest, (const unsigned char *)(s->body ? s->body : ""),
                        s->body ? s->body_len : 0);
@@ -142,11 +142,9 @@ enum svc_rc auth_sign_nonce(const uint8_t seed[AUTH_SEED_BYTES],
         goto out;
     crypto_sign_seed_keypair(pk, sk, seed);
     ss58_encode(pk, out->signer);
-    snprintf(out->timestamp, sizeof(out->timestamp), "%lld",
-             (long long)now_ms);
+    snprintf(out->timestamp, sizeof(out->timestamp), "%lld", (long long)now_ms);
     snprintf(out->nonce, sizeof(out->nonce), "%s", nonce);
-    rc = auth_message(s, out->timestamp, out->nonce, out->signer, msg,
-                      MSG_MAX);
+    rc = auth_message(s, out->timestamp, out->nonce, out->signer, msg, MSG_MAX);
     if (rc != SVC_OK)
         goto out;
     crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg),
@@ -203,8 +201,8 @@ enum svc_rc auth_key_load(const char *path, uint8_t seed[AUTH_SEED_BYTES],
     if (n >= 64 && (n == 64 || buf[64] == '\n' || buf[64] == '\r'))
         buf[64] = '\0';
     if (n < 64 || strlen(buf) != 64 ||
-        sodium_hex2bin(seed, AUTH_SEED_BYTES, buf, 64, NULL, &bin_len,
-                       NULL) != 0 ||
+        sodium_hex2bin(seed, AUTH_SEED_BYTES, buf, 64, NULL, &bin_len, NULL) !=
+            0 ||
         bin_len != AUTH_SEED_BYTES) {
         sodium_memzero(buf, sizeof(buf));
         snprintf(err, errlen,
@@ -298,8 +296,7 @@ static enum svc_rc check_headers(const struct auth *a,
         return refuse(reason, AUTH_DUPLICATE);
     if (!h->signer || !h->timestamp || !h->nonce || !h->signature ||
         !ok_timestamp(h->timestamp) || !ok_nonce(h->nonce) ||
-        strlen(h->signer) != SS58_LEN ||
-        strlen(h->signature) != AUTH_SIG_HEX ||
+        strlen(h->signer) != SS58_LEN || strlen(h->signature) != AUTH_SIG_HEX ||
         strncmp(h->signature, "0x", 2) != 0)
         return refuse(reason, AUTH_MALFORMED);
     *ts = strtoll(h->timestamp, NULL, 10);
@@ -330,8 +327,8 @@ static enum svc_rc check_signature(const struct auth *a,
     if (sodium_hex2bin(sig, sizeof(sig), h->signature + 2, AUTH_SIG_HEX - 2,
                        NULL, &sig_len, NULL) != 0 ||
         sig_len != sizeof(sig) ||
-        auth_message(&ours, h->timestamp, h->nonce, h->signer, msg,
-                     MSG_MAX) != SVC_OK)
+        auth_message(&ours, h->timestamp, h->nonce, h->signer, msg, MSG_MAX) !=
+            SVC_OK)
         rc = refuse(reason, AUTH_MALFORMED);
     else if (crypto_sign_verify_detached(sig, (const unsigned char *)msg,
                                          strlen(msg), pk) != 0)
@@ -354,8 +351,7 @@ static enum svc_rc check_replay(struct auth *a, const struct auth_headers *h,
     crypto_generichash_init(&st, NULL, 0, sizeof(key));
     crypto_generichash_update(&st, (const uint8_t *)h->signer, SS58_LEN);
     crypto_generichash_update(&st, (const uint8_t *)"\n", 1);
-    crypto_generichash_update(&st, (const uint8_t *)h->nonce,
-                              strlen(h->nonce));
+    crypto_generichash_update(&st, (const uint8_t *)h->nonce, strlen(h->nonce));
     crypto_generichash_final(&st, key, sizeof(key));
     switch (replay_insert(a->replay, key, ts + a->window_ms + 1, now_ms)) {
     case REPLAY_FRESH:

@@ -69,9 +69,9 @@ struct auth_subject {
  * Returns SVC_ERR_INVALID when a field is outside its character set or
  * the message does not fit. */
 SVC_NODISCARD enum svc_rc auth_message(const struct auth_subject *s,
-                                       const char *timestamp,
-                                       const char *nonce, const char *signer,
-                                       char *out, size_t len);
+                                       const char *timestamp, const char *nonce,
+                                       const char *signer, char *out,
+                                       size_t len);
 
 /* Signs s with the 32-byte seed at now_ms with a fresh random nonce and
  * fills the header values (signer 49, timestamp 14, nonce 33, signature
@@ -131,9 +131,8 @@ const char *auth_audience(const struct auth *a);
 
 /* Looks up the role of an SS58 signer; *found false when it is no
  * principal, *expired true when its expiry has passed. */
-typedef enum svc_rc auth_lookup_fn(void *ctx, const char *ss58,
-                                   enum role *role, bool *found,
-                                   bool *expired);
+typedef enum svc_rc auth_lookup_fn(void *ctx, const char *ss58, enum role *role,
+                                   bool *found, bool *expired);
 
 /* Verifies one request: headers well-formed and single, timestamp in the
  * window and after start, signer a principal, signature valid over the

@@ -210,8 +210,8 @@ static const struct opt *lookup(const char *arg, const char **val)
     return NULL;
 }
 
-enum svc_rc config_parse(struct config *cfg, int argc, char **argv,
-                         int *help, FILE *err)
+enum svc_rc config_parse(struct config *cfg, int argc, char **argv, int *help,
+                         FILE *err)
 {
     *help = 0;
     for (int i = 0; i < argc; i++) {
@@ -237,8 +237,8 @@ enum svc_rc config_parse(struct config *cfg, int argc, char **argv,
             val = argv[++i];
         }
         if (!val || apply(cfg, o, val) != SVC_OK) {
-            fprintf(err, "computedb serve: bad value for %s: '%s'\n",
-                    o->name, val ? val : "(missing)");
+            fprintf(err, "computedb serve: bad value for %s: '%s'\n", o->name,
+                    val ? val : "(missing)");
             return SVC_ERR_INVALID;
         }
     }

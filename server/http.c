@@ -13,8 +13,6 @@
 
 #include <microhttpd.h>
 
-#include <strings.h>
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -22,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,9 +159,9 @@ static struct req *begin(struct http_server *s, struct MHD_Connection *c,
     req->origin = dup_header(c, "Origin");
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, req);
     req->if_none_match = dup_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    set_request_id(s, req,
-                   MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                               "X-Request-Id"));
+    set_request_id(
+        s, req,
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"));
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query, req);
     if (content_length_over(c, s->cfg->max_body))
         req->body_too_large = true;
@@ -186,8 +185,7 @@ static struct MHD_Response *render(struct reply *rep)
         rep->raw = NULL;
     }
     if (!buf)
-        return MHD_create_response_from_buffer(0, NULL,
-                                               MHD_RESPMEM_PERSISTENT);
+        return MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     return MHD_create_response_from_buffer_with_free_callback(len, buf, free);
 }
 
@@ -200,8 +198,7 @@ static void add_headers(struct MHD_Response *r, const struct req *req,
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 "application/json");
     else if (rep->raw_type)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                rep->raw_type);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rep->raw_type);
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     if (rep->location[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rep->location);
@@ -241,9 +238,9 @@ static void preflight(const struct http_server *s, struct req *req,
                       struct reply *rep)
 {
     if (!config_cors_allows(s->cfg, req->origin)) {
-        reply_error(rep, req,
-                    req_fail(req, SVC_ERR_FORBIDDEN, "Origin",
-                             "origin not allowed"));
+        reply_error(
+            rep, req,
+            req_fail(req, SVC_ERR_FORBIDDEN, "Origin", "origin not allowed"));
         return;
     }
     router_allow(s->router, req->path, rep->allow, sizeof(rep->allow));
@@ -401,8 +398,8 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
 {
     struct sockaddr_storage ss = {0};
     bool v6 = false;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     struct http_server *s;
     enum svc_rc rc = resolve(cfg, &ss, &v6);
 
@@ -419,12 +416,11 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, s, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        mhd_log, s, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        cfg->conn_memory, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->conn_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
     if (!s->daemon) {
         log_err("cannot listen on %s:%u (address in use or not local?)",

@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* The computedb binary: subcommand dispatch, and `serve`, which opens the
  * database, starts the HTTP server and waits for SIGINT/SIGTERM. */
-#include "auth.h"
-#include "auth_ss58.h"
-#include "config.h"
-#include "policy.h"
-#include "http.h"
-#include "log.h"
-#include "router.h"
-#include "version.h"
-
 #include "../cli/cli.h"
 #include "../schema/db.h"
 #include "../schema/queries.h"
+#include "auth.h"
+#include "auth_ss58.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "policy.h"
+#include "router.h"
+#include "version.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -135,8 +134,7 @@ static int serve(int argc, char **argv)
     struct db_options dbo;
     struct db_pool *pool = NULL;
     struct http_server *http = NULL;
-    struct router router = {svc_routes, svc_routes_count,
-                            policy_authenticate};
+    struct router router = {svc_routes, svc_routes_count, policy_authenticate};
     struct auth_options ao;
     int64_t principals = 0;
     struct app app = {0};
@@ -203,8 +201,7 @@ int main(int argc, char **argv)
         return cli_keygen(argc - 2, argv + 2);
     if (strcmp(argv[1], "principal") == 0)
         return cli_principal(argc - 2, argv + 2);
-    if (strcmp(argv[1], "version") == 0 ||
-        strcmp(argv[1], "--version") == 0) {
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("computedb %s (%s)\n", SVC_VERSION, SVC_GIT_COMMIT);
         return 0;
     }

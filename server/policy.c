@@ -2,10 +2,9 @@
 /* The authenticate hook: signature headers -> principal -> role. */
 #include "policy.h"
 
+#include "../schema/queries.h"
 #include "auth.h"
 #include "config.h"
-
-#include "../schema/queries.h"
 
 #include <string.h>
 #include <time.h>
@@ -32,8 +31,8 @@ static enum svc_rc lookup(void *ctx, const char *ss58, enum role *role,
 
 static bool is_unsigned(const struct req_sig *sig)
 {
-    return !sig->signer && !sig->timestamp && !sig->nonce &&
-           !sig->signature && !sig->duplicated;
+    return !sig->signer && !sig->timestamp && !sig->nonce && !sig->signature &&
+           !sig->duplicated;
 }
 
 enum svc_rc policy_authenticate(struct req *req)
@@ -43,8 +42,8 @@ enum svc_rc policy_authenticate(struct req *req)
                              req->sig.nonce, req->sig.signature,
                              req->sig.duplicated};
     struct auth_subject s = {auth_audience(app->auth), req->method,
-                             req->target ? req->target : req->path,
-                             req->body, req->body_len};
+                             req->target ? req->target : req->path, req->body,
+                             req->body_len};
     enum auth_reason reason = AUTH_OK;
     enum role role = ROLE_NONE;
     enum svc_rc rc;

@@ -31,8 +31,7 @@ static void kv_clear(struct kv *kv, size_t n)
     }
 }
 
-static const char *const role_names[] = {"none", "reader", "writer",
-                                         "admin"};
+static const char *const role_names[] = {"none", "reader", "writer", "admin"};
 
 const char *role_name(enum role role)
 {
@@ -206,9 +205,9 @@ static json_t *error_body(const struct req *req, enum svc_rc rc)
         if (req->err.field[0])
             field = req->err.field;
     }
-    return json_pack("{s:{s:s,s:s,s:s*,s:s}}", "error", "code",
-                     svc_rc_code(rc), "message", msg, "field", field,
-                     "request_id", req ? req->request_id : "");
+    return json_pack("{s:{s:s,s:s,s:s*,s:s}}", "error", "code", svc_rc_code(rc),
+                     "message", msg, "field", field, "request_id",
+                     req ? req->request_id : "");
 }
 
 void reply_error(struct reply *rep, const struct req *req, enum svc_rc rc)

@@ -58,12 +58,12 @@ struct req {
     size_t n_params;
     struct kv query[REQ_MAX_QUERY]; /* decoded query arguments, owned */
     size_t n_query;
-    bool query_overflow;           /* more than REQ_MAX_QUERY arguments */
-    char *content_type;            /* owned copy of Content-Type, or NULL */
-    char *if_none_match;           /* owned copy of If-None-Match, or NULL */
-    char *origin;                  /* owned copy of Origin, or NULL */
-    struct req_sig sig;            /* signature headers */
-    char principal[49];            /* SS58 of the verified signer, or "" */
+    bool query_overflow; /* more than REQ_MAX_QUERY arguments */
+    char *content_type;  /* owned copy of Content-Type, or NULL */
+    char *if_none_match; /* owned copy of If-None-Match, or NULL */
+    char *origin;        /* owned copy of Origin, or NULL */
+    struct req_sig sig;  /* signature headers */
+    char principal[49];  /* SS58 of the verified signer, or "" */
     char request_id[REQ_ID_MAX + 1];
     char *body; /* owned, NUL-terminated request body */
     size_t body_len;
@@ -81,9 +81,9 @@ struct req {
 };
 
 struct reply {
-    int status;         /* 0 until a handler or the router sets it */
-    json_t *body;       /* owned JSON body, or NULL */
-    char *raw;          /* owned non-JSON body (with raw_type), or NULL */
+    int status;   /* 0 until a handler or the router sets it */
+    json_t *body; /* owned JSON body, or NULL */
+    char *raw;    /* owned non-JSON body (with raw_type), or NULL */
     size_t raw_len;
     const char *raw_type; /* static Content-Type of raw */
     char location[160];   /* Location header, "" for none */

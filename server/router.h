@@ -20,8 +20,8 @@ struct route {
     const char *method;  /* "GET", "PUT", ... */
     const char *pattern; /* "/miners/:uid": ":name" captures one segment */
     handler_fn *handler;
-    enum role role; /* least role required; ROLE_NONE is an open route */
-    unsigned flags; /* enum route_flags */
+    enum role role;    /* least role required; ROLE_NONE is an open route */
+    unsigned flags;    /* enum route_flags */
     const char *query; /* accepted query parameters, "a,b"; NULL for none */
 };
 

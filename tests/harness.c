@@ -103,8 +103,8 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
                                th.cfg.replay_capacity, auth_now_ms()};
     th.app = (struct app){th.pool, &th.cfg, ao.started_ms, auth_new(&ao)};
     CHECK(th.app.auth != NULL);
-    th.router = (struct router){svc_routes, svc_routes_count,
-                                policy_authenticate};
+    th.router =
+        (struct router){svc_routes, svc_routes_count, policy_authenticate};
     th.n_keys = 0;
     th.signer = th_key_new(ROLE_ADMIN);
     CHECK(http_start(&th.app, &th.cfg, &th.router, &th.http) == SVC_OK);

@@ -24,7 +24,7 @@ struct th_key {
 
 struct resp {
     long status;
-    char *body;         /* NUL-terminated, owned */
+    char *body; /* NUL-terminated, owned */
     size_t len;
     json_t *json;       /* parsed body, or NULL when it is not JSON */
     char headers[4096]; /* raw response headers */

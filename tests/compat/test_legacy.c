@@ -50,8 +50,9 @@ static void check_upgraded(const char *path, bool four_columns)
                  1);
     /* Every id stays: the newest row of the duplicated hotkey (3) in
      * miner_details, the older one (1) moved aside whole. */
-    CHECK_STR_EQ(up_text(db, "SELECT group_concat(id) FROM (SELECT id FROM "
-                             "miner_details ORDER BY id)",
+    CHECK_STR_EQ(up_text(db,
+                         "SELECT group_concat(id) FROM (SELECT id FROM "
+                         "miner_details ORDER BY id)",
                          buf, sizeof(buf)),
                  "2,3,7");
     sql = sqlite3_mprintf("SELECT details FROM computedb_legacy_miner_details "
@@ -72,8 +73,7 @@ static void check_upgraded(const char *path, bool four_columns)
                             "'allocation', 'wandb_runs', 'pog_stats', "
                             "'stats')"),
                  7);
-    CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)),
-                 "ok");
+    CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
     sqlite3_close(db);
 }
 

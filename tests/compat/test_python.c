@@ -30,9 +30,8 @@ static int py(const char *mode, const char *extra, char *out, size_t len)
     FILE *p;
     int status;
 
-    snprintf(cmd, sizeof(cmd), "python3 %s %s %s %s %s %s %s %s", script,
-             mode, th_db_path(), extra ? extra : "", hk[0], hk[1], hk[2],
-             hk[3]);
+    snprintf(cmd, sizeof(cmd), "python3 %s %s %s %s %s %s %s %s", script, mode,
+             th_db_path(), extra ? extra : "", hk[0], hk[1], hk[2], hk[3]);
     p = popen(cmd, "r");
     CHECK(p != NULL);
     if (!fgets(line, sizeof(line), p))
@@ -75,11 +74,10 @@ static void python_writes_computedb_serves(void)
     th_resp_free(&r);
 }
 
-static void send_ok(const char *method, const char *path, const char *fmt,
-                    ...) __attribute__((format(printf, 3, 4)));
+static void send_ok(const char *method, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void send_ok(const char *method, const char *path, const char *fmt,
-                    ...)
+static void send_ok(const char *method, const char *path, const char *fmt, ...)
 {
     char body[1024];
     struct resp r;
@@ -99,8 +97,9 @@ static void computedb_writes_python_reads(void)
 {
     char path[160];
 
-    send_ok("PUT", "/miners", "{\"mode\": \"merge\", \"miners\": "
-                              "[{\"uid\": 50, \"hotkey\": \"%s\"}]}",
+    send_ok("PUT", "/miners",
+            "{\"mode\": \"merge\", \"miners\": "
+            "[{\"uid\": 50, \"hotkey\": \"%s\"}]}",
             hk[2]);
     send_ok("PUT", "/miners/details",
             "{\"miners\": [{\"hotkey\": \"%s\", \"details\": {\"cpu\": "
@@ -132,8 +131,8 @@ static void both_write_at_once(void)
     sqlite3 *db;
     char buf[32];
 
-    snprintf(cmd, sizeof(cmd), "python3 %s hammer %s 300 %s %s %s %s",
-             script, th_db_path(), hk[0], hk[1], hk[2], hk[3]);
+    snprintf(cmd, sizeof(cmd), "python3 %s hammer %s 300 %s %s %s %s", script,
+             th_db_path(), hk[0], hk[1], hk[2], hk[3]);
     p = popen(cmd, "r");
     CHECK(p != NULL);
     for (int b = 0; b < 100; b++) {
@@ -149,9 +148,9 @@ static void both_write_at_once(void)
                                   i ? ", " : "", 200 + b % 5, hk[3]);
         snprintf(body + n, sizeof(body) - n, "]}");
         r = th_send("POST", "/challenges", body);
-        CHECK(r.status == 201 || (r.status == 503 &&
-                                  th_header(&r, "Retry-After", buf,
-                                            sizeof(buf))));
+        CHECK(r.status == 201 ||
+              (r.status == 503 &&
+               th_header(&r, "Retry-After", buf, sizeof(buf))));
         ok_batches += r.status == 201;
         th_resp_free(&r);
     }
@@ -164,8 +163,7 @@ static void both_write_at_once(void)
                             "WHERE uid >= 200"),
                  ok_batches * 20);
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM tb"), py_ok);
-    CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)),
-                 "ok");
+    CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
     sqlite3_close(db);
     fprintf(stderr, "concurrent: computedb %ld/100 batches, python %ld/300\n",
             ok_batches, py_ok);

@@ -49,18 +49,25 @@ static void build(const char *path)
 
     up_exec(db, upstream_ddl);
     for (int i = 0; i < 4; i++)
-        ins(db, "INSERT OR IGNORE INTO miner(uid, ss58_address) "
-                "VALUES(%d, %Q)", i, hk[i]);
-    ins(db, "INSERT INTO miner_details (hotkey, details, no_specs_count) "
-            "VALUES (%Q, %Q, 0)", hk[0], specs_h100);
-    ins(db, "INSERT INTO miner_details (hotkey, details, no_specs_count) "
-            "VALUES (%Q, '{}', 3)", hk[1]);
+        ins(db,
+            "INSERT OR IGNORE INTO miner(uid, ss58_address) "
+            "VALUES(%d, %Q)",
+            i, hk[i]);
+    ins(db,
+        "INSERT INTO miner_details (hotkey, details, no_specs_count) "
+        "VALUES (%Q, %Q, 0)",
+        hk[0], specs_h100);
+    ins(db,
+        "INSERT INTO miner_details (hotkey, details, no_specs_count) "
+        "VALUES (%Q, '{}', 3)",
+        hk[1]);
     ins(db, "INSERT INTO miner_details (hotkey, details) VALUES (%Q, NULL)",
         hk[2]);
     for (int i = 0; i < 70; i++)
-        ins(db, "INSERT INTO challenge_details (uid, ss58_address, success, "
-                "elapsed_time, difficulty, created_at) VALUES (0, %Q, %d, "
-                "%d.5, %d, '2024-09-25T21:%02d:40.123456')",
+        ins(db,
+            "INSERT INTO challenge_details (uid, ss58_address, success, "
+            "elapsed_time, difficulty, created_at) VALUES (0, %Q, %d, "
+            "%d.5, %d, '2024-09-25T21:%02d:40.123456')",
             hk[0], i % 3 != 0, i, 7 + i % 5, i % 60);
     ins(db, "INSERT INTO blacklist (hotkey) VALUES (%Q)", hk[3]);
     ins(db, "INSERT INTO allocation (hotkey, details) VALUES (%Q, %Q)", hk[0],
@@ -68,18 +75,27 @@ static void build(const char *path)
     ins(db, "INSERT INTO wandb_runs (hotkey, run_id) VALUES (%Q, 'ab12cd34')",
         hk[4]);
     /* Two rows in the same second: the higher id is the newer. */
-    ins(db, "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
-            "VALUES (%Q, 'NVIDIA H100', 8, '2025-02-26 10:00:00')", hk[0]);
-    ins(db, "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
-            "VALUES (%Q, 'NVIDIA H100 80GB HBM3', 8, '2025-02-26 10:00:00')",
+    ins(db,
+        "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
+        "VALUES (%Q, 'NVIDIA H100', 8, '2025-02-26 10:00:00')",
         hk[0]);
-    ins(db, "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus) "
-            "VALUES (%Q, NULL, NULL)", hk[0]);
-    ins(db, "INSERT INTO stats (uid, hotkey, gpu_specs, score, allocated, "
-            "own_score, reliability_score) VALUES (12, %Q, '{\"gpu_name\": "
-            "\"NVIDIA H200\", \"num_gpus\": 8}', 100.0, 0, 1, 0)", hk[0]);
-    ins(db, "INSERT INTO stats (uid, hotkey, gpu_specs, score, allocated, "
-            "own_score) VALUES (13, %Q, 'not json', NULL, NULL, NULL)", hk[1]);
+    ins(db,
+        "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
+        "VALUES (%Q, 'NVIDIA H100 80GB HBM3', 8, '2025-02-26 10:00:00')",
+        hk[0]);
+    ins(db,
+        "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus) "
+        "VALUES (%Q, NULL, NULL)",
+        hk[0]);
+    ins(db,
+        "INSERT INTO stats (uid, hotkey, gpu_specs, score, allocated, "
+        "own_score, reliability_score) VALUES (12, %Q, '{\"gpu_name\": "
+        "\"NVIDIA H200\", \"num_gpus\": 8}', 100.0, 0, 1, 0)",
+        hk[0]);
+    ins(db,
+        "INSERT INTO stats (uid, hotkey, gpu_specs, score, allocated, "
+        "own_score) VALUES (13, %Q, 'not json', NULL, NULL, NULL)",
+        hk[1]);
     sqlite3_close(db);
 }
 
@@ -107,8 +123,8 @@ static void check_served(void)
     j = get_ok("/miners/details", &r);
     CHECK_INT_EQ(json_object_size(j), 3);
     rec = json_object_get(j, hk[0]);
-    CHECK_INT_EQ(json_integer_value(json_object_get(
-                     json_object_get(rec, "cpu"), "count")),
+    CHECK_INT_EQ(json_integer_value(
+                     json_object_get(json_object_get(rec, "cpu"), "count")),
                  64);
     CHECK_INT_EQ(json_object_size(json_object_get(j, hk[2])), 0); /* NULL */
     th_resp_free(&r);
@@ -148,15 +164,14 @@ static void check_served(void)
     th_resp_free(&r);
 
     j = get_ok("/blacklist", &r);
-    CHECK_STR_EQ(json_string_value(json_array_get(json_object_get(j, "items"),
-                                                  0)),
-                 hk[3]);
+    CHECK_STR_EQ(
+        json_string_value(json_array_get(json_object_get(j, "items"), 0)),
+        hk[3]);
     th_resp_free(&r);
 
     j = get_ok("/challenges/stats", &r);
     rec = json_object_get(j, "0");
-    CHECK_INT_EQ(json_integer_value(json_object_get(rec,
-                                                    "challenge_attempts")),
+    CHECK_INT_EQ(json_integer_value(json_object_get(rec, "challenge_attempts")),
                  60);
     th_resp_free(&r);
 }
@@ -188,8 +203,7 @@ static void check_file(const char *path, const char *schema_before)
 
     CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), 2);
     CHECK_STR_EQ(up_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
-    CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)),
-                 "ok");
+    CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM challenge_details"), 70);
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM pog_stats"), 3);
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = "

@@ -40,8 +40,8 @@ static void call(const struct route *rt, const struct th_key *who,
 
     concrete(rt->pattern, path, sizeof(path));
     th_use(who);
-    r = th_request(rt->method, path,
-                   (rt->flags & ROUTE_JSON) ? "{}" : NULL, NULL, NULL);
+    r = th_request(rt->method, path, (rt->flags & ROUTE_JSON) ? "{}" : NULL,
+                   NULL, NULL);
     th_use(th_admin());
     if (allowed != (r.status != 401 && r.status != 403) ||
         (!allowed && r.status != (role == ROLE_NONE ? 401 : 403)))

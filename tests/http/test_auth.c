@@ -21,9 +21,8 @@ struct manual {
 
 static struct auth_signed sign_manual(const struct manual *m)
 {
-    struct auth_subject s = {m->audience ? m->audience : "computedb",
-                             m->method, m->path, m->body,
-                             m->body ? strlen(m->body) : 0};
+    struct auth_subject s = {m->audience ? m->audience : "computedb", m->method,
+                             m->path, m->body, m->body ? strlen(m->body) : 0};
     struct auth_signed sig;
     int64_t ts = m->ts ? m->ts : auth_now_ms();
 
@@ -100,8 +99,8 @@ static void check_tampering(void)
     const struct th_key *w = th_key_new(ROLE_WRITER);
     const char *body = "{\"hotkeys\": [\"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpN"
                        "ehXCPcNoHGKutQY\"]}";
-    struct manual m = {.key = w, .method = "POST", .path = "/blacklist",
-                       .body = body};
+    struct manual m = {
+        .key = w, .method = "POST", .path = "/blacklist", .body = body};
 
     m.send_method = "DELETE";
     expect_401(send_manual(&m), "bad_signature");
@@ -115,9 +114,10 @@ static void check_tampering(void)
     m.send_body = NULL;
     expect_status(send_manual(&m), 200);
     /* The query is signed as sent. */
-    m = (struct manual){.key = w, .method = "GET",
-                        .path = "/challenges?limit=5", .send_path =
-                            "/challenges?limit=6"};
+    m = (struct manual){.key = w,
+                        .method = "GET",
+                        .path = "/challenges?limit=5",
+                        .send_path = "/challenges?limit=6"};
     expect_401(send_manual(&m), "bad_signature");
     m.send_path = NULL;
     expect_status(send_manual(&m), 200);
@@ -252,18 +252,18 @@ static void check_public_read(void)
 
     th_start_with(NULL, public_read);
     snprintf(path, sizeof(path), "/allocations/%s", th_hotkey(5));
-    expect_status(th_send("PUT", path,
-                          "{\"details\": {\"password\": \"pw\"}}"),
+    expect_status(th_send("PUT", path, "{\"details\": {\"password\": \"pw\"}}"),
                   201);
     th_use(NULL);
     expect_status(th_get("/miners"), 200);
     resp = th_get(path);
     CHECK_INT_EQ(resp.status, 200);
-    CHECK(json_object_get(json_object_get(resp.json, "details"),
-                          "password") == NULL);
+    CHECK(json_object_get(json_object_get(resp.json, "details"), "password") ==
+          NULL);
     th_resp_free(&resp);
-    expect_401(th_send("PUT", "/miners", "{\"mode\": \"merge\", "
-                                         "\"miners\": []}"),
+    expect_401(th_send("PUT", "/miners",
+                       "{\"mode\": \"merge\", "
+                       "\"miners\": []}"),
                "signature_required");
     expect_401(th_get("/admin/principals"), "signature_required");
     th_use(th_admin());
@@ -285,8 +285,7 @@ static void check_cache_full_and_cors(void)
     static const char *const evil[] = {"Origin: https://evil.example",
                                        "Access-Control-Request-Method: GET",
                                        NULL};
-    static const char *const origin[] = {"Origin: https://dash.example",
-                                         NULL};
+    static const char *const origin[] = {"Origin: https://dash.example", NULL};
     struct resp r;
     char buf[256];
 

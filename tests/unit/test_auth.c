@@ -21,16 +21,14 @@ static const char body[] = "{\"gpu\":\"h100\",\"count\":1}";
 static struct auth_subject vector_subject(void)
 {
     return (struct auth_subject){"example-service", "POST",
-                                 "/v1/jobs?dry_run=1", body,
-                                 sizeof(body) - 1};
+                                 "/v1/jobs?dry_run=1", body, sizeof(body) - 1};
 }
 
 static void seed_of(const char *hex, uint8_t seed[AUTH_SEED_BYTES])
 {
     size_t n = 0;
 
-    CHECK(sodium_hex2bin(seed, AUTH_SEED_BYTES, hex, 64, NULL, &n, NULL) ==
-          0);
+    CHECK(sodium_hex2bin(seed, AUTH_SEED_BYTES, hex, 64, NULL, &n, NULL) == 0);
     CHECK(n == AUTH_SEED_BYTES);
 }
 
@@ -53,8 +51,7 @@ static void check_worked_vector(void)
                       "0123456789abcdef0123456789abcdef\n"
                       "5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpu");
     CHECK(auth_sign_nonce(seed, &s, 1700000000000,
-                          "0123456789abcdef0123456789abcdef",
-                          &sig) == SVC_OK);
+                          "0123456789abcdef0123456789abcdef", &sig) == SVC_OK);
     CHECK_STR_EQ(sig.signature, vector_sig);
     CHECK_STR_EQ(sig.signer, alice_ss58);
     CHECK_STR_EQ(sig.timestamp, "1700000000000");
@@ -90,9 +87,8 @@ static void check_fields(void)
           SVC_ERR_INVALID); /* does not fit */
 }
 
-static enum svc_rc alice_is_writer(void *ctx, const char *ss58,
-                                   enum role *role, bool *found,
-                                   bool *expired)
+static enum svc_rc alice_is_writer(void *ctx, const char *ss58, enum role *role,
+                                   bool *found, bool *expired)
 {
     (*(int *)ctx)++;
     *found = strcmp(ss58, alice_ss58) == 0;
@@ -107,8 +103,8 @@ static enum auth_reason verify(struct auth *a, const struct auth_headers *h,
     struct auth_subject s = vector_subject();
     enum auth_reason reason = AUTH_OK;
     enum role role = ROLE_NONE;
-    enum svc_rc rc = auth_verify(a, h, &s, now, alice_is_writer, lookups,
-                                 &role, &reason);
+    enum svc_rc rc =
+        auth_verify(a, h, &s, now, alice_is_writer, lookups, &role, &reason);
 
     CHECK((rc == SVC_OK) == (reason == AUTH_OK));
     if (rc == SVC_OK)

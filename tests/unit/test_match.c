@@ -75,8 +75,7 @@ int main(void)
                 "\"ram\": {}}") == MATCH_NO);
     /* Malformed rows are reported, with a reason. */
     CHECK(match_details(&r, NULL, why, sizeof(why)) == MATCH_MALFORMED);
-    CHECK(match_details(&r, "{not json", why, sizeof(why)) ==
-          MATCH_MALFORMED);
+    CHECK(match_details(&r, "{not json", why, sizeof(why)) == MATCH_MALFORMED);
     CHECK(strstr(why, "not valid JSON") != NULL);
     CHECK(match_details(&r, "[1, 2]", why, sizeof(why)) == MATCH_MALFORMED);
     CHECK(match_details(&r,

@@ -65,10 +65,11 @@ int main(void)
     check_floats();
     check_doc("{}", "{}");
     check_doc("[]", "[]");
-    check_doc("{\"cpu\":{\"count\":64,\"frequency\":2000.0},\"has_docker\":true,"
-              "\"x\":null,\"l\":[1,2.5,\"s\"]}",
-              "{\"cpu\": {\"count\": 64, \"frequency\": 2000.0}, "
-              "\"has_docker\": true, \"x\": null, \"l\": [1, 2.5, \"s\"]}");
+    check_doc(
+        "{\"cpu\":{\"count\":64,\"frequency\":2000.0},\"has_docker\":true,"
+        "\"x\":null,\"l\":[1,2.5,\"s\"]}",
+        "{\"cpu\": {\"count\": 64, \"frequency\": 2000.0}, "
+        "\"has_docker\": true, \"x\": null, \"l\": [1, 2.5, \"s\"]}");
     /* ensure_ascii: non-ASCII as \uXXXX (lower-case hex), astral planes
      * as surrogate pairs, controls escaped, DEL kept. */
     check_doc("\"caf\\u00e9 \\ud83d\\ude00\"", "\"caf\\u00e9 \\ud83d\\ude00\"");
