@@ -23,12 +23,38 @@ static enum get get_num(const json_t *obj, const char *key, double *out)
     return GOT;
 }
 
-/* A component object: present and non-empty, else no match. */
-static const json_t *component(const json_t *details, const char *key)
+/* A component: a non-empty object to check, NULL when absent or falsy
+ * (upstream's `not component`: {}, [], "", 0, false, null), or a value of
+ * the wrong type (*wrong set), which upstream tripped over. */
+static const json_t *component(const json_t *details, const char *key,
+                               bool *wrong)
 {
     const json_t *c = json_object_get(details, key);
 
-    return json_is_object(c) && json_object_size(c) ? c : NULL;
+    *wrong = false;
+    if (json_is_object(c))
+        return json_object_size(c) ? c : NULL;
+    if (!c || json_is_null(c) || json_is_false(c) ||
+        (json_is_array(c) && json_array_size(c) == 0) ||
+        (json_is_string(c) && json_string_length(c) == 0) ||
+        (json_is_number(c) && json_number_value(c) == 0))
+        return NULL;
+    *wrong = true;
+    return NULL;
+}
+
+/* Looks up a required component; MATCH_MALFORMED (with why) when it has
+ * the wrong type. */
+static enum match_result required(const json_t *details, const char *key,
+                                  const json_t **out, char *why, size_t len)
+{
+    bool wrong;
+
+    *out = component(details, key, &wrong);
+    if (!wrong)
+        return MATCH_YES;
+    snprintf(why, len, "%s is not an object", key);
+    return MATCH_MALFORMED;
 }
 
 /* Checks comp[key] against need with >= (or > when strict). */
@@ -74,9 +100,11 @@ static enum match_result gpu_type(const struct match_req *r, const json_t *gpu,
 static enum match_result check_gpu(const struct match_req *r,
                                    const json_t *details, char *why, size_t len)
 {
-    const json_t *gpu = component(details, "gpu");
-    enum match_result m;
+    const json_t *gpu;
+    enum match_result m = required(details, "gpu", &gpu, why, len);
 
+    if (m != MATCH_YES)
+        return m;
     if (!gpu)
         return MATCH_NO;
     m = at_least(gpu, "gpu", "capacity", r->gpu_capacity, true, why, len);
@@ -85,6 +113,19 @@ static enum match_result check_gpu(const struct match_req *r,
     if (m == MATCH_YES)
         m = gpu_type(r, gpu, why, len);
     return m;
+}
+
+/* One required component with a minimum on one of its members. */
+static enum match_result check_min(const json_t *details, const char *key,
+                                   const char *member, double need, char *why,
+                                   size_t len)
+{
+    const json_t *comp;
+    enum match_result m = required(details, key, &comp, why, len);
+
+    if (m != MATCH_YES)
+        return m;
+    return at_least(comp, key, member, need, false, why, len);
 }
 
 static enum match_result check_all(const struct match_req *r, const json_t *d,
@@ -96,16 +137,13 @@ static enum match_result check_all(const struct match_req *r, const json_t *d,
         !json_object_get(d, "hard_disk") || !json_object_get(d, "ram"))
         return MATCH_NO;
     if (r->cpu)
-        m = at_least(component(d, "cpu"), "cpu", "count", r->cpu_count, false,
-                     why, len);
+        m = check_min(d, "cpu", "count", r->cpu_count, why, len);
     if (m == MATCH_YES && r->gpu)
         m = check_gpu(r, d, why, len);
     if (m == MATCH_YES && r->disk)
-        m = at_least(component(d, "hard_disk"), "hard_disk", "free",
-                     r->disk_capacity, false, why, len);
+        m = check_min(d, "hard_disk", "free", r->disk_capacity, why, len);
     if (m == MATCH_YES && r->ram)
-        m = at_least(component(d, "ram"), "ram", "available", r->ram_capacity,
-                     false, why, len);
+        m = check_min(d, "ram", "available", r->ram_capacity, why, len);
     return m;
 }
 

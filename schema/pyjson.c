@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A serializer that mirrors CPython's json encoder byte for byte: object
- * key order as given, ", " / ": " separators, ensure_ascii escaping and
+ * key order as given, ", " / ": " separators, ensure_ascii escaping (everything outside ' '..'~') and
  * float repr (shortest round-trip digits, fixed notation for exponents in
  * [-4, 16), else d.ddde+XX). */
 #include "pyjson.h"
@@ -82,7 +82,7 @@ static void put_escaped_char(struct sbuf *b, uint32_t c)
         put(b, esc, 2);
     } else if (c < 0x20 && c < sizeof(named) / sizeof(named[0]) && named[c]) {
         puts_(b, named[c]);
-    } else if (c < 0x20 || (c >= 0x80 && c <= 0xffff)) {
+    } else if (c < 0x20 || (c >= 0x7f && c <= 0xffff)) {
         put_u16(b, c);
     } else if (c > 0xffff) {
         c -= 0x10000;
