@@ -19,7 +19,8 @@ void hx_location(struct reply *rep, const char *fmt, ...)
 json_t *hx_page(json_t *items, const char *next);
 
 /* system.c */
-handler_fn h_health_get, h_ready_get, h_version_get, h_openapi_get;
+handler_fn h_health_get, h_ready_get, h_version_get, h_openapi_get,
+    h_metrics_get;
 /* miners.c */
 handler_fn h_miners_list, h_miners_put, h_miners_delete;
 /* specs.c */

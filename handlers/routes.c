@@ -11,6 +11,7 @@ const struct route svc_routes[] = {
     {"GET",    "/readyz",                  h_ready_get,        ROLE_NONE,   0, NULL},
     {"GET",    "/version",                 h_version_get,      ROLE_NONE,   0, NULL},
     {"GET",    "/openapi.json",            h_openapi_get,      ROLE_NONE,   0, NULL},
+    {"GET",    "/metrics",                 h_metrics_get,      ROLE_NONE,   0, NULL},
     /* miners */
     {"GET",    "/miners",                  h_miners_list,      ROLE_READER, 0, NULL},
     {"PUT",    "/miners",                  h_miners_put,       ROLE_WRITER, ROUTE_JSON, NULL},

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Open system endpoints: liveness, readiness, version, the contract. */
+#include "../server/metrics.h"
 #include "handlers.h"
 #include "version.h"
+
+#include <stdlib.h>
 
 extern const char openapi_doc[];
 extern const unsigned long openapi_doc_len;
@@ -13,19 +16,36 @@ enum svc_rc h_health_get(struct req *req, struct reply *rep)
     return reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-/* GET /readyz -> 200 when a database connection can open a transaction,
- * else the storage error (503 while the file is locked). */
+/* GET /readyz -> 200 when the database is writable right now and carries
+ * our schema version; else 503 (locked by another process, or a file this
+ * build did not migrate) or 507 (disk full). */
 enum svc_rc h_ready_get(struct req *req, struct reply *rep)
 {
-    struct db *db;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
+    enum svc_rc rc = db_ready(req->app->db);
+
+    if (rc == SVC_ERR_DB)
+        rc = req_fail(req, SVC_ERR_BUSY, NULL, "schema not migrated");
+    if (rc != SVC_OK)
+        return rc;
+    return reply_json(rep, 200,
+                      json_pack("{s:s,s:s,s:i}", "status", "ready", "db",
+                                "writable", "schema_version",
+                                db_schema_version()));
+}
+
+/* GET /metrics: Prometheus text format. */
+enum svc_rc h_metrics_get(struct req *req, struct reply *rep)
+{
+    char *text = NULL;
+    size_t len = 0;
+    enum svc_rc rc = metrics_render(req->app, &text, &len);
 
     if (rc != SVC_OK)
         return rc;
-    db_read_end(req->app->db, db);
-    return reply_json(rep, 200,
-                      json_pack("{s:s,s:i}", "status", "ready",
-                                "schema_version", db_schema_version()));
+    rc = reply_raw(rep, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+                   len);
+    free(text);
+    return rc;
 }
 
 /* GET /version */

@@ -13,11 +13,21 @@
 #include "db_int.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct db_pool {
+    char wal_path[4200];
+    _Atomic unsigned long long reader_waits, reader_wait_us, busy_retries,
+        writes, write_failures;
+    pthread_mutex_t rows_lock; /* guards the row-count cache */
+    json_t *rows;
+    int64_t rows_at_us;
     struct db *writer;
     pthread_mutex_t write_lock;
     struct db *readers; /* all reader connections, array */
@@ -221,6 +231,34 @@ void db_now_local_iso(char out[27])
     out[26] = '\0';
 }
 
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Another process holds the lock: wait with a growing back-off until the
+ * busy timeout, counting each retry. Returns 0 to give up (SQLITE_BUSY). */
+static int on_busy(void *ctx, int count)
+{
+    static const int delays_ms[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50};
+    struct db *db = ctx;
+    int64_t now = now_us();
+    int d = delays_ms[count < 11 ? count : 10];
+    struct timespec ts = {0, (long)d * 1000000L};
+
+    if (count == 0)
+        db->busy_since_us = now;
+    if (now - db->busy_since_us >= (int64_t)db->busy_timeout_ms * 1000)
+        return 0;
+    if (db->pool)
+        atomic_fetch_add(&db->pool->busy_retries, 1);
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
 static void conn_close(struct db *db)
 {
     if (!db)
@@ -253,7 +291,8 @@ static enum svc_rc conn_open(struct db *db, const struct db_options *opt,
         return SVC_ERR_DB;
     }
     sqlite3_extended_result_codes(db->h, 1);
-    sqlite3_busy_timeout(db->h, (int)opt->busy_timeout_ms);
+    db->busy_timeout_ms = opt->busy_timeout_ms;
+    sqlite3_busy_handler(db->h, on_busy, db);
     rc = db_exec(db, pragmas);
     if (rc == SVC_OK && reader)
         rc = db_exec(db, "PRAGMA query_only=1;");
@@ -270,7 +309,10 @@ static enum svc_rc open_readers(struct db_pool *pool,
     if (!pool->readers)
         return SVC_ERR_NOMEM;
     for (unsigned i = 0; i < pool->n_readers; i++) {
-        enum svc_rc rc = conn_open(&pool->readers[i], opt, true);
+        enum svc_rc rc;
+
+        pool->readers[i].pool = pool;
+        rc = conn_open(&pool->readers[i], opt, true);
 
         if (rc != SVC_OK)
             return rc;
@@ -289,10 +331,13 @@ enum svc_rc db_pool_open(const struct db_options *opt, struct db_pool **out)
         goto out;
     pthread_mutex_init(&pool->write_lock, NULL);
     pthread_mutex_init(&pool->read_lock, NULL);
+    pthread_mutex_init(&pool->rows_lock, NULL);
+    snprintf(pool->wal_path, sizeof(pool->wal_path), "%s-wal", opt->path);
     pthread_cond_init(&pool->read_cond, NULL);
     pool->writer = calloc(1, sizeof(*pool->writer));
     if (!pool->writer)
         goto out;
+    pool->writer->pool = pool;
     rc = conn_open(pool->writer, opt, false);
     if (rc == SVC_OK)
         rc = db_migrate(pool->writer);
@@ -316,8 +361,10 @@ void db_pool_close(struct db_pool *pool)
     free(pool->readers);
     conn_close(pool->writer);
     free(pool->writer);
+    json_decref(pool->rows);
     pthread_mutex_destroy(&pool->write_lock);
     pthread_mutex_destroy(&pool->read_lock);
+    pthread_mutex_destroy(&pool->rows_lock);
     pthread_cond_destroy(&pool->read_cond);
     free(pool);
 }
@@ -330,8 +377,15 @@ enum svc_rc db_read_begin(struct db_pool *pool, struct db **out)
     enum svc_rc rc;
 
     pthread_mutex_lock(&pool->read_lock);
-    while (!pool->free_readers)
-        pthread_cond_wait(&pool->read_cond, &pool->read_lock);
+    if (!pool->free_readers) {
+        int64_t t0 = now_us();
+
+        while (!pool->free_readers)
+            pthread_cond_wait(&pool->read_cond, &pool->read_lock);
+        atomic_fetch_add(&pool->reader_waits, 1);
+        atomic_fetch_add(&pool->reader_wait_us,
+                         (unsigned long long)(now_us() - t0));
+    }
     db = pool->free_readers;
     pool->free_readers = db->next_free;
     pthread_mutex_unlock(&pool->read_lock);
@@ -386,6 +440,9 @@ enum svc_rc db_write(struct db_pool *pool, db_fn *fn, void *ctx)
     rc = fn(db, ctx);
     if (rc == SVC_OK)
         rc = run_stmt(db, commit);
+    atomic_fetch_add(&pool->writes, 1);
+    if (rc != SVC_OK)
+        atomic_fetch_add(&pool->write_failures, 1);
     if (rc != SVC_OK && !sqlite3_get_autocommit(db->h) &&
         run_stmt(db, rollback) != SVC_OK)
         log_err("rollback failed");
@@ -397,4 +454,123 @@ out:
 const char *db_sqlite_version(void)
 {
     return sqlite3_libversion();
+}
+
+void db_pool_stats(struct db_pool *pool, struct db_stats *out)
+{
+    struct stat st;
+
+    out->reader_waits = atomic_load(&pool->reader_waits);
+    out->reader_wait_us = atomic_load(&pool->reader_wait_us);
+    out->busy_retries = atomic_load(&pool->busy_retries);
+    out->writes = atomic_load(&pool->writes);
+    out->write_failures = atomic_load(&pool->write_failures);
+    out->wal_bytes =
+        stat(pool->wal_path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+enum svc_rc db_ready(struct db_pool *pool)
+{
+    static const char begin[] = "BEGIN IMMEDIATE";
+    static const char version[] = "PRAGMA user_version";
+    struct db *db = pool->writer;
+    sqlite3_stmt *st;
+    enum svc_rc rc;
+    int src;
+
+    pthread_mutex_lock(&pool->write_lock);
+    rc = run_stmt(db, begin); /* takes the write lock: the file is writable */
+    if (rc != SVC_OK)
+        goto out;
+    rc = db_stmt(db, version, &st);
+    if (rc == SVC_OK) {
+        src = sqlite3_step(st);
+        if (src != SQLITE_ROW)
+            rc = db_rc(db, src);
+        else if (sqlite3_column_int(st, 0) != db_schema_version())
+            rc = SVC_ERR_DB;
+        sqlite3_reset(st);
+    }
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL); /* never writes */
+out:
+    pthread_mutex_unlock(&pool->write_lock);
+    return rc;
+}
+
+enum svc_rc db_checkpoint(struct db_pool *pool)
+{
+    enum svc_rc rc;
+    int src;
+
+    pthread_mutex_lock(&pool->write_lock);
+    src = sqlite3_wal_checkpoint_v2(pool->writer->h, NULL,
+                                    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    rc = src == SQLITE_OK ? SVC_OK : db_rc(pool->writer, src);
+    pthread_mutex_unlock(&pool->write_lock);
+    return rc;
+}
+
+static enum svc_rc count_rows(struct db *db, json_t *out)
+{
+    /* One static statement per table: names cannot be bound. */
+    static const char *const sql[][2] = {
+        {"miner", "SELECT COUNT(*) FROM miner"},
+        {"miner_details", "SELECT COUNT(*) FROM miner_details"},
+        {"challenge_details", "SELECT COUNT(*) FROM challenge_details"},
+        {"allocation", "SELECT COUNT(*) FROM allocation"},
+        {"blacklist", "SELECT COUNT(*) FROM blacklist"},
+        {"pog_stats", "SELECT COUNT(*) FROM pog_stats"},
+        {"stats", "SELECT COUNT(*) FROM stats"},
+        {"wandb_runs", "SELECT COUNT(*) FROM wandb_runs"},
+        {"principals", "SELECT COUNT(*) FROM principals"},
+    };
+    enum svc_rc rc = SVC_OK;
+
+    for (size_t i = 0; rc == SVC_OK && i < sizeof(sql) / sizeof(sql[0]); i++) {
+        sqlite3_stmt *st;
+        int src;
+
+        rc = db_stmt(db, sql[i][1], &st);
+        if (rc != SVC_OK)
+            break;
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW)
+            json_object_set_new(out, sql[i][0],
+                                json_integer(sqlite3_column_int64(st, 0)));
+        else
+            rc = db_rc(db, src);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+enum svc_rc db_table_rows(struct db_pool *pool, unsigned max_age_s,
+                          json_t **out)
+{
+    struct db *db;
+    json_t *fresh;
+    enum svc_rc rc = SVC_OK;
+
+    pthread_mutex_lock(&pool->rows_lock);
+    if (pool->rows &&
+        now_us() - pool->rows_at_us < (int64_t)max_age_s * 1000000)
+        goto out;
+    fresh = json_object();
+    rc = fresh ? db_read_begin(pool, &db) : SVC_ERR_NOMEM;
+    if (rc == SVC_OK) {
+        rc = count_rows(db, fresh);
+        db_read_end(pool, db);
+    }
+    if (rc != SVC_OK) {
+        json_decref(fresh);
+        goto out;
+    }
+    json_decref(pool->rows);
+    pool->rows = fresh;
+    pool->rows_at_us = now_us();
+out:
+    if (rc == SVC_OK)
+        *out = json_incref(pool->rows);
+    pthread_mutex_unlock(&pool->rows_lock);
+    return rc;
 }

@@ -8,6 +8,8 @@
 
 #include "../server/rc.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -44,6 +46,29 @@ typedef enum svc_rc db_fn(struct db *db, void *ctx);
  * process held the write lock past busy_timeout, SVC_ERR_FULL when the
  * disk is full). Thread-safe; writers are serialised. */
 SVC_NODISCARD enum svc_rc db_write(struct db_pool *pool, db_fn *fn, void *ctx);
+
+/* Counters since open, for /metrics. */
+struct db_stats {
+    unsigned long long reader_waits;   /* leases that had to wait */
+    unsigned long long reader_wait_us; /* time spent waiting for them */
+    unsigned long long busy_retries;   /* retries on another's lock */
+    unsigned long long writes;         /* write transactions run */
+    unsigned long long write_failures; /* of which rolled back */
+    long long wal_bytes;               /* size of the -wal file, or -1 */
+};
+/* Fills *out. Thread-safe. */
+void db_pool_stats(struct db_pool *pool, struct db_stats *out);
+/* Checks the file is writable now (BEGIN IMMEDIATE, then ROLLBACK) and
+ * that the schema is ours (user_version). Returns SVC_OK, SVC_ERR_BUSY,
+ * SVC_ERR_DB (schema) or SVC_ERR_FULL. */
+SVC_NODISCARD enum svc_rc db_ready(struct db_pool *pool);
+/* Folds the WAL back into the main file and truncates it (a clean
+ * shutdown). */
+SVC_NODISCARD enum svc_rc db_checkpoint(struct db_pool *pool);
+/* Row counts of the upstream tables as {"table": n}; recomputed at most
+ * every max_age_s seconds, else the cached copy. New reference. */
+SVC_NODISCARD enum svc_rc db_table_rows(struct db_pool *pool,
+                                        unsigned max_age_s, json_t **out);
 
 /* The SQLite library version ("3.40.1"); static storage. */
 const char *db_sqlite_version(void);

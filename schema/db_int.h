@@ -20,6 +20,9 @@ struct db_stmt_slot {
 
 struct db {
     sqlite3 *h;
+    struct db_pool *pool;  /* owner, for the counters */
+    int64_t busy_since_us; /* start of the current lock wait */
+    unsigned busy_timeout_ms;
     struct db_stmt_slot cache[DB_STMT_CACHE];
     size_t n_cache;
     struct db *next_free; /* pool free list link */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A serializer that mirrors CPython's json encoder byte for byte: object
- * key order as given, ", " / ": " separators, ensure_ascii escaping (everything outside ' '..'~') and
- * float repr (shortest round-trip digits, fixed notation for exponents in
+ * key order as given, ", " / ": " separators, ensure_ascii escaping (everything
+ * outside ' '..'~') and float repr (shortest round-trip digits, fixed notation
+ * for exponents in
  * [-4, 16), else d.ddde+XX). */
 #include "pyjson.h"
 

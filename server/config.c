@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* `computedb serve` flags: parsing with strict number checks and the help
- * text, both driven by one table so they cannot drift apart. */
+/* `computedb serve` settings: one table drives the flags, the COMPUTEDB_*
+ * environment variables, the JSON config file, the help text and
+ * `computedb config print`, so they cannot drift apart. */
 #include "config.h"
 
 #include "log.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 enum opt_kind {
@@ -20,6 +25,8 @@ enum opt_kind {
     OPT_FLAG,     /* takes no value; sets an int to 1 */
     OPT_AUDIENCE, /* [A-Za-z0-9._:-]{1,64} */
     OPT_ORIGIN,   /* repeatable */
+    OPT_FORMAT,   /* text|json */
+    OPT_CONFIG,   /* the JSON file itself */
 };
 
 struct opt {
@@ -68,8 +75,22 @@ static const struct opt opts[] = {
      "most concurrent connections (default 1024)"},
     {"--log-level", OPT_LEVEL, OFF(log_level), 0, 0,
      "error|warn|info|debug (default info)"},
+    {"--log-format", OPT_FORMAT, OFF(log_json), 0, 0,
+     "text|json: one line per event, JSON objects with json (default text)"},
+    {"--shutdown-timeout", OPT_UINT, OFF(shutdown_timeout_s), 0, 600,
+     "seconds in-flight requests get to finish on SIGTERM (default 10)"},
+    {"--config", OPT_CONFIG, OFF(config_file), 0, 0,
+     "JSON file of settings keyed by flag name, e.g. {\"threads\": 4}"},
 };
 /* clang-format on */
+
+enum { N_OPTS = sizeof(opts) / sizeof(opts[0]) };
+
+/* Where a setting came from, for error messages. */
+struct source {
+    const char *what; /* "flag", "environment", "config file" */
+    bool cors_reset;  /* the first origin of a source replaces the list */
+};
 
 void config_defaults(struct config *cfg)
 {
@@ -90,6 +111,19 @@ void config_defaults(struct config *cfg)
     cfg->conn_memory = 64 * 1024;
     cfg->conn_limit = 1024;
     cfg->log_level = LOG_INFO;
+    cfg->shutdown_timeout_s = 10;
+}
+
+/* "--busy-timeout-ms" -> "COMPUTEDB_BUSY_TIMEOUT_MS" */
+static void env_name(const char *flag, char *out, size_t len)
+{
+    size_t o = (size_t)snprintf(out, len, "COMPUTEDB_");
+
+    for (const char *p = flag + 2; *p && o + 1 < len; p++)
+        out[o++] = *p == '-'
+                       ? '_'
+                       : (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+    out[o] = '\0';
 }
 
 void config_usage(FILE *out)
@@ -97,13 +131,20 @@ void config_usage(FILE *out)
     fputs("usage: computedb serve [flags]\n\n"
           "Serves the validator database over HTTP.\n\nflags:\n",
           out);
-    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+    for (size_t i = 0; i < N_OPTS; i++)
         fprintf(out, "  %-20s %s\n", opts[i].name, opts[i].help);
-    fputs("\nSigned requests (bt-http-auth-v1) are required on every route "
-          "but /healthz,\n/readyz, /version and /openapi.json; see "
+    fputs("  --help               this text\n\n"
+          "Every flag can also be set in the environment as COMPUTEDB_<NAME>\n"
+          "(--busy-timeout-ms is COMPUTEDB_BUSY_TIMEOUT_MS; a switch takes 1 "
+          "or 0)\nor in the --config file (COMPUTEDB_CONFIG) under its name "
+          "without dashes\n(\"busy-timeout-ms\": 5000; \"cors-origin\" takes a "
+          "list). Flags win over the\nenvironment, which wins over the file. "
+          "`computedb config print` shows the\nresult. SIGHUP re-reads the "
+          "log level and format, --cors-origin and --public-read.\n\n"
+          "Signed requests (bt-http-auth-v1) are required on every route but "
+          "/healthz,\n/readyz, /version, /metrics and /openapi.json; see "
           "`computedb call --help`.\n",
           out);
-    fputs("  --help               this text\n", out);
 }
 
 static enum svc_rc parse_number(const char *s, unsigned long min,
@@ -144,23 +185,28 @@ static enum svc_rc parse_listen(struct config *cfg, const char *s)
     return SVC_OK;
 }
 
-static enum svc_rc apply(struct config *cfg, const struct opt *o,
-                         const char *val)
+static enum svc_rc apply_switch(int *field, const char *val)
+{
+    if (!*val || strcmp(val, "1") == 0 || strcasecmp(val, "true") == 0)
+        *field = 1;
+    else if (strcmp(val, "0") == 0 || strcasecmp(val, "false") == 0)
+        *field = 0;
+    else
+        return SVC_ERR_INVALID;
+    return SVC_OK;
+}
+
+static enum svc_rc apply_text(struct config *cfg, const struct opt *o,
+                              const char *val, struct source *src)
 {
     char *field = (char *)cfg + o->offset;
-    unsigned long n;
-    int level;
 
     switch (o->kind) {
-    case OPT_LISTEN:
-        return parse_listen(cfg, val);
     case OPT_PATH:
+    case OPT_CONFIG:
         if (!*val || strlen(val) >= sizeof(cfg->db_path))
             return SVC_ERR_INVALID;
         snprintf(field, sizeof(cfg->db_path), "%s", val);
-        return SVC_OK;
-    case OPT_FLAG:
-        *(int *)(void *)field = 1;
         return SVC_OK;
     case OPT_AUDIENCE:
         if (!*val || strlen(val) >= sizeof(cfg->audience) ||
@@ -170,17 +216,43 @@ static enum svc_rc apply(struct config *cfg, const struct opt *o,
         snprintf(cfg->audience, sizeof(cfg->audience), "%s", val);
         return SVC_OK;
     case OPT_ORIGIN:
+        if (src->cors_reset) {
+            cfg->n_cors = 0;
+            src->cors_reset = false;
+        }
         if (!*val || strlen(val) >= sizeof(cfg->cors[0]) ||
             cfg->n_cors == sizeof(cfg->cors) / sizeof(cfg->cors[0]))
             return SVC_ERR_INVALID;
         snprintf(cfg->cors[cfg->n_cors++], sizeof(cfg->cors[0]), "%s", val);
         return SVC_OK;
+    default:
+        return SVC_ERR_INVALID;
+    }
+}
+
+static enum svc_rc apply(struct config *cfg, const struct opt *o,
+                         const char *val, struct source *src)
+{
+    char *field = (char *)cfg + o->offset;
+    unsigned long n;
+    int level;
+
+    switch (o->kind) {
+    case OPT_LISTEN:
+        return parse_listen(cfg, val);
     case OPT_LEVEL:
         level = log_level_parse(val);
         if (level < 0)
             return SVC_ERR_INVALID;
         cfg->log_level = level;
         return SVC_OK;
+    case OPT_FORMAT:
+        if (strcmp(val, "json") && strcmp(val, "text"))
+            return SVC_ERR_INVALID;
+        cfg->log_json = strcmp(val, "json") == 0;
+        return SVC_OK;
+    case OPT_FLAG:
+        return apply_switch((int *)(void *)field, val);
     case OPT_UINT:
         if (parse_number(val, o->min, o->max, &n) != SVC_OK)
             return SVC_ERR_INVALID;
@@ -191,13 +263,24 @@ static enum svc_rc apply(struct config *cfg, const struct opt *o,
             return SVC_ERR_INVALID;
         *(size_t *)(void *)field = n;
         return SVC_OK;
+    default:
+        return apply_text(cfg, o, val, src);
     }
+}
+
+static enum svc_rc apply_or_say(struct config *cfg, const struct opt *o,
+                                const char *val, struct source *src, FILE *err)
+{
+    if (apply(cfg, o, val, src) == SVC_OK)
+        return SVC_OK;
+    fprintf(err, "computedb serve: bad value for %s (%s): '%s'\n", o->name,
+            src->what, val);
     return SVC_ERR_INVALID;
 }
 
 static const struct opt *lookup(const char *arg, const char **val)
 {
-    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+    for (size_t i = 0; i < N_OPTS; i++) {
         size_t n = strlen(opts[i].name);
 
         if (strncmp(arg, opts[i].name, n) != 0)
@@ -210,10 +293,112 @@ static const struct opt *lookup(const char *arg, const char **val)
     return NULL;
 }
 
-enum svc_rc config_parse(struct config *cfg, int argc, char **argv, int *help,
-                         FILE *err)
+/* ---- the JSON file --------------------------------------------------- */
+
+static enum svc_rc file_value(struct config *cfg, const struct opt *o,
+                              const json_t *v, struct source *src, FILE *err)
 {
-    *help = 0;
+    char num[32];
+    size_t i;
+    json_t *el;
+    enum svc_rc rc = SVC_OK;
+
+    if (json_is_array(v) && o->kind == OPT_ORIGIN) {
+        json_array_foreach (v, i, el) {
+            if (rc == SVC_OK)
+                rc = file_value(cfg, o, el, src, err);
+        }
+        return rc;
+    }
+    if (json_is_boolean(v) && o->kind == OPT_FLAG)
+        return apply_or_say(cfg, o, json_is_true(v) ? "1" : "0", src, err);
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        return apply_or_say(cfg, o, num, src, err);
+    }
+    if (json_is_string(v))
+        return apply_or_say(cfg, o, json_string_value(v), src, err);
+    fprintf(err, "computedb serve: %s in %s has the wrong type\n", o->name,
+            cfg->config_file);
+    return SVC_ERR_INVALID;
+}
+
+static enum svc_rc load_file(struct config *cfg, const char *path, FILE *err)
+{
+    struct source src = {"config file", true};
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    const char *key;
+    json_t *v;
+    enum svc_rc rc = SVC_OK;
+
+    snprintf(cfg->config_file, sizeof(cfg->config_file), "%s", path);
+    if (!doc || !json_is_object(doc)) {
+        fprintf(err, "computedb serve: %s: %s\n", path,
+                doc ? "must be a JSON object" : jerr.text);
+        json_decref(doc);
+        return SVC_ERR_INVALID;
+    }
+    json_object_foreach (doc, key, v) {
+        char flag[64];
+        const char *ignored;
+        const struct opt *o;
+
+        snprintf(flag, sizeof(flag), "--%s", key);
+        o = lookup(flag, &ignored);
+        if (!o || o->kind == OPT_CONFIG) {
+            fprintf(err, "computedb serve: %s: unknown setting '%s'\n", path,
+                    key);
+            rc = SVC_ERR_INVALID;
+        } else if (rc == SVC_OK) {
+            rc = file_value(cfg, o, v, &src, err);
+        }
+    }
+    json_decref(doc);
+    return rc;
+}
+
+/* ---- the sources in order -------------------------------------------- */
+
+/* The --config value among the flags, else COMPUTEDB_CONFIG. */
+static const char *config_path(int argc, char **argv)
+{
+    const char *val = NULL;
+
+    for (int i = 0; i < argc; i++) {
+        const struct opt *o = lookup(argv[i], &val);
+
+        if (o && o->kind == OPT_CONFIG)
+            return val ? val : (i + 1 < argc ? argv[i + 1] : NULL);
+    }
+    val = getenv("COMPUTEDB_CONFIG");
+    return val && *val ? val : NULL;
+}
+
+static enum svc_rc load_env(struct config *cfg, FILE *err)
+{
+    struct source src = {"environment", true};
+
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char name[64];
+        const char *val;
+
+        if (opts[i].kind == OPT_CONFIG)
+            continue;
+        env_name(opts[i].name, name, sizeof(name));
+        val = getenv(name);
+        if (val && apply_or_say(cfg, &opts[i], val, &src, err) != SVC_OK)
+            return SVC_ERR_INVALID;
+    }
+    return SVC_OK;
+}
+
+static enum svc_rc load_flags(struct config *cfg, int argc, char **argv,
+                              int *help, FILE *err)
+{
+    struct source src = {"flag", true};
+
     for (int i = 0; i < argc; i++) {
         const char *val = NULL;
         const struct opt *o;
@@ -227,24 +412,97 @@ enum svc_rc config_parse(struct config *cfg, int argc, char **argv, int *help,
             fprintf(err, "computedb serve: unknown flag '%s'\n", argv[i]);
             return SVC_ERR_INVALID;
         }
-        if (o->kind == OPT_FLAG) {
-            if (val) {
-                fprintf(err, "computedb serve: %s takes no value\n", o->name);
-                return SVC_ERR_INVALID;
-            }
-            val = "";
-        } else if (!val && i + 1 < argc) {
+        if (o->kind == OPT_FLAG && !val)
+            val = "1";
+        else if (!val && i + 1 < argc)
             val = argv[++i];
-        }
-        if (!val || apply(cfg, o, val) != SVC_OK) {
-            fprintf(err, "computedb serve: bad value for %s: '%s'\n", o->name,
-                    val ? val : "(missing)");
+        if (!val) {
+            fprintf(err, "computedb serve: %s needs a value\n", o->name);
             return SVC_ERR_INVALID;
         }
+        if (apply_or_say(cfg, o, val, &src, err) != SVC_OK)
+            return SVC_ERR_INVALID;
     }
+    return SVC_OK;
+}
+
+enum svc_rc config_parse(struct config *cfg, int argc, char **argv, int *help,
+                         FILE *err)
+{
+    const char *file = config_path(argc, argv);
+
+    *help = 0;
+    if (file && load_file(cfg, file, err) != SVC_OK)
+        return SVC_ERR_INVALID;
+    if (load_env(cfg, err) != SVC_OK ||
+        load_flags(cfg, argc, argv, help, err) != SVC_OK)
+        return SVC_ERR_INVALID;
     if (!cfg->readers)
         cfg->readers = cfg->threads;
     return SVC_OK;
+}
+
+enum svc_rc config_reload(struct config *live, int argc, char **argv, FILE *err)
+{
+    struct config fresh;
+    int help = 0;
+
+    config_defaults(&fresh);
+    if (config_parse(&fresh, argc, argv, &help, err) != SVC_OK)
+        return SVC_ERR_INVALID;
+    /* Only what readers of live can see change safely: ints and a list
+     * whose count is written last. */
+    live->log_level = fresh.log_level;
+    live->log_json = fresh.log_json;
+    live->public_read = fresh.public_read;
+    live->n_cors = 0;
+    memcpy(live->cors, fresh.cors, sizeof(live->cors));
+    live->n_cors = fresh.n_cors;
+    return SVC_OK;
+}
+
+static json_t *opt_value(const struct config *cfg, const struct opt *o)
+{
+    const char *field = (const char *)cfg + o->offset;
+    char listen[96];
+    json_t *arr;
+
+    switch (o->kind) {
+    case OPT_LISTEN:
+        snprintf(listen, sizeof(listen),
+                 strchr(cfg->listen_host, ':') ? "[%s]:%u" : "%s:%u",
+                 cfg->listen_host, (unsigned)cfg->port);
+        return json_string(listen);
+    case OPT_UINT:
+        return json_integer(*(const unsigned *)(const void *)field);
+    case OPT_SIZE:
+        return json_integer((json_int_t) * (const size_t *)(const void *)field);
+    case OPT_FLAG:
+        return json_boolean(*(const int *)(const void *)field);
+    case OPT_LEVEL:
+        return json_string(log_level_name(cfg->log_level));
+    case OPT_FORMAT:
+        return json_string(cfg->log_json ? "json" : "text");
+    case OPT_ORIGIN:
+        arr = json_array();
+        for (unsigned i = 0; arr && i < cfg->n_cors; i++)
+            json_array_append_new(arr, json_string(cfg->cors[i]));
+        return arr;
+    default:
+        return *field ? json_string(field) : json_null();
+    }
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+    json_t *doc = json_object();
+
+    for (size_t i = 0; doc && i < N_OPTS; i++)
+        json_object_set_new(doc, opts[i].name + 2, opt_value(cfg, &opts[i]));
+    if (doc)
+        json_dumpf(doc, out, JSON_INDENT(2));
+    fputc('\n', out);
+    json_decref(doc);
 }
 
 int config_cors_allows(const struct config *cfg, const char *origin)

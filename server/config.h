@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The effective configuration of `computedb serve`: defaults, then flags. */
+/* The effective configuration of `computedb serve`: defaults, then an
+ * optional JSON file (--config or COMPUTEDB_CONFIG), then COMPUTEDB_*
+ * environment variables, then flags; a later source wins. */
 #ifndef SVC_CONFIG_H
 #define SVC_CONFIG_H
 
@@ -28,6 +30,9 @@ struct config {
     char admin_key[4096];     /* first-run admin key file */
     char cors[8][256];        /* allowed Origins ("*": any) */
     unsigned n_cors;
+    int log_json;                /* --log-format json */
+    unsigned shutdown_timeout_s; /* how long in-flight requests may finish */
+    char config_file[4096];      /* the JSON file read, "" for none */
 };
 
 /* True when origin may call us cross-origin (--cors-origin). */
@@ -36,11 +41,22 @@ int config_cors_allows(const struct config *cfg, const char *origin);
 /* Fills cfg with the defaults. */
 void config_defaults(struct config *cfg);
 
-/* Parses `serve` flags from argv[0..argc) into cfg. Returns SVC_OK, or
- * SVC_ERR_INVALID after printing the problem to err. *help is set when
- * --help was given. */
+/* Builds cfg from the file, the environment and the `serve` flags in
+ * argv[0..argc). Returns SVC_OK, or SVC_ERR_INVALID after printing the
+ * problem (naming its source) to err. *help is set when --help was given.
+ */
 SVC_NODISCARD enum svc_rc config_parse(struct config *cfg, int argc,
                                        char **argv, int *help, FILE *err);
+
+/* Applies the settings that are safe to change while serving (log level
+ * and format, CORS origins, --public-read) from the same sources again
+ * into live. Returns SVC_ERR_INVALID, changing nothing, on a bad source. */
+SVC_NODISCARD enum svc_rc config_reload(struct config *live, int argc,
+                                        char **argv, FILE *err);
+
+/* Writes cfg as a JSON object keyed by flag name (what `computedb config
+ * print` shows). */
+void config_print(const struct config *cfg, FILE *out);
 
 /* Prints the `serve` usage text with every flag and its default. */
 void config_usage(FILE *out);

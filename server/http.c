@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <microhttpd.h>
 
@@ -141,6 +142,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     if (req) {
         req->start_ns = mono_ns();
         req->target = strdup(uri);
+        metrics_request_begin();
     }
     return req;
 }
@@ -255,16 +257,19 @@ static void preflight(const struct http_server *s, struct req *req,
 
 static void access_log(const struct req *req, const struct reply *rep)
 {
-    double ms = (double)(mono_ns() - req->start_ns) / 1e6;
+    struct log_access a = {
+        req->method,
+        req->route ? req->route->pattern : "-",
+        rep->status,
+        (double)(mono_ns() - req->start_ns) / 1e6,
+        req->request_id,
+        req->principal,
+        rep->rc != SVC_OK ? svc_rc_name(rep->rc) : NULL,
+        req->err.field,
+    };
 
-    log_msg(rep->status >= 500 ? LOG_WARN : LOG_INFO,
-            "access method=%s route=%s status=%d dur_ms=%.3f rid=%s "
-            "principal=%s%s%s%s%s",
-            req->method, req->route ? req->route->pattern : "-", rep->status,
-            ms, req->request_id, req->principal[0] ? req->principal : "-",
-            rep->rc != SVC_OK ? " error=" : "",
-            rep->rc != SVC_OK ? svc_rc_name(rep->rc) : "",
-            req->err.field[0] ? " field=" : "", req->err.field);
+    metrics_request_end(req->route, rep->status, a.dur_ms / 1e3);
+    log_access(&a);
 }
 
 static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
@@ -337,6 +342,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)cls;
     (void)c;
     (void)toe;
+    if (*req_cls)
+        metrics_request_finish();
     req_free(*req_cls);
     *req_cls = NULL;
 }
@@ -430,6 +437,14 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
     }
     *out = s;
     return SVC_OK;
+}
+
+void http_quiesce(struct http_server *s)
+{
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
 }
 
 uint16_t http_port(const struct http_server *s)

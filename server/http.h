@@ -22,6 +22,8 @@ SVC_NODISCARD enum svc_rc http_start(struct app *app, const struct config *cfg,
                                      struct http_server **out);
 /* The bound port (useful with port 0). */
 uint16_t http_port(const struct http_server *s);
+/* Stops accepting new connections; requests in flight go on. */
+void http_quiesce(struct http_server *s);
 /* Stops accepting, waits for the worker threads, frees s. NULL-safe. */
 void http_stop(struct http_server *s);
 

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "router.h"
 #include "version.h"
@@ -26,6 +27,7 @@ static void usage(FILE *out)
     fputs("usage: computedb <command> [flags]\n\n"
           "commands:\n"
           "  serve      serve the validator database over HTTP\n"
+          "  config     print the effective configuration (config print)\n"
           "  call       sign and send one request (computedb call GET "
           "/miners)\n"
           "  sign       print signature headers for curl\n"
@@ -116,16 +118,79 @@ static enum svc_rc count_tx(struct db *db, void *ctx)
     return q_principals_count(db, ctx);
 }
 
-static int wait_for_signal(void)
+static void block_signals(sigset_t *set)
 {
-    sigset_t set;
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Serves until SIGINT or SIGTERM; SIGHUP re-reads what can change live. */
+static int run_until_stopped(const sigset_t *set, struct config *cfg, int argc,
+                             char **argv)
+{
     int sig = 0;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigwait(&set, &sig);
-    return sig;
+    for (;;) {
+        sigwait(set, &sig);
+        if (sig != SIGHUP)
+            return sig;
+        if (config_reload(cfg, argc, argv, stderr) != SVC_OK) {
+            log_warn("SIGHUP: configuration unchanged (see above)");
+            continue;
+        }
+        log_set_level((enum log_level)cfg->log_level);
+        log_set_json(cfg->log_json);
+        log_info("SIGHUP: reloaded log level %s, %u CORS origin(s), "
+                 "public read %s",
+                 log_level_name(cfg->log_level), cfg->n_cors,
+                 cfg->public_read ? "on" : "off");
+    }
+}
+
+/* Graceful stop: no new connections, in-flight requests get up to the
+ * shutdown timeout, then the daemon stops and the WAL is folded back. */
+static void drain(struct http_server *http, struct db_pool *pool,
+                  const struct config *cfg)
+{
+    struct timespec tick = {0, 20 * 1000000L};
+    long waited_ms = 0, limit_ms = (long)cfg->shutdown_timeout_s * 1000;
+
+    http_quiesce(http);
+    while (metrics_in_flight() > 0 && waited_ms < limit_ms) {
+        nanosleep(&tick, NULL);
+        waited_ms += 20;
+    }
+    if (metrics_in_flight() > 0)
+        log_warn("shutdown: %ld request(s) still running after %u s; "
+                 "stopping anyway",
+                 metrics_in_flight(), cfg->shutdown_timeout_s);
+    http_stop(http);
+    if (db_checkpoint(pool) != SVC_OK)
+        log_warn("shutdown: WAL checkpoint failed; the WAL stays and is "
+                 "replayed on the next open");
+}
+
+/* Loads the configuration; returns -1 to go on, else an exit code. */
+static int load_config(struct config *cfg, int argc, char **argv)
+{
+    int help = 0;
+
+    config_defaults(cfg);
+    if (config_parse(cfg, argc, argv, &help, stderr) != SVC_OK) {
+        fputs("try `computedb serve --help`\n", stderr);
+        return 2;
+    }
+    if (help) {
+        config_usage(stdout);
+        return 0;
+    }
+    log_set_level((enum log_level)cfg->log_level);
+    log_set_json(cfg->log_json);
+    return -1;
 }
 
 static int serve(int argc, char **argv)
@@ -139,25 +204,15 @@ static int serve(int argc, char **argv)
     int64_t principals = 0;
     struct app app = {0};
     sigset_t set;
-    int help = 0, code = 1;
+    int code = load_config(&cfg, argc, argv), sig;
 
-    config_defaults(&cfg);
-    if (config_parse(&cfg, argc, argv, &help, stderr) != SVC_OK) {
-        fputs("try `computedb serve --help`\n", stderr);
-        return 2;
-    }
-    if (help) {
-        config_usage(stdout);
-        return 0;
-    }
-    log_set_level((enum log_level)cfg.log_level);
-    /* Block the stop signals before any thread starts, so sigwait below is
-     * their only receiver and MHD's threads never see them. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (code >= 0)
+        return code;
+    code = 1;
+    /* Block the signals before any thread starts, so sigwait is their only
+     * receiver and MHD's threads never see them. */
+    block_signals(&set);
+    metrics_init(svc_routes, svc_routes_count);
     if (ss58_init() != SVC_OK || ensure_parent_dir(cfg.db_path) != 0)
         goto out;
     dbo = (struct db_options){cfg.db_path, cfg.readers, cfg.busy_timeout_ms};
@@ -169,20 +224,43 @@ static int serve(int argc, char **argv)
     ao = (struct auth_options){cfg.audience, cfg.auth_window_ms,
                                cfg.replay_capacity, auth_now_ms()};
     app = (struct app){pool, &cfg, ao.started_ms, auth_new(&ao)};
-    if (!app.auth)
-        goto out;
-    if (http_start(&app, &cfg, &router, &http) != SVC_OK)
+    if (!app.auth || http_start(&app, &cfg, &router, &http) != SVC_OK)
         goto out;
     log_info("computedb %s listening on http://%s:%u (db %s, %u threads)",
              SVC_VERSION, cfg.listen_host, (unsigned)http_port(http),
              cfg.db_path, cfg.threads);
-    log_info("stopping on signal %d", wait_for_signal());
+    sig = run_until_stopped(&set, &cfg, argc, argv);
+    log_info("stopping on signal %d", sig);
+    drain(http, pool, &cfg);
+    http = NULL;
     code = 0;
 out:
     http_stop(http);
     auth_free(app.auth);
     db_pool_close(pool);
+    if (code == 0)
+        log_info("stopped cleanly");
     return code;
+}
+
+/* computedb config print [serve flags]: the effective configuration. */
+static int config_cmd(int argc, char **argv)
+{
+    struct config cfg;
+    int code;
+
+    if (argc < 1 || strcmp(argv[0], "print") != 0) {
+        fputs("usage: computedb config print [serve flags]\n\nPrints the "
+              "configuration `computedb serve` would run with, from the\n"
+              "--config file, COMPUTEDB_* variables and the flags given.\n",
+              argc >= 1 && strcmp(argv[0], "--help") == 0 ? stdout : stderr);
+        return argc >= 1 && strcmp(argv[0], "--help") == 0 ? 0 : 2;
+    }
+    code = load_config(&cfg, argc - 1, argv + 1);
+    if (code >= 0)
+        return code;
+    config_print(&cfg, stdout);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -193,6 +271,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "serve") == 0)
         return serve(argc - 2, argv + 2);
+    if (strcmp(argv[1], "config") == 0)
+        return config_cmd(argc - 2, argv + 2);
     if (strcmp(argv[1], "call") == 0)
         return cli_call(argc - 2, argv + 2);
     if (strcmp(argv[1], "sign") == 0)

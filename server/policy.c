@@ -5,6 +5,7 @@
 #include "../schema/queries.h"
 #include "auth.h"
 #include "config.h"
+#include "metrics.h"
 
 #include <string.h>
 #include <time.h>
@@ -60,6 +61,7 @@ enum svc_rc policy_authenticate(struct req *req)
         memcpy(req->principal, req->sig.signer, SS58_LEN + 1);
         return SVC_OK;
     }
+    metrics_auth_failure(reason);
     /* 401 bodies carry the short reason code and nothing else. */
     return req_fail(req, rc, NULL, "%s", auth_reason_code(reason));
 }

@@ -9,6 +9,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/policy.h"
 
 #include <curl/curl.h>

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/* The counters behind metrics.h and their Prometheus rendering.
+ *
+ * DESIGN: every counter is a fixed slot in static arrays indexed by route
+ * and status, updated with relaxed atomics from the HTTP threads; a scrape
+ * reads them without locks. Database and process gauges are read at scrape
+ * time (row counts through a 30 s cache in schema/). */
+#include "metrics.h"
+
+#include "../schema/db.h"
+#include "config.h"
+#include "version.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_ROUTES = 64, UNMATCHED = MAX_ROUTES, ROW_CACHE_S = 30 };
+
+static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
+                               405, 409, 413, 415, 500, 503, 507};
+enum { N_STATUS = sizeof(statuses) / sizeof(statuses[0]), OTHER = N_STATUS };
+
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                 0.025,  0.05,  0.1,    0.25,  0.5,
+                                 1,      2.5,   5,      10};
+enum { N_BUCKETS = sizeof(buckets) / sizeof(buckets[0]) };
+
+struct route_counters {
+    atomic_ullong by_status[N_STATUS + 1];
+    atomic_ullong le[N_BUCKETS]; /* cumulative at render time */
+    atomic_ullong count;
+    atomic_ullong sum_us;
+};
+
+static const struct route *table;
+static size_t n_table;
+static struct route_counters counters[MAX_ROUTES + 1];
+static atomic_long in_flight;
+static atomic_ullong auth_failures[AUTH_REASON_COUNT];
+
+void metrics_init(const struct route *routes, size_t n)
+{
+    table = routes;
+    n_table = n < MAX_ROUTES ? n : MAX_ROUTES;
+}
+
+void metrics_request_begin(void)
+{
+    atomic_fetch_add_explicit(&in_flight, 1, memory_order_relaxed);
+}
+
+long metrics_in_flight(void)
+{
+    return atomic_load(&in_flight);
+}
+
+static size_t slot_of(const struct route *rt)
+{
+    if (rt && table && rt >= table && rt < table + n_table)
+        return (size_t)(rt - table);
+    return UNMATCHED;
+}
+
+void metrics_request_end(const struct route *rt, int status, double seconds)
+{
+    struct route_counters *c = &counters[slot_of(rt)];
+    size_t s = OTHER;
+
+    for (size_t i = 0; i < N_STATUS; i++)
+        if (statuses[i] == status)
+            s = i;
+    atomic_fetch_add_explicit(&c->by_status[s], 1, memory_order_relaxed);
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        if (seconds <= buckets[b]) {
+            atomic_fetch_add_explicit(&c->le[b], 1, memory_order_relaxed);
+            break;
+        }
+    }
+    atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->sum_us, (unsigned long long)(seconds * 1e6),
+                              memory_order_relaxed);
+}
+
+void metrics_request_finish(void)
+{
+    atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
+}
+
+void metrics_auth_failure(enum auth_reason reason)
+{
+    if ((unsigned)reason < AUTH_REASON_COUNT)
+        atomic_fetch_add_explicit(&auth_failures[reason], 1,
+                                  memory_order_relaxed);
+}
+
+/* ---- rendering ------------------------------------------------------- */
+
+struct out {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (o->oom)
+        return;
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            o->oom = true;
+            return;
+        }
+        if ((size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        {
+            size_t ncap = (o->cap + (size_t)n + 1) * 2;
+            char *np = realloc(o->p, ncap);
+
+            if (!np) {
+                o->oom = true;
+                return;
+            }
+            o->p = np;
+            o->cap = ncap;
+        }
+    }
+}
+
+static void route_labels(size_t slot, char *buf, size_t len)
+{
+    if (slot == UNMATCHED)
+        snprintf(buf, len, "route=\"unmatched\",method=\"\"");
+    else
+        snprintf(buf, len, "route=\"%s\",method=\"%s\"", table[slot].pattern,
+                 table[slot].method);
+}
+
+static void render_requests(struct out *o)
+{
+    char labels[160];
+
+    put(o, "# HELP computedb_http_requests_total HTTP requests answered, by "
+           "route template, method and status.\n"
+           "# TYPE computedb_http_requests_total counter\n");
+    for (size_t r = 0; r <= MAX_ROUTES; r++) {
+        if (r < UNMATCHED && r >= n_table)
+            continue;
+        route_labels(r, labels, sizeof(labels));
+        for (size_t s = 0; s <= N_STATUS; s++) {
+            unsigned long long v = atomic_load(&counters[r].by_status[s]);
+
+            if (!v)
+                continue;
+            if (s == OTHER)
+                put(o,
+                    "computedb_http_requests_total{%s,status=\"other\"} "
+                    "%llu\n",
+                    labels, v);
+            else
+                put(o, "computedb_http_requests_total{%s,status=\"%d\"} %llu\n",
+                    labels, statuses[s], v);
+        }
+    }
+}
+
+static void render_histogram(struct out *o, size_t r)
+{
+    char labels[160];
+    unsigned long long cum = 0;
+
+    route_labels(r, labels, sizeof(labels));
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        cum += atomic_load(&counters[r].le[b]);
+        put(o,
+            "computedb_http_request_duration_seconds_bucket{%s,le=\"%g\"} "
+            "%llu\n",
+            labels, buckets[b], cum);
+    }
+    put(o,
+        "computedb_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} "
+        "%llu\n",
+        labels, atomic_load(&counters[r].count));
+    put(o, "computedb_http_request_duration_seconds_sum{%s} %.6f\n", labels,
+        (double)atomic_load(&counters[r].sum_us) / 1e6);
+    put(o, "computedb_http_request_duration_seconds_count{%s} %llu\n", labels,
+        atomic_load(&counters[r].count));
+}
+
+static void render_latency(struct out *o)
+{
+    put(o, "# HELP computedb_http_request_duration_seconds Time from the "
+           "first byte of a request to its answer, by route.\n"
+           "# TYPE computedb_http_request_duration_seconds histogram\n");
+    for (size_t r = 0; r <= MAX_ROUTES; r++)
+        if ((r < n_table || r == UNMATCHED) && atomic_load(&counters[r].count))
+            render_histogram(o, r);
+    put(o,
+        "# HELP computedb_http_requests_in_flight Requests being "
+        "handled now.\n# TYPE computedb_http_requests_in_flight gauge\n"
+        "computedb_http_requests_in_flight %ld\n",
+        metrics_in_flight());
+}
+
+static void render_auth(struct out *o)
+{
+    put(o, "# HELP computedb_auth_failures_total Signed requests refused, by "
+           "reason.\n# TYPE computedb_auth_failures_total counter\n");
+    for (int r = AUTH_OK + 1; r < AUTH_REASON_COUNT; r++)
+        put(o, "computedb_auth_failures_total{reason=\"%s\"} %llu\n",
+            auth_reason_code((enum auth_reason)r),
+            atomic_load(&auth_failures[r]));
+}
+
+static void render_db(struct out *o, struct db_pool *pool, const json_t *rows)
+{
+    struct db_stats st;
+    const char *table_name;
+    json_t *v;
+
+    db_pool_stats(pool, &st);
+    put(o,
+        "# HELP computedb_db_reader_waits_total Reader leases that waited "
+        "for a free connection.\n# TYPE computedb_db_reader_waits_total "
+        "counter\ncomputedb_db_reader_waits_total %llu\n",
+        st.reader_waits);
+    put(o,
+        "# HELP computedb_db_reader_wait_seconds_total Time spent waiting "
+        "for reader connections.\n# TYPE "
+        "computedb_db_reader_wait_seconds_total counter\n"
+        "computedb_db_reader_wait_seconds_total %.6f\n",
+        (double)st.reader_wait_us / 1e6);
+    put(o,
+        "# HELP computedb_db_busy_retries_total Retries while another "
+        "process held the database lock.\n# TYPE "
+        "computedb_db_busy_retries_total counter\n"
+        "computedb_db_busy_retries_total %llu\n",
+        st.busy_retries);
+    put(o,
+        "# HELP computedb_db_write_transactions_total Write transactions, "
+        "by outcome.\n# TYPE computedb_db_write_transactions_total "
+        "counter\ncomputedb_db_write_transactions_total{outcome=\"commit\"}"
+        " %llu\ncomputedb_db_write_transactions_total{outcome="
+        "\"rollback\"} %llu\n",
+        st.writes - st.write_failures, st.write_failures);
+    put(o,
+        "# HELP computedb_db_wal_bytes Size of the write-ahead log.\n"
+        "# TYPE computedb_db_wal_bytes gauge\ncomputedb_db_wal_bytes %lld\n",
+        st.wal_bytes < 0 ? 0 : st.wal_bytes);
+    put(o,
+        "# HELP computedb_db_rows Rows per table (refreshed every %d s).\n"
+        "# TYPE computedb_db_rows gauge\n",
+        ROW_CACHE_S);
+    json_object_foreach ((json_t *)(uintptr_t)rows, table_name, v) {
+        put(o, "computedb_db_rows{table=\"%s\"} %lld\n", table_name,
+            (long long)json_integer_value(v));
+    }
+}
+
+static long count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    long n = 0;
+
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n - 3; /* ".", ".." and the directory's own descriptor */
+}
+
+static long long rss_bytes(void)
+{
+    long long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (!f)
+        return -1;
+    if (fscanf(f, "%lld %lld", &pages, &resident) != 2)
+        resident = -1;
+    fclose(f);
+    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+static void render_process(struct out *o, const struct app *app)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    put(o,
+        "# HELP computedb_process_resident_memory_bytes Resident set "
+        "size.\n# TYPE computedb_process_resident_memory_bytes gauge\n"
+        "computedb_process_resident_memory_bytes %lld\n",
+        rss_bytes());
+    put(o,
+        "# HELP computedb_process_open_fds Open file descriptors.\n"
+        "# TYPE computedb_process_open_fds gauge\n"
+        "computedb_process_open_fds %ld\n",
+        count_fds());
+    put(o,
+        "# HELP computedb_process_uptime_seconds Seconds since start.\n"
+        "# TYPE computedb_process_uptime_seconds gauge\n"
+        "computedb_process_uptime_seconds %.3f\n",
+        ((double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 -
+         (double)app->started_ms) /
+            1000);
+    put(o,
+        "# HELP computedb_build_info Version of this build.\n"
+        "# TYPE computedb_build_info gauge\n"
+        "computedb_build_info{version=\"%s\",commit=\"%s\",sqlite=\"%s\"} "
+        "1\n",
+        SVC_VERSION, SVC_GIT_COMMIT, db_sqlite_version());
+}
+
+enum svc_rc metrics_render(struct app *app, char **out, size_t *len)
+{
+    struct out o = {0};
+    json_t *rows = NULL;
+    enum svc_rc rc = db_table_rows(app->db, ROW_CACHE_S, &rows);
+
+    if (rc != SVC_OK)
+        return rc;
+    render_requests(&o);
+    render_latency(&o);
+    render_auth(&o);
+    render_db(&o, app->db, rows);
+    render_process(&o, app);
+    json_decref(rows);
+    if (o.oom) {
+        free(o.p);
+        return SVC_ERR_NOMEM;
+    }
+    *out = o.p;
+    *len = o.len;
+    return SVC_OK;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* Process-wide counters for GET /metrics (Prometheus text format 0.0.4):
+ * requests by route template, method and status, latency histograms per
+ * route, in-flight requests, auth failures by reason, and the database and
+ * process gauges gathered at scrape time. Lock-free (atomics). */
+#ifndef SVC_METRICS_H
+#define SVC_METRICS_H
+
+#include "auth.h"
+#include "req.h"
+#include "router.h"
+
+#include <stddef.h>
+
+/* Binds the counters to a route table (at most 64 routes). Call once before
+ * serving; requests for other tables count as unmatched. */
+void metrics_init(const struct route *routes, size_t n);
+
+/* A request began; it was answered (route NULL when none matched); its
+ * connection let go of it (answered or not). */
+void metrics_request_begin(void);
+void metrics_request_end(const struct route *rt, int status, double seconds);
+void metrics_request_finish(void);
+/* Requests begun and not yet finished. */
+long metrics_in_flight(void);
+
+/* A signed request was refused for reason. */
+void metrics_auth_failure(enum auth_reason reason);
+
+/* Renders every metric for app into a new malloc'd string *out. Returns
+ * SVC_OK or SVC_ERR_NOMEM, or a storage error while counting rows. */
+SVC_NODISCARD enum svc_rc metrics_render(struct app *app, char **out,
+                                         size_t *len);
+
+#endif
