@@ -15,7 +15,8 @@ GENERATOR = $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 # Debian packages the build and the tests need.
 DEB_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev \
-	libcurl4-openssl-dev sqlite3 python3 python3-cryptography
+	libcurl4-openssl-dev zlib1g-dev sqlite3 python3 python3-cryptography \
+	python3-jsonschema prometheus
 
 all: build
 

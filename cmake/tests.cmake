@@ -27,12 +27,15 @@ foreach(label unit http compat)
   endforeach()
 endforeach()
 
-# Shell-level checks (source rules, the binary's command line).
-file(GLOB sh_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/lint/*.sh)
-foreach(sh ${sh_tests})
-  get_filename_component(name ${sh} NAME_WE)
-  add_test(NAME lint.${name} COMMAND bash ${sh})
-  set_tests_properties(lint.${name} PROPERTIES LABELS lint TIMEOUT 120
-    SKIP_RETURN_CODE 77
-    ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
+# Shell-level checks: lint/ reads the sources, e2e/ drives the real binary.
+foreach(label lint e2e)
+  file(GLOB sh_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${label}/*.sh)
+  list(FILTER sh_tests EXCLUDE REGEX "/lib\\.sh$")
+  foreach(sh ${sh_tests})
+    get_filename_component(name ${sh} NAME_WE)
+    add_test(NAME ${label}.${name} COMMAND bash ${sh})
+    set_tests_properties(${label}.${name} PROPERTIES LABELS ${label} TIMEOUT 300
+      SKIP_RETURN_CODE 77
+      ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
+  endforeach()
 endforeach()

@@ -11,7 +11,7 @@ pid=
 fail=0
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
-bad() { echo "check_firstrun: $*"; fail=1; }
+bad() { echo "firstrun: $*"; fail=1; }
 
 start() {
     "$bin" serve --listen 127.0.0.1:0 --db "$dir/data/database.db" \
@@ -79,5 +79,5 @@ r=$(cat "$dir/r.addr")
 "$bin" principal rm --db "$dir/data/database.db" "$r" >/dev/null || bad "principal rm"
 "$bin" principal rm --db "$dir/data/database.db" "$addr" >/dev/null 2>&1; [ $? = 1 ] || bad "last admin removed"
 
-[ $fail -eq 0 ] && echo "check_firstrun: ok"
+[ $fail -eq 0 ] && echo "firstrun: ok"
 exit $fail

@@ -8,7 +8,7 @@ expect() { # exit code, description, command...
     local want=$1 what=$2; shift 2
     "$@" >/tmp/cli.$$ 2>&1; local got=$?
     if [ "$got" != "$want" ]; then
-        echo "check_cli: $what: exit $got, want $want"; cat /tmp/cli.$$; fail=1
+        echo "cli: $what: exit $got, want $want"; cat /tmp/cli.$$; fail=1
     fi
 }
 expect 0 "--help" "$bin" --help
@@ -25,5 +25,5 @@ expect 2 "bad number" "$bin" serve --threads 0
 expect 2 "bad listen" "$bin" serve --listen nonsense
 expect 2 "bad port" "$bin" serve --listen 127.0.0.1:70000
 rm -f /tmp/cli.$$
-[ $fail -eq 0 ] && echo "check_cli: ok"
+[ $fail -eq 0 ] && echo "cli: ok"
 exit $fail
