@@ -12,6 +12,7 @@ int cli_keygen(int argc, char **argv);
 int cli_sign(int argc, char **argv);
 int cli_call(int argc, char **argv);
 int cli_principal(int argc, char **argv);
+int cli_backup(int argc, char **argv);
 
 /* ---- shared argument parsing (args.c) --------------------------------- */
 

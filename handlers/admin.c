@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* /admin/principals: who may sign requests, with which role. The last
- * admin can be neither removed nor demoted (409), so the service cannot be
- * locked out over HTTP. */
+/* /admin: who may sign requests, with which role (the last admin can be
+ * neither removed nor demoted, so the service cannot be locked out over
+ * HTTP), and online backups. */
 #include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /* GET /admin/principals -> {"items": [...], "next": null} */
 enum svc_rc h_principals_list(struct req *req, struct reply *rep)
@@ -120,4 +126,110 @@ enum svc_rc h_principals_delete(struct req *req, struct reply *rep)
     if (rc != SVC_OK)
         return rc;
     return reply_empty(rep, 204);
+}
+
+/* ---- backups ----------------------------------------------------------- */
+
+struct backup_file {
+    char dir[4096];
+    char path[4200];
+};
+
+/* Resolves name (validated; no paths) inside the backup folder. */
+static enum svc_rc backup_path(struct req *req, const char *name,
+                               struct backup_file *f)
+{
+    enum svc_rc rc;
+
+    if (!db_backup_name_ok(name))
+        return req_fail(req, SVC_ERR_INVALID, "name",
+                        "must be 1-64 of [A-Za-z0-9._-], not starting with "
+                        "'.' or '-'");
+    rc = db_backup_dir(req->app->db, f->dir, sizeof(f->dir));
+    if (rc == SVC_OK)
+        snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
+    return rc;
+}
+
+/* POST /admin/backup {"name"?} -> 201 {"name", "bytes"} + Location: an
+ * online, consistent copy into the backups folder beside the database. */
+enum svc_rc h_backup_post(struct req *req, struct reply *rep)
+{
+    static const char *const fields[] = {"name", NULL};
+    char name[80];
+    const char *given = NULL;
+    struct backup_file f;
+    long long bytes = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
+
+    if (rc == SVC_OK && dec_has(req->json, "name"))
+        rc = dec_text(req, req->json, NULL, -1, "name", 64, &given);
+    if (rc != SVC_OK)
+        return rc;
+    gmtime_r(&now, &tm);
+    strftime(name, sizeof(name), "backup-%Y%m%dT%H%M%SZ.db", &tm);
+    rc = backup_path(req, given ? given : name, &f);
+    if (rc == SVC_OK)
+        rc = db_backup_file(db_pool_path(req->app->db), f.path, &bytes);
+    if (rc == SVC_ERR_CONFLICT)
+        return req_fail(req, rc, "name", "a backup of that name exists");
+    if (rc != SVC_OK)
+        return rc;
+    hx_location(rep, "/admin/backup?name=%s", given ? given : name);
+    return reply_json(rep, 201,
+                      json_pack("{s:s,s:I}", "name", given ? given : name,
+                                "bytes", (json_int_t)bytes));
+}
+
+/* The newest regular file in dir into name (len bytes); false if none. */
+static bool newest(const char *dir, char *name, size_t len)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    time_t best = 0;
+    char path[4400];
+    struct stat st;
+
+    if (!d)
+        return false;
+    name[0] = '\0';
+    while ((e = readdir(d))) {
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (!db_backup_name_ok(e->d_name) || strstr(e->d_name, ".partial-") ||
+            stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_mtime < best)
+            continue;
+        best = st.st_mtime;
+        snprintf(name, len, "%s", e->d_name);
+    }
+    closedir(d);
+    return name[0] != '\0';
+}
+
+/* GET /admin/backup[?name=] -> the backup file (the newest by default). */
+enum svc_rc h_backup_get(struct req *req, struct reply *rep)
+{
+    char name[80];
+    const char *want = req_query(req, "name");
+    struct backup_file f;
+    struct stat st;
+    int fd;
+    enum svc_rc rc = db_backup_dir(req->app->db, f.dir, sizeof(f.dir));
+
+    if (rc != SVC_OK)
+        return rc;
+    if (!want && !newest(f.dir, name, sizeof(name)))
+        return req_fail(req, SVC_ERR_NOT_FOUND, NULL, "no backups yet");
+    rc = backup_path(req, want ? want : name, &f);
+    if (rc != SVC_OK)
+        return rc;
+    fd = open(f.path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return req_fail(req, SVC_ERR_NOT_FOUND, "name", "no such backup");
+    }
+    return reply_file(rep, 200, "application/vnd.sqlite3", fd,
+                      (unsigned long long)st.st_size, want ? want : name);
 }

@@ -38,7 +38,7 @@ handler_fn h_pog_stats_post, h_pog_stats_list, h_pog_stats_get;
 handler_fn h_stats_list, h_stats_get, h_stats_put;
 /* admin.c */
 handler_fn h_principals_list, h_principals_get, h_principals_put,
-    h_principals_delete;
+    h_principals_delete, h_backup_post, h_backup_get;
 /* wandb.c */
 handler_fn h_wandb_list, h_wandb_get, h_wandb_put, h_wandb_delete;
 

@@ -53,6 +53,8 @@ const struct route svc_routes[] = {
     {"GET",    "/admin/principals/:ss58",  h_principals_get,   ROLE_ADMIN,  0, NULL},
     {"PUT",    "/admin/principals/:ss58",  h_principals_put,   ROLE_ADMIN,  ROUTE_JSON, NULL},
     {"DELETE", "/admin/principals/:ss58",  h_principals_delete, ROLE_ADMIN, 0, NULL},
+    {"POST",   "/admin/backup",            h_backup_post,      ROLE_ADMIN,  ROUTE_JSON, NULL},
+    {"GET",    "/admin/backup",            h_backup_get,       ROLE_ADMIN,  0, "name"},
 };
 /* clang-format on */
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 struct db_pool {
+    char path[4096];
     char wal_path[4200];
     _Atomic unsigned long long reader_waits, reader_wait_us, busy_retries,
         writes, write_failures;
@@ -332,6 +333,7 @@ enum svc_rc db_pool_open(const struct db_options *opt, struct db_pool **out)
     pthread_mutex_init(&pool->write_lock, NULL);
     pthread_mutex_init(&pool->read_lock, NULL);
     pthread_mutex_init(&pool->rows_lock, NULL);
+    snprintf(pool->path, sizeof(pool->path), "%s", opt->path);
     snprintf(pool->wal_path, sizeof(pool->wal_path), "%s-wal", opt->path);
     pthread_cond_init(&pool->read_cond, NULL);
     pool->writer = calloc(1, sizeof(*pool->writer));
@@ -573,4 +575,9 @@ out:
         *out = json_incref(pool->rows);
     pthread_mutex_unlock(&pool->rows_lock);
     return rc;
+}
+
+const char *db_pool_path(const struct db_pool *pool)
+{
+    return pool->path;
 }

@@ -176,6 +176,14 @@ static struct MHD_Response *render(struct reply *rep)
     char *buf = NULL;
     size_t len = 0;
 
+    if (rep->has_fd) {
+        struct MHD_Response *r =
+            MHD_create_response_from_fd64((uint64_t)rep->fd_size, rep->fd);
+
+        if (r)
+            rep->has_fd = false; /* MHD closes it */
+        return r;
+    }
     if (rep->body) {
         buf = json_dumps(rep->body, JSON_COMPACT);
         if (!buf)
@@ -202,6 +210,8 @@ static void add_headers(struct MHD_Response *r, const struct req *req,
     else if (rep->raw_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rep->raw_type);
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    if (rep->disposition[0])
+        MHD_add_response_header(r, "Content-Disposition", rep->disposition);
     if (rep->location[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rep->location);
     if (rep->allow[0] && !rep->preflight)

@@ -33,6 +33,7 @@ static void usage(FILE *out)
           "  sign       print signature headers for curl\n"
           "  keygen     make an ed25519 key for signing requests\n"
           "  principal  add, remove or list who may sign requests\n"
+          "  backup     copy a database file online (--db PATH --out FILE)\n"
           "  version    print the version\n"
           "  help       this text\n\n"
           "`computedb <command> --help` tells more about each.\n",
@@ -281,6 +282,8 @@ int main(int argc, char **argv)
         return cli_keygen(argc - 2, argv + 2);
     if (strcmp(argv[1], "principal") == 0)
         return cli_principal(argc - 2, argv + 2);
+    if (strcmp(argv[1], "backup") == 0)
+        return cli_backup(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("computedb %s (%s)\n", SVC_VERSION, SVC_GIT_COMMIT);
         return 0;

@@ -24,7 +24,14 @@
     X(ERR_BUSY, 503, "unavailable", "database busy, retry later")              \
     X(ERR_OVERLOADED, 503, "unavailable",                                      \
       "too many signed requests in flight, retry later")                       \
-    X(ERR_FULL, 507, "insufficient_storage", "database storage is full")
+    X(ERR_FULL, 507, "insufficient_storage", "database storage is full")       \
+    X(ERR_QUEUE_FULL, 503, "unavailable",                                      \
+      "GPU job queue is full, retry later")                                    \
+    X(ERR_NO_GPU, 503, "unavailable", "no GPU backend is available")           \
+    X(ERR_CANCELLED, 409, "conflict", "the job was cancelled")                 \
+    X(ERR_TIMEOUT, 503, "unavailable", "the job ran past its deadline")        \
+    X(ERR_GPU, 500, "internal", "GPU backend error")                           \
+    X(ERR_NO_VRAM, 507, "insufficient_storage", "not enough GPU memory")
 
 enum svc_rc {
 #define X(name, http, code, text) SVC_##name,

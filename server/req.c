@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct req *req_new(struct app *app, const char *method, const char *path)
 {
@@ -155,6 +156,8 @@ void reply_clear(struct reply *rep)
 {
     json_decref(rep->body);
     free(rep->raw);
+    if (rep->has_fd)
+        close(rep->fd);
     memset(rep, 0, sizeof(*rep));
 }
 
@@ -173,6 +176,21 @@ enum svc_rc reply_empty(struct reply *rep, int status)
     json_decref(rep->body);
     rep->body = NULL;
     rep->status = status;
+    return SVC_OK;
+}
+
+enum svc_rc reply_file(struct reply *rep, int status, const char *type, int fd,
+                       unsigned long long size, const char *filename)
+{
+    if (rep->has_fd)
+        close(rep->fd);
+    rep->fd = fd;
+    rep->has_fd = true;
+    rep->fd_size = size;
+    rep->raw_type = type;
+    rep->status = status;
+    snprintf(rep->disposition, sizeof(rep->disposition),
+             "attachment; filename=\"%s\"", filename);
     return SVC_OK;
 }
 

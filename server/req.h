@@ -85,12 +85,16 @@ struct reply {
     json_t *body; /* owned JSON body, or NULL */
     char *raw;    /* owned non-JSON body (with raw_type), or NULL */
     size_t raw_len;
-    const char *raw_type; /* static Content-Type of raw */
-    char location[160];   /* Location header, "" for none */
-    char allow[64];       /* Allow header (405), "" for none */
-    int retry_after;      /* Retry-After seconds, 0 for none */
-    bool preflight;       /* a CORS preflight answer */
-    enum svc_rc rc;       /* outcome, for the access log */
+    const char *raw_type; /* static Content-Type of raw (or of fd) */
+    int fd;               /* owned open file to stream, when has_fd */
+    bool has_fd;
+    unsigned long long fd_size;
+    char disposition[128]; /* Content-Disposition, "" for none */
+    char location[160];    /* Location header, "" for none */
+    char allow[64];        /* Allow header (405), "" for none */
+    int retry_after;       /* Retry-After seconds, 0 for none */
+    bool preflight;        /* a CORS preflight answer */
+    enum svc_rc rc;        /* outcome, for the access log */
 };
 
 /* "reader", "writer", "admin" or "none". */
@@ -128,6 +132,10 @@ enum svc_rc req_fail(struct req *req, enum svc_rc rc, const char *field,
 enum svc_rc reply_json(struct reply *rep, int status, json_t *body);
 /* Sets an empty reply with status (204, 304). Returns SVC_OK. */
 enum svc_rc reply_empty(struct reply *rep, int status);
+/* Streams the whole of the open file fd (ownership taken, closed even on
+ * failure) of size bytes with a static type and a download file name. */
+enum svc_rc reply_file(struct reply *rep, int status, const char *type, int fd,
+                       unsigned long long size, const char *filename);
 /* Sets a non-JSON body (raw is copied, type is static). */
 enum svc_rc reply_raw(struct reply *rep, int status, const char *type,
                       const char *raw, size_t len);
