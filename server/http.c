@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -170,7 +171,63 @@ static struct req *begin(struct http_server *s, struct MHD_Connection *c,
     return req;
 }
 
-/* Renders rep into a malloc'd buffer MHD frees. */
+enum { GZIP_MIN = 1024 }; /* smaller bodies are not worth compressing */
+
+/* Whether Accept-Encoding lists gzip (without q=0). */
+static bool accepts_gzip(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *g = v ? strstr(v, "gzip") : NULL;
+
+    return g && strncmp(g + 4, ";q=0", 4) != 0 && strncmp(g + 4, "; q=0", 5);
+}
+
+/* gzip-compresses in[0..len) into a new buffer; NULL when it fails or
+ * would not shrink. */
+static char *gzip(const char *in, size_t len, size_t *out_len)
+{
+    z_stream z = {0};
+    uLong cap = compressBound((uLong)len) + 32;
+    char *out = malloc(cap);
+
+    if (!out || deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8,
+                             Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(out);
+        return NULL;
+    }
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= len) {
+        deflateEnd(&z);
+        free(out);
+        return NULL;
+    }
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+/* Swaps *buf for its gzip form when the client takes it and it pays. */
+static void maybe_gzip(struct reply *rep, char **buf, size_t *len)
+{
+    size_t zlen = 0;
+    char *z;
+
+    if (!rep->gzip_ok || *len < GZIP_MIN)
+        return;
+    z = gzip(*buf, *len, &zlen);
+    if (!z)
+        return;
+    free(*buf);
+    *buf = z;
+    *len = zlen;
+    rep->gzipped = true;
+}
+
+/* Renders rep into a malloc'd buffer MHD frees (or streams its file). */
 static struct MHD_Response *render(struct reply *rep)
 {
     char *buf = NULL;
@@ -196,6 +253,7 @@ static struct MHD_Response *render(struct reply *rep)
     }
     if (!buf)
         return MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    maybe_gzip(rep, &buf, &len);
     return MHD_create_response_from_buffer_with_free_callback(len, buf, free);
 }
 
@@ -212,6 +270,10 @@ static void add_headers(struct MHD_Response *r, const struct req *req,
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     if (rep->disposition[0])
         MHD_add_response_header(r, "Content-Disposition", rep->disposition);
+    if (rep->gzip_ok || rep->gzipped)
+        MHD_add_response_header(r, "Vary", "Accept-Encoding");
+    if (rep->gzipped)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     if (rep->location[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rep->location);
     if (rep->allow[0] && !rep->preflight)
@@ -293,6 +355,7 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
         preflight(s, req, &rep);
     else
         router_dispatch(s->router, req, &rep);
+    rep.gzip_ok = accepts_gzip(c);
     r = render(&rep);
     if (!r) {
         reply_error(&rep, req, SVC_ERR_NOMEM);

@@ -94,6 +94,8 @@ struct reply {
     char allow[64];        /* Allow header (405), "" for none */
     int retry_after;       /* Retry-After seconds, 0 for none */
     bool preflight;        /* a CORS preflight answer */
+    bool gzip_ok;          /* the client accepts gzip (http.c) */
+    bool gzipped;          /* the rendered body is gzip (http.c) */
     enum svc_rc rc;        /* outcome, for the access log */
 };
 

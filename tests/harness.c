@@ -34,7 +34,13 @@ static struct {
     struct th_key keys[64];
     size_t n_keys;
     const struct th_key *signer;
+    bool gzip;
 } th;
+
+void th_gzip(bool on)
+{
+    th.gzip = on;
+}
 
 static enum svc_rc put_principal_tx(struct db *db, void *ctx)
 {
@@ -219,6 +225,8 @@ struct resp th_request(const char *method, const char *path, const char *body,
     curl_easy_setopt(th.curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(th.curl, CURLOPT_HEADERDATA, &r);
     curl_easy_setopt(th.curl, CURLOPT_TIMEOUT, 30L);
+    if (th.gzip) /* sends Accept-Encoding: gzip and decodes the answer */
+        curl_easy_setopt(th.curl, CURLOPT_ACCEPT_ENCODING, "gzip");
     if (body) {
         curl_easy_setopt(th.curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(th.curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));

@@ -58,6 +58,8 @@ void th_stop(void);
  * headers may be NULL or a NULL-terminated list of "Name: value". */
 struct resp th_request(const char *method, const char *path, const char *body,
                        const char *ctype, const char *const *headers);
+/* Whether the client decodes gzip answers (off by default). */
+void th_gzip(bool on);
 /* Shorthands with JSON bodies. */
 struct resp th_get(const char *path);
 struct resp th_send(const char *method, const char *path, const char *body);

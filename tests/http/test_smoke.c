@@ -3,6 +3,35 @@
 #include "check.h"
 #include "harness.h"
 
+/* Large JSON comes gzip-compressed to a client that asks for it, and
+ * decodes to the same bytes; small answers and other clients get plain. */
+static void check_gzip(void)
+{
+    static const char *const no[] = {"Accept-Encoding: gzip;q=0", NULL};
+    struct resp plain = th_get("/openapi.json"), r;
+    char buf[64];
+
+    CHECK_INT_EQ(plain.status, 200);
+    CHECK(!th_header(&plain, "Content-Encoding", buf, sizeof(buf)));
+    th_gzip(true);
+    r = th_get("/openapi.json");
+    th_gzip(false);
+    CHECK(th_header(&r, "Content-Encoding", buf, sizeof(buf)));
+    CHECK_STR_EQ(buf, "gzip");
+    CHECK_INT_EQ(r.len, plain.len); /* curl decoded it */
+    CHECK(memcmp(r.body, plain.body, plain.len) == 0);
+    th_resp_free(&r);
+    r = th_request("GET", "/openapi.json", NULL, NULL, no);
+    CHECK(!th_header(&r, "Content-Encoding", buf, sizeof(buf)));
+    th_resp_free(&r);
+    th_gzip(true);
+    r = th_get("/healthz"); /* too small to be worth it */
+    th_gzip(false);
+    CHECK(!th_header(&r, "Content-Encoding", buf, sizeof(buf)));
+    th_resp_free(&r);
+    th_resp_free(&plain);
+}
+
 int main(void)
 {
     struct resp r;
@@ -30,6 +59,7 @@ int main(void)
     CHECK(th_header(&r, "Allow", buf, sizeof(buf)));
     CHECK_STR_EQ(buf, "GET, PUT");
     th_resp_free(&r);
+    check_gzip();
     th_stop();
     return 0;
 }
