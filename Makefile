@@ -3,7 +3,8 @@
 # `make test` installs what is missing, builds with ASan+UBSan and runs
 # every test.
 .POSIX:
-.PHONY: all deps build build-asan run test bench fuzz clean format
+.PHONY: all deps build build-asan run test bench fuzz clean format \
+	print-build-packages
 
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD    ?= build/release
@@ -12,11 +13,14 @@ LISTEN   ?= 127.0.0.1:8080
 DB       ?= data/database.db
 GENERATOR = $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-# Debian packages the build and the tests need.
-DEB_PACKAGES = build-essential cmake ninja-build pkg-config git \
+# Debian packages: what the build needs (docker/Dockerfile installs exactly
+# these; a test checks), and what the tests add.
+BUILD_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev \
-	libcurl4-openssl-dev zlib1g-dev sqlite3 python3 python3-cryptography \
-	python3-jsonschema prometheus
+	libcurl4-openssl-dev zlib1g-dev
+TEST_PACKAGES = curl sqlite3 python3 python3-cryptography python3-jsonschema \
+	prometheus
+DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 all: build
 
@@ -49,6 +53,9 @@ fuzz:
 format:
 	clang-format -i server/*.c server/*.h handlers/*.c handlers/*.h \
 		schema/*.c schema/*.h tests/*.c tests/*.h tests/*/*.c
+
+print-build-packages:
+	@echo $(BUILD_PACKAGES)
 
 clean:
 	rm -rf build
