@@ -40,6 +40,7 @@ run: build
 	./$(BUILD)/computedb serve --listen $(LISTEN) --db $(DB)
 
 test: build-asan
+	@sh scripts/tools.sh $(ASAN)/tools
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)

@@ -20,12 +20,36 @@ function(svc_test label src)
     ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
 endfunction()
 
+set(SVC_RESPONSE_LOG ${CMAKE_BINARY_DIR}/responses)
 foreach(label unit http compat)
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${label}/test_*.c)
   foreach(src ${srcs})
     svc_test(${label} ${src})
   endforeach()
 endforeach()
+
+# The contract: every response the HTTP tests saw must match openapi.json.
+# contract.reset empties the log, the http tests fill it, then
+# contract.responses validates it (ctest fixtures order the three).
+add_test(NAME contract.reset COMMAND ${CMAKE_COMMAND} -E rm -rf ${SVC_RESPONSE_LOG})
+add_test(NAME contract.mkdir COMMAND ${CMAKE_COMMAND} -E make_directory ${SVC_RESPONSE_LOG})
+set_tests_properties(contract.reset PROPERTIES LABELS contract FIXTURES_SETUP response_dir)
+set_tests_properties(contract.mkdir PROPERTIES LABELS contract DEPENDS contract.reset
+  FIXTURES_SETUP response_dir)
+get_property(all_tests DIRECTORY PROPERTY TESTS)
+foreach(t ${all_tests})
+  if(t MATCHES "^http\\.")
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "COMPUTEDB_RESPONSE_LOG=${SVC_RESPONSE_LOG}")
+    set_tests_properties(${t} PROPERTIES FIXTURES_REQUIRED response_dir FIXTURES_SETUP responses)
+  endif()
+endforeach()
+add_test(NAME contract.responses COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/contract/validate_responses.py)
+set_tests_properties(contract.responses PROPERTIES LABELS contract TIMEOUT 300
+  SKIP_RETURN_CODE 77 FIXTURES_REQUIRED responses
+  ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_RESPONSE_LOG=${SVC_RESPONSE_LOG}")
+add_test(NAME contract.lint COMMAND bash ${CMAKE_SOURCE_DIR}/tests/contract/lint.sh)
+set_tests_properties(contract.lint PROPERTIES LABELS contract TIMEOUT 120 SKIP_RETURN_CODE 77
+  ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_TOOLS_DIR=${CMAKE_BINARY_DIR}/tools")
 
 # Shell-level checks: lint/ reads the sources, e2e/ drives the real binary.
 foreach(label lint e2e)

@@ -187,6 +187,33 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* With COMPUTEDB_RESPONSE_LOG set, appends the exchange as one JSON line
+ * to <dir>/<pid>.jsonl for tests/contract/validate_responses.py. */
+static void record(const char *method, const char *path, const struct resp *r)
+{
+    const char *dir = getenv("COMPUTEDB_RESPONSE_LOG");
+    char file[512], ctype[128] = "";
+    json_t *line;
+    FILE *f;
+
+    if (!dir || !*dir)
+        return;
+    th_header(r, "Content-Type", ctype, sizeof(ctype));
+    line = json_pack(
+        "{s:s,s:s,s:I,s:s,s:O?}", "method", method, "path", path, "status",
+        (json_int_t)r->status, "content_type", ctype, "body",
+        strncmp(ctype, "application/json", 16) == 0 ? r->json : NULL);
+    snprintf(file, sizeof(file), "%s/%d.jsonl", dir, (int)getpid());
+    f = fopen(file, "a");
+    if (f && line) {
+        json_dumpf(line, f, JSON_COMPACT);
+        fputc('\n', f);
+    }
+    if (f)
+        fclose(f);
+    json_decref(line);
+}
+
 /* Adds the four BT-* headers for the current signer, if any. */
 static struct curl_slist *sign(struct curl_slist *hl, const char *method,
                                const char *path, const char *body)
@@ -245,6 +272,7 @@ struct resp th_request(const char *method, const char *path, const char *body,
     curl_slist_free_all(hl);
     if (r.body)
         r.json = json_loads(r.body, JSON_DECODE_ANY, NULL);
+    record(method, path, &r);
     return r;
 }
 
