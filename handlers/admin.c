@@ -18,15 +18,7 @@
 /* GET /admin/principals -> {"items": [...], "next": null} */
 enum svc_rc h_principals_list(struct req *req, struct reply *rep)
 {
-    struct db *db;
-    json_t *items = NULL;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
-
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_principals_list(db, &items);
-    return hx_read_reply(req, rep, db, rc,
-                         rc == SVC_OK ? hx_page(items, NULL) : NULL);
+    return hx_read_all(req, rep, q_principals_list, true);
 }
 
 /* GET /admin/principals/{ss58} */

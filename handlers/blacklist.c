@@ -6,86 +6,59 @@
 #include "handlers.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 
 /* GET /blacklist -> {"items": ["<hotkey>"], "next": null} */
 enum svc_rc h_blacklist_list(struct req *req, struct reply *rep)
 {
-    struct db *db;
-    json_t *items = NULL;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
-
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_blacklist_list(db, &items);
-    return hx_read_reply(req, rep, db, rc,
-                         rc == SVC_OK ? hx_page(items, NULL) : NULL);
+    return hx_read_all(req, rep, q_blacklist_list, true);
 }
 
-struct hotkeys {
-    const char **keys; /* borrowed from the body */
-    size_t n;
-    bool add;
-    int64_t changed;
-};
-
-static enum svc_rc decode_hotkeys(struct req *req, struct hotkeys *in)
+static enum svc_rc decode_hotkey(struct req *req, const json_t *el, size_t i,
+                                 void *row)
 {
-    static const char *const fields[] = {"hotkeys", NULL};
-    const json_t *arr, *el;
-    size_t i;
-    enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
+    char field[DEC_FIELD_LEN];
 
-    if (rc == SVC_OK)
-        rc = dec_array(req, req->json, "hotkeys", DEC_BATCH_MAX, &arr);
-    if (rc != SVC_OK)
-        return rc;
-    in->keys = calloc(json_array_size(arr), sizeof(*in->keys));
-    if (!in->keys)
-        return SVC_ERR_NOMEM;
-    json_array_foreach (arr, i, el) {
-        char field[DEC_FIELD_LEN];
-
-        dec_field(field, "hotkeys", (long)i, NULL);
-        if (!json_is_string(el) || !ss58_is_valid(json_string_value(el)))
-            return req_fail(req, SVC_ERR_INVALID, field,
-                            "must be an SS58 address (network 42)");
-        in->keys[in->n++] = json_string_value(el);
-    }
+    dec_field(field, "hotkeys", (long)i, NULL);
+    if (!json_is_string(el) || !ss58_is_valid(json_string_value(el)))
+        return req_fail(req, SVC_ERR_INVALID, field,
+                        "must be an SS58 address (network 42)");
+    *(const char **)row = json_string_value(el);
     return SVC_OK;
 }
 
-static enum svc_rc hotkeys_tx(struct db *db, void *ctx)
+static enum svc_rc add_one(struct db *db, const void *row, void *ctx)
 {
-    struct hotkeys *in = ctx;
-    enum svc_rc rc = SVC_OK;
+    bool added = false;
+    enum svc_rc rc = q_blacklist_add(db, *(const char *const *)row, &added);
 
-    in->changed = 0;
-    for (size_t i = 0; rc == SVC_OK && i < in->n; i++) {
-        bool changed = false;
+    *(size_t *)ctx += added;
+    return rc;
+}
 
-        rc = in->add ? q_blacklist_add(db, in->keys[i], &changed)
-                     : q_blacklist_remove(db, in->keys[i], &changed);
-        in->changed += changed;
-    }
+static enum svc_rc remove_one(struct db *db, const void *row, void *ctx)
+{
+    bool removed = false;
+    enum svc_rc rc =
+        q_blacklist_remove(db, *(const char *const *)row, &removed);
+
+    *(size_t *)ctx += removed;
     return rc;
 }
 
 static enum svc_rc change_many(struct req *req, struct reply *rep, bool add)
 {
-    struct hotkeys in = {.add = add};
-    enum svc_rc rc = decode_hotkeys(req, &in);
+    const struct hx_batch batch = {"hotkeys", sizeof(const char *),
+                                   decode_hotkey, add ? add_one : remove_one};
+    size_t changed = 0, n = 0;
+    enum svc_rc rc = hx_batch_write(req, &batch, &changed, &n);
 
-    if (rc == SVC_OK)
-        rc = db_write(req->app->db, hotkeys_tx, &in);
-    if (rc == SVC_OK)
-        rc = reply_json(rep, 200,
-                        json_pack("{s:I,s:I}", add ? "added" : "removed",
-                                  (json_int_t)in.changed,
-                                  add ? "already_listed" : "not_listed",
-                                  (json_int_t)in.n - in.changed));
-    free(in.keys);
-    return rc;
+    if (rc != SVC_OK)
+        return rc;
+    return reply_json(rep, 200,
+                      json_pack("{s:I,s:I}", add ? "added" : "removed",
+                                (json_int_t)changed,
+                                add ? "already_listed" : "not_listed",
+                                (json_int_t)(n - changed)));
 }
 
 /* POST /blacklist {"hotkeys": [...]} -> {"added", "already_listed"} */

@@ -11,17 +11,13 @@
 
 enum { PAGE_DEFAULT = 100, PAGE_MAX = 1000 };
 
-struct challenges_post {
-    struct q_challenge *rows;
-    size_t n;
-};
-
 static enum svc_rc decode_challenge(struct req *req, const json_t *el, size_t i,
-                                    struct q_challenge *c)
+                                    void *row)
 {
     static const char *const fields[] = {
         "uid",        "hotkey",     "success", "elapsed_time",
         "difficulty", "created_at", NULL};
+    struct q_challenge *c = row;
     char field[DEC_FIELD_LEN];
     long at = (long)i;
     enum svc_rc rc;
@@ -52,14 +48,10 @@ static enum svc_rc decode_challenge(struct req *req, const json_t *el, size_t i,
     return rc;
 }
 
-static enum svc_rc challenges_tx(struct db *db, void *ctx)
+static enum svc_rc insert_challenge(struct db *db, const void *row, void *ctx)
 {
-    struct challenges_post *in = ctx;
-    enum svc_rc rc = SVC_OK;
-
-    for (size_t i = 0; rc == SVC_OK && i < in->n; i++)
-        rc = q_challenges_insert(db, &in->rows[i]);
-    return rc;
+    (void)ctx;
+    return q_challenges_insert(db, row);
 }
 
 /* POST /challenges {"challenges": [{uid, hotkey, success, elapsed_time,
@@ -67,32 +59,15 @@ static enum svc_rc challenges_tx(struct db *db, void *ctx)
  * its (uid, hotkey) into miner with INSERT OR IGNORE, as upstream did. */
 enum svc_rc h_challenges_post(struct req *req, struct reply *rep)
 {
-    static const char *const fields[] = {"challenges", NULL};
-    struct challenges_post in = {0};
-    const json_t *arr, *el;
-    size_t i;
-    enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
+    static const struct hx_batch batch = {"challenges",
+                                          sizeof(struct q_challenge),
+                                          decode_challenge, insert_challenge};
+    size_t n = 0;
+    enum svc_rc rc = hx_batch_write(req, &batch, NULL, &n);
 
-    if (rc == SVC_OK)
-        rc = dec_array(req, req->json, "challenges", DEC_BATCH_MAX, &arr);
     if (rc != SVC_OK)
         return rc;
-    in.rows = calloc(json_array_size(arr), sizeof(*in.rows));
-    if (!in.rows)
-        return SVC_ERR_NOMEM;
-    json_array_foreach (arr, i, el) {
-        rc = decode_challenge(req, el, i, &in.rows[i]);
-        if (rc != SVC_OK)
-            goto out;
-        in.n++;
-    }
-    rc = db_write(req->app->db, challenges_tx, &in);
-    if (rc == SVC_OK)
-        rc = reply_json(rep, 201,
-                        json_pack("{s:I}", "inserted", (json_int_t)in.n));
-out:
-    free(in.rows);
-    return rc;
+    return reply_json(rep, 201, json_pack("{s:I}", "inserted", (json_int_t)n));
 }
 
 /* GET /challenges/stats -> {"<uid>": {ss58_address, challenge_attempts,
@@ -101,14 +76,7 @@ out:
  * last_20_difficulty_avg}} */
 enum svc_rc h_challenges_stats(struct req *req, struct reply *rep)
 {
-    struct db *db;
-    json_t *out = NULL;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
-
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_challenges_stats(db, &out);
-    return hx_read_reply(req, rep, db, rc, out);
+    return hx_read_all(req, rep, q_challenges_stats, false);
 }
 
 /* GET /challenges?uid=&limit=&cursor= -> {"items": [...], "next"} in

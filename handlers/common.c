@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the handlers. */
+#include "decode.h"
 #include "handlers.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 enum svc_rc hx_read_reply(struct req *req, struct reply *rep, struct db *db,
                           enum svc_rc rc, json_t *out)
@@ -28,4 +30,66 @@ json_t *hx_page(json_t *items, const char *next)
     if (!items)
         return NULL;
     return json_pack("{s:o,s:s?}", "items", items, "next", next);
+}
+
+enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
+                        bool paged)
+{
+    struct db *db;
+    json_t *out = NULL;
+    enum svc_rc rc = db_read_begin(req->app->db, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = fn(db, &out);
+    if (rc == SVC_OK && paged)
+        out = hx_page(out, NULL);
+    return hx_read_reply(req, rep, db, rc, out);
+}
+
+struct batch_run {
+    const struct hx_batch *b;
+    char *rows;
+    size_t n;
+    void *ctx;
+};
+
+static enum svc_rc batch_tx(struct db *db, void *arg)
+{
+    struct batch_run *run = arg;
+    enum svc_rc rc = SVC_OK;
+
+    for (size_t i = 0; rc == SVC_OK && i < run->n; i++)
+        rc = run->b->apply(db, run->rows + i * run->b->row_size, run->ctx);
+    return rc;
+}
+
+enum svc_rc hx_batch_write(struct req *req, const struct hx_batch *b, void *ctx,
+                           size_t *n)
+{
+    const char *const fields[] = {b->member, NULL};
+    struct batch_run run = {b, NULL, 0, ctx};
+    const json_t *arr, *el;
+    size_t i;
+    enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
+
+    if (rc == SVC_OK)
+        rc = dec_array(req, req->json, b->member, DEC_BATCH_MAX, &arr);
+    if (rc != SVC_OK)
+        return rc;
+    run.rows = calloc(json_array_size(arr), b->row_size);
+    if (!run.rows)
+        return SVC_ERR_NOMEM;
+    json_array_foreach (arr, i, el) {
+        rc = b->decode(req, el, i, run.rows + i * b->row_size);
+        if (rc != SVC_OK)
+            goto out;
+        run.n++;
+    }
+    rc = db_write(req->app->db, batch_tx, &run);
+    if (rc == SVC_OK)
+        *n = run.n;
+out:
+    free(run.rows);
+    return rc;
 }

@@ -18,6 +18,29 @@ void hx_location(struct reply *rep, const char *fmt, ...)
 /* {"items": items, "next": next or null}; steals items. */
 json_t *hx_page(json_t *items, const char *next);
 
+/* A query that reads everything of one kind: *out is a new value. */
+typedef enum svc_rc hx_query_fn(struct db *db, json_t **out);
+/* GET of a whole collection: runs fn in a read transaction and answers 200
+ * with its value, wrapped as {"items", "next": null} when paged. */
+enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
+                        bool paged);
+
+/* A batch write: the body is {"<member>": [row, ...]} (1..4096 rows); each
+ * row is decoded first (the error names the row), then all are applied in
+ * one write transaction, all or nothing. */
+struct hx_batch {
+    const char *member; /* the body's only member */
+    size_t row_size;    /* bytes of one decoded row */
+    /* Decodes element i into row (zeroed); records the error in req. */
+    enum svc_rc (*decode)(struct req *req, const json_t *el, size_t i,
+                          void *row);
+    /* Applies one row inside the transaction; ctx is hx_batch_write's. */
+    enum svc_rc (*apply)(struct db *db, const void *row, void *ctx);
+};
+/* Decodes and applies b; *n is the number of rows. */
+enum svc_rc hx_batch_write(struct req *req, const struct hx_batch *b, void *ctx,
+                           size_t *n);
+
 /* system.c */
 handler_fn h_health_get, h_ready_get, h_version_get, h_openapi_get,
     h_metrics_get;

@@ -10,14 +10,7 @@
 /* GET /miners -> {"<uid>": "<hotkey>"} */
 enum svc_rc h_miners_list(struct req *req, struct reply *rep)
 {
-    struct db *db;
-    json_t *out = NULL;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
-
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_miners_list(db, &out);
-    return hx_read_reply(req, rep, db, rc, out);
+    return hx_read_all(req, rep, q_miners_list, false);
 }
 
 struct miner_pair {

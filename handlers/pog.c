@@ -65,15 +65,7 @@ enum svc_rc h_pog_stats_post(struct req *req, struct reply *rep)
  */
 enum svc_rc h_pog_stats_list(struct req *req, struct reply *rep)
 {
-    struct db *db;
-    json_t *items = NULL;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
-
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_pog_list(db, &items);
-    return hx_read_reply(req, rep, db, rc,
-                         rc == SVC_OK ? hx_page(items, NULL) : NULL);
+    return hx_read_all(req, rep, q_pog_list, true);
 }
 
 /* GET /pog/stats/{hotkey} -> the newest row with gpu_name and num_gpus

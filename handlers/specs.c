@@ -52,15 +52,11 @@ struct spec_row {
     const json_t *details; /* NULL: the no-specs path */
 };
 
-struct specs_put {
-    struct spec_row *rows;
-    size_t n;
-};
-
 static enum svc_rc decode_spec(struct req *req, const json_t *el, size_t i,
-                               struct spec_row *row)
+                               void *out)
 {
     static const char *const fields[] = {"hotkey", "details", NULL};
+    struct spec_row *row = out;
     char field[DEC_FIELD_LEN];
     const json_t *d = json_object_get(el, "details");
     enum svc_rc rc;
@@ -71,60 +67,37 @@ static enum svc_rc decode_spec(struct req *req, const json_t *el, size_t i,
         rc = dec_hotkey(req, el, "miners", (long)i, "hotkey", &row->hotkey);
     if (rc != SVC_OK)
         return rc;
-    if (!d) {
-        dec_field(field, "miners", (long)i, "details");
+    dec_field(field, "miners", (long)i, "details");
+    if (!d)
         return req_fail(req, SVC_ERR_INVALID, field,
                         "is required (an object, or null for no specs)");
-    }
-    if (!json_is_null(d) && !json_is_object(d)) {
-        dec_field(field, "miners", (long)i, "details");
+    if (!json_is_null(d) && !json_is_object(d))
         return req_fail(req, SVC_ERR_INVALID, field,
                         "must be an object or null");
-    }
     row->details = json_is_null(d) ? NULL : d;
     return SVC_OK;
 }
 
-static enum svc_rc specs_tx(struct db *db, void *ctx)
+static enum svc_rc upsert_spec(struct db *db, const void *row, void *ctx)
 {
-    struct specs_put *in = ctx;
-    enum svc_rc rc = SVC_OK;
+    const struct spec_row *r = row;
 
-    for (size_t i = 0; rc == SVC_OK && i < in->n; i++)
-        rc = q_specs_upsert(db, in->rows[i].hotkey, in->rows[i].details);
-    return rc;
+    (void)ctx;
+    return q_specs_upsert(db, r->hotkey, r->details);
 }
 
 /* PUT /miners/details {"miners": [{"hotkey", "details": {...}|null}]}
  * -> {"updated": n}. Upstream update_miner_details, one transaction. */
 enum svc_rc h_specs_put(struct req *req, struct reply *rep)
 {
-    static const char *const fields[] = {"miners", NULL};
-    struct specs_put in = {0};
-    const json_t *arr, *el;
-    size_t i;
-    enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
+    static const struct hx_batch batch = {"miners", sizeof(struct spec_row),
+                                          decode_spec, upsert_spec};
+    size_t n = 0;
+    enum svc_rc rc = hx_batch_write(req, &batch, NULL, &n);
 
-    if (rc == SVC_OK)
-        rc = dec_array(req, req->json, "miners", DEC_BATCH_MAX, &arr);
     if (rc != SVC_OK)
         return rc;
-    in.rows = calloc(json_array_size(arr), sizeof(*in.rows));
-    if (!in.rows)
-        return SVC_ERR_NOMEM;
-    json_array_foreach (arr, i, el) {
-        rc = decode_spec(req, el, i, &in.rows[i]);
-        if (rc != SVC_OK)
-            goto out;
-        in.n++;
-    }
-    rc = db_write(req->app->db, specs_tx, &in);
-    if (rc == SVC_OK)
-        rc = reply_json(rep, 200,
-                        json_pack("{s:I}", "updated", (json_int_t)in.n));
-out:
-    free(in.rows);
-    return rc;
+    return reply_json(rep, 200, json_pack("{s:I}", "updated", (json_int_t)n));
 }
 
 /* ---- POST /allocations/candidates ------------------------------------ */

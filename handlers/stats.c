@@ -13,14 +13,7 @@
 /* GET /stats -> {"<uid>": record} */
 enum svc_rc h_stats_list(struct req *req, struct reply *rep)
 {
-    struct db *db;
-    json_t *out = NULL;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
-
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_stats_list(db, &out);
-    return hx_read_reply(req, rep, db, rc, out);
+    return hx_read_all(req, rep, q_stats_list, false);
 }
 
 /* GET /stats/{uid} -> record, or 404 */

@@ -13,14 +13,7 @@
 /* GET /wandb-runs -> {"<hotkey>": "<run_id>"} */
 enum svc_rc h_wandb_list(struct req *req, struct reply *rep)
 {
-    struct db *db;
-    json_t *out = NULL;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
-
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_wandb_list(db, &out);
-    return hx_read_reply(req, rep, db, rc, out);
+    return hx_read_all(req, rep, q_wandb_list, false);
 }
 
 static json_t *run_json(const char *hotkey, const char *run_id)

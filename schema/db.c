@@ -138,6 +138,45 @@ enum svc_rc db_one(struct db *db, sqlite3_stmt *st, db_row_fn *fn, void *ctx)
     return rc;
 }
 
+struct array_ctx {
+    db_row_fn *fn;
+    json_t *arr;
+};
+
+static enum svc_rc append_row(sqlite3_stmt *st, void *ctx)
+{
+    struct array_ctx *a = ctx;
+    json_t *row = NULL;
+    enum svc_rc rc = a->fn(st, &row);
+
+    if (rc == SVC_OK && json_array_append_new(a->arr, row))
+        rc = SVC_ERR_NOMEM;
+    return rc;
+}
+
+enum svc_rc db_array(struct db *db, const char *sql, db_row_fn *fn,
+                     json_t **out)
+{
+    struct array_ctx a = {fn, json_array()};
+    sqlite3_stmt *st;
+    enum svc_rc rc = a.arr ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
+
+    if (rc == SVC_OK)
+        rc = db_each(db, st, append_row, &a);
+    if (rc != SVC_OK) {
+        json_decref(a.arr);
+        return rc;
+    }
+    *out = a.arr;
+    return SVC_OK;
+}
+
+enum svc_rc db_row_text(sqlite3_stmt *st, void *ctx)
+{
+    *(json_t **)ctx = db_col_text(st, 0);
+    return *(json_t **)ctx ? SVC_OK : SVC_ERR_NOMEM;
+}
+
 enum svc_rc db_row_pair(sqlite3_stmt *st, void *ctx)
 {
     const unsigned char *key = sqlite3_column_text(st, 0);

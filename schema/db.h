@@ -81,17 +81,16 @@ const char *db_pool_path(const struct db_pool *pool);
  * never visible, and never replacing a file. *bytes is the copy's size.
  * Returns SVC_ERR_CONFLICT when dest_path exists, SVC_ERR_FULL, or
  * SVC_ERR_DB (logged). */
-SVC_NODISCARD enum svc_rc db_backup_file(const char *src_path,
-                                         const char *dest_path,
-                                         long long *bytes);
+SVC_NODISCARD enum svc_rc
+db_backup_file(const char *src_path, const char *dest_path, long long *bytes);
 /* True when name is a safe backup file name: [A-Za-z0-9][A-Za-z0-9._-]*,
  * at most 64 bytes, no path separators. */
 bool db_backup_name_ok(const char *name);
 /* Writes into out the folder backups of pool go to: "backups" beside the
  * database file, created when missing. Returns SVC_ERR_DB when it cannot
  * be made. */
-SVC_NODISCARD enum svc_rc db_backup_dir(const struct db_pool *pool,
-                                        char *out, size_t len);
+SVC_NODISCARD enum svc_rc db_backup_dir(const struct db_pool *pool, char *out,
+                                        size_t len);
 
 /* The SQLite library version ("3.40.1"); static storage. */
 const char *db_sqlite_version(void);

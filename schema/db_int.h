@@ -51,6 +51,12 @@ SVC_NODISCARD enum svc_rc db_each(struct db *db, sqlite3_stmt *st,
  * Resets st. */
 SVC_NODISCARD enum svc_rc db_one(struct db *db, sqlite3_stmt *st, db_row_fn *fn,
                                  void *ctx);
+/* Runs sql (no parameters) and sets *out to a new array of the rows, each
+ * made by fn(st, &row) as for db_one() with a json_t ** context. */
+SVC_NODISCARD enum svc_rc db_array(struct db *db, const char *sql,
+                                   db_row_fn *fn, json_t **out);
+/* Row callback: *(json_t **)ctx = column 0 as a string or null. */
+enum svc_rc db_row_text(sqlite3_stmt *st, void *ctx);
 /* Row callback that sets the object key ctx (json_t *) from column 0
  * (as text) to the text of column 1. */
 enum svc_rc db_row_pair(sqlite3_stmt *st, void *ctx);

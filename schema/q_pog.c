@@ -20,16 +20,6 @@ static enum svc_rc pog_row(sqlite3_stmt *st, void *ctx)
     return *out ? SVC_OK : SVC_ERR_NOMEM;
 }
 
-static enum svc_rc pog_append(sqlite3_stmt *st, void *ctx)
-{
-    json_t *row = NULL;
-    enum svc_rc rc = pog_row(st, &row);
-
-    if (rc == SVC_OK && json_array_append_new(ctx, row))
-        rc = SVC_ERR_NOMEM;
-    return rc;
-}
-
 static enum svc_rc by_id(struct db *db, int64_t id, json_t **out)
 {
     static const char sql[] = "SELECT id, hotkey, gpu_name, num_gpus, "
@@ -115,16 +105,6 @@ enum svc_rc q_pog_list(struct db *db, json_t **out)
     static const char sql[] =
         "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats "
         "ORDER BY hotkey, created_at DESC, id DESC";
-    json_t *arr = json_array();
-    sqlite3_stmt *st;
-    enum svc_rc rc = arr ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
-    if (rc == SVC_OK)
-        rc = db_each(db, st, pog_append, arr);
-    if (rc != SVC_OK) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return SVC_OK;
+    return db_array(db, sql, pog_row, out);
 }

@@ -18,33 +18,13 @@ static enum svc_rc principal_row(sqlite3_stmt *st, void *ctx)
     return *out ? SVC_OK : SVC_ERR_NOMEM;
 }
 
-static enum svc_rc principal_append(sqlite3_stmt *st, void *ctx)
-{
-    json_t *row = NULL;
-    enum svc_rc rc = principal_row(st, &row);
-
-    if (rc == SVC_OK && json_array_append_new(ctx, row))
-        rc = SVC_ERR_NOMEM;
-    return rc;
-}
-
 enum svc_rc q_principals_list(struct db *db, json_t **out)
 {
     static const char sql[] = "SELECT ss58, role, label, created_at, "
                               "expires_at FROM principals "
                               "ORDER BY created_at, ss58";
-    json_t *arr = json_array();
-    sqlite3_stmt *st;
-    enum svc_rc rc = arr ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
-    if (rc == SVC_OK)
-        rc = db_each(db, st, principal_append, arr);
-    if (rc != SVC_OK) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return SVC_OK;
+    return db_array(db, sql, principal_row, out);
 }
 
 enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
