@@ -24,19 +24,8 @@ enum svc_rc h_principals_list(struct req *req, struct reply *rep)
 /* GET /admin/principals/{ss58} */
 enum svc_rc h_principals_get(struct req *req, struct reply *rep)
 {
-    const char *ss58;
-    struct db *db;
-    json_t *out = NULL;
-    enum svc_rc rc = dec_path_hotkey(req, "ss58", &ss58);
-
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_principals_get(db, ss58, &out);
-    if (rc == SVC_ERR_NOT_FOUND)
-        req_fail(req, rc, "ss58", "no such principal");
-    return hx_read_reply(req, rep, db, rc, out);
+    return hx_read_by_key(req, rep, "ss58", q_principals_get,
+                          "no such principal");
 }
 
 struct principal_put {

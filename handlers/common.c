@@ -47,6 +47,25 @@ enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
     return hx_read_reply(req, rep, db, rc, out);
 }
 
+enum svc_rc hx_read_by_key(struct req *req, struct reply *rep,
+                           const char *param, hx_query_key_fn *fn,
+                           const char *missing)
+{
+    const char *key;
+    struct db *db;
+    json_t *out = NULL;
+    enum svc_rc rc = dec_path_hotkey(req, param, &key);
+
+    if (rc == SVC_OK)
+        rc = db_read_begin(req->app->db, &db);
+    if (rc != SVC_OK)
+        return rc;
+    rc = fn(db, key, &out);
+    if (rc == SVC_ERR_NOT_FOUND)
+        req_fail(req, rc, param, "%s", missing);
+    return hx_read_reply(req, rep, db, rc, out);
+}
+
 struct batch_run {
     const struct hx_batch *b;
     char *rows;

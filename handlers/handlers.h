@@ -25,6 +25,15 @@ typedef enum svc_rc hx_query_fn(struct db *db, json_t **out);
 enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
                         bool paged);
 
+/* A query for the one record of a hotkey (or SS58 principal). */
+typedef enum svc_rc hx_query_key_fn(struct db *db, const char *key,
+                                    json_t **out);
+/* GET of one record by the SS58 path capture param: 400 for a bad address,
+ * 404 with missing as the message when fn finds nothing. */
+enum svc_rc hx_read_by_key(struct req *req, struct reply *rep,
+                           const char *param, hx_query_key_fn *fn,
+                           const char *missing);
+
 /* A batch write: the body is {"<member>": [row, ...]} (1..4096 rows); each
  * row is decoded first (the error names the row), then all are applied in
  * one write transaction, all or nothing. */

@@ -72,17 +72,6 @@ enum svc_rc h_pog_stats_list(struct req *req, struct reply *rep)
  * set (upstream get_pog_specs), or 404. */
 enum svc_rc h_pog_stats_get(struct req *req, struct reply *rep)
 {
-    const char *hotkey;
-    struct db *db;
-    json_t *out = NULL;
-    enum svc_rc rc = dec_path_hotkey(req, "hotkey", &hotkey);
-
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_pog_latest(db, hotkey, &out);
-    if (rc == SVC_ERR_NOT_FOUND)
-        req_fail(req, rc, "hotkey", "no passing PoG result for this hotkey");
-    return hx_read_reply(req, rep, db, rc, out);
+    return hx_read_by_key(req, rep, "hotkey", q_pog_latest,
+                          "no passing PoG result for this hotkey");
 }

@@ -32,19 +32,8 @@ enum svc_rc h_specs_list(struct req *req, struct reply *rep)
  */
 enum svc_rc h_specs_get(struct req *req, struct reply *rep)
 {
-    const char *hotkey;
-    struct db *db;
-    json_t *out = NULL;
-    enum svc_rc rc = dec_path_hotkey(req, "hotkey", &hotkey);
-
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_specs_get(db, hotkey, &out);
-    if (rc == SVC_ERR_NOT_FOUND)
-        req_fail(req, rc, "hotkey", "no details for this hotkey");
-    return hx_read_reply(req, rep, db, rc, out);
+    return hx_read_by_key(req, rep, "hotkey", q_specs_get,
+                          "no details for this hotkey");
 }
 
 struct spec_row {
