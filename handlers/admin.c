@@ -18,14 +18,15 @@
 /* GET /admin/principals -> {"items": [...], "next": null} */
 enum svc_rc h_principals_list(struct req *req, struct reply *rep)
 {
-    return hx_read_all(req, rep, q_principals_list, true);
+    return hx_read_all(req, rep, q_principals_list, true,
+                       DB_TABLE(DB_T_PRINCIPALS));
 }
 
 /* GET /admin/principals/{ss58} */
 enum svc_rc h_principals_get(struct req *req, struct reply *rep)
 {
     return hx_read_by_key(req, rep, "ss58", q_principals_get,
-                          "no such principal");
+                          "no such principal", DB_TABLE(DB_T_PRINCIPALS));
 }
 
 struct principal_put {

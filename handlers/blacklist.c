@@ -10,7 +10,8 @@
 /* GET /blacklist -> {"items": ["<hotkey>"], "next": null} */
 enum svc_rc h_blacklist_list(struct req *req, struct reply *rep)
 {
-    return hx_read_all(req, rep, q_blacklist_list, true);
+    return hx_read_all(req, rep, q_blacklist_list, true,
+                       DB_TABLE(DB_T_BLACKLIST));
 }
 
 static enum svc_rc decode_hotkey(struct req *req, const json_t *el, size_t i,

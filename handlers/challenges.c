@@ -76,7 +76,8 @@ enum svc_rc h_challenges_post(struct req *req, struct reply *rep)
  * last_20_difficulty_avg}} */
 enum svc_rc h_challenges_stats(struct req *req, struct reply *rep)
 {
-    return hx_read_all(req, rep, q_challenges_stats, false);
+    return hx_read_all(req, rep, q_challenges_stats, false,
+                       DB_TABLE(DB_T_CHALLENGES));
 }
 
 /* GET /challenges?uid=&limit=&cursor= -> {"items": [...], "next"} in

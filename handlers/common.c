@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the handlers. */
+#include "../server/config.h"
+#include "cache.h"
 #include "decode.h"
 #include "handlers.h"
 
@@ -32,38 +34,71 @@ json_t *hx_page(json_t *items, const char *next)
     return json_pack("{s:o,s:s?}", "items", items, "next", next);
 }
 
-enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
-                        bool paged)
+bool hx_conditional(struct req *req, struct reply *rep, unsigned mask,
+                    char etag[64])
 {
+    db_etag(req->app->db, mask, etag);
+    return cache_not_modified(req, rep, etag);
+}
+
+/* The cache key: path and query as sent, and whether secrets are hidden. */
+static void cache_key(const struct req *req, char *out, size_t len)
+{
+    snprintf(out, len, "%s|%s", req->target ? req->target : req->path,
+             req->role < ROLE_ADMIN ? "redacted" : "full");
+}
+
+enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
+                        bool paged, unsigned mask)
+{
+    bool caching = !req->app->cfg->no_response_cache;
+    char etag[64], key[256];
     struct db *db;
     json_t *out = NULL;
-    enum svc_rc rc = db_read_begin(req->app->db, &db);
+    enum svc_rc rc;
 
+    if (hx_conditional(req, rep, mask, etag))
+        return SVC_OK;
+    cache_key(req, key, sizeof(key));
+    if (caching && cache_get(key, etag, rep))
+        return SVC_OK;
+    rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
     rc = fn(db, &out);
     if (rc == SVC_OK && paged)
         out = hx_page(out, NULL);
-    return hx_read_reply(req, rep, db, rc, out);
+    rc = hx_read_reply(req, rep, db, rc, out);
+    if (rc != SVC_OK)
+        return rc;
+    if (caching)
+        return cache_put(key, etag, rep);
+    snprintf(rep->etag, sizeof(rep->etag), "%s", etag);
+    return SVC_OK;
 }
 
 enum svc_rc hx_read_by_key(struct req *req, struct reply *rep,
                            const char *param, hx_query_key_fn *fn,
-                           const char *missing)
+                           const char *missing, unsigned mask)
 {
     const char *key;
+    char etag[64];
     struct db *db;
     json_t *out = NULL;
     enum svc_rc rc = dec_path_hotkey(req, param, &key);
 
-    if (rc == SVC_OK)
-        rc = db_read_begin(req->app->db, &db);
+    if (rc != SVC_OK || hx_conditional(req, rep, mask, etag))
+        return rc;
+    rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
     rc = fn(db, key, &out);
     if (rc == SVC_ERR_NOT_FOUND)
         req_fail(req, rc, param, "%s", missing);
-    return hx_read_reply(req, rep, db, rc, out);
+    rc = hx_read_reply(req, rep, db, rc, out);
+    if (rc == SVC_OK)
+        snprintf(rep->etag, sizeof(rep->etag), "%s", etag);
+    return rc;
 }
 
 struct batch_run {

@@ -20,10 +20,18 @@ json_t *hx_page(json_t *items, const char *next);
 
 /* A query that reads everything of one kind: *out is a new value. */
 typedef enum svc_rc hx_query_fn(struct db *db, json_t **out);
-/* GET of a whole collection: runs fn in a read transaction and answers 200
- * with its value, wrapped as {"items", "next": null} when paged. */
+/* GET of a whole collection that reads the tables in mask (DB_TABLE
+ * bits): answers 304 to a matching If-None-Match, else the cached answer
+ * while the tables are unchanged, else runs fn in a read transaction and
+ * answers 200 with its value (as {"items", "next": null} when paged), with
+ * an ETag either way. */
 enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
-                        bool paged);
+                        bool paged, unsigned mask);
+/* The conditional part alone, for handlers with their own query: takes the
+ * validator of mask into etag and answers 304 (returns true) when the
+ * client has it. */
+bool hx_conditional(struct req *req, struct reply *rep, unsigned mask,
+                    char etag[64]);
 
 /* A query for the one record of a hotkey (or SS58 principal). */
 typedef enum svc_rc hx_query_key_fn(struct db *db, const char *key,
@@ -32,7 +40,7 @@ typedef enum svc_rc hx_query_key_fn(struct db *db, const char *key,
  * 404 with missing as the message when fn finds nothing. */
 enum svc_rc hx_read_by_key(struct req *req, struct reply *rep,
                            const char *param, hx_query_key_fn *fn,
-                           const char *missing);
+                           const char *missing, unsigned mask);
 
 /* A batch write: the body is {"<member>": [row, ...]} (1..4096 rows); each
  * row is decoded first (the error names the row), then all are applied in

@@ -10,7 +10,7 @@
 /* GET /miners -> {"<uid>": "<hotkey>"} */
 enum svc_rc h_miners_list(struct req *req, struct reply *rep)
 {
-    return hx_read_all(req, rep, q_miners_list, false);
+    return hx_read_all(req, rep, q_miners_list, false, DB_TABLE(DB_T_MINER));
 }
 
 struct miner_pair {

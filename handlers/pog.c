@@ -65,7 +65,7 @@ enum svc_rc h_pog_stats_post(struct req *req, struct reply *rep)
  */
 enum svc_rc h_pog_stats_list(struct req *req, struct reply *rep)
 {
-    return hx_read_all(req, rep, q_pog_list, true);
+    return hx_read_all(req, rep, q_pog_list, true, DB_TABLE(DB_T_POG_STATS));
 }
 
 /* GET /pog/stats/{hotkey} -> the newest row with gpu_name and num_gpus
@@ -73,5 +73,6 @@ enum svc_rc h_pog_stats_list(struct req *req, struct reply *rep)
 enum svc_rc h_pog_stats_get(struct req *req, struct reply *rep)
 {
     return hx_read_by_key(req, rep, "hotkey", q_pog_latest,
-                          "no passing PoG result for this hotkey");
+                          "no passing PoG result for this hotkey",
+                          DB_TABLE(DB_T_POG_STATS));
 }

@@ -33,7 +33,8 @@ enum svc_rc h_specs_list(struct req *req, struct reply *rep)
 enum svc_rc h_specs_get(struct req *req, struct reply *rep)
 {
     return hx_read_by_key(req, rep, "hotkey", q_specs_get,
-                          "no details for this hotkey");
+                          "no details for this hotkey",
+                          DB_TABLE(DB_T_MINER_DETAILS));
 }
 
 struct spec_row {

@@ -13,7 +13,7 @@
 /* GET /stats -> {"<uid>": record} */
 enum svc_rc h_stats_list(struct req *req, struct reply *rep)
 {
-    return hx_read_all(req, rep, q_stats_list, false);
+    return hx_read_all(req, rep, q_stats_list, false, DB_TABLE(DB_T_STATS));
 }
 
 /* GET /stats/{uid} -> record, or 404 */

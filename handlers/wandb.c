@@ -13,7 +13,7 @@
 /* GET /wandb-runs -> {"<hotkey>": "<run_id>"} */
 enum svc_rc h_wandb_list(struct req *req, struct reply *rep)
 {
-    return hx_read_all(req, rep, q_wandb_list, false);
+    return hx_read_all(req, rep, q_wandb_list, false, DB_TABLE(DB_T_WANDB));
 }
 
 static json_t *run_json(const char *hotkey, const char *run_id)

@@ -21,23 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct db_pool {
-    char path[4096];
-    char wal_path[4200];
-    _Atomic unsigned long long reader_waits, reader_wait_us, busy_retries,
-        writes, write_failures;
-    pthread_mutex_t rows_lock; /* guards the row-count cache */
-    json_t *rows;
-    int64_t rows_at_us;
-    struct db *writer;
-    pthread_mutex_t write_lock;
-    struct db *readers; /* all reader connections, array */
-    unsigned n_readers;
-    struct db *free_readers; /* free list */
-    pthread_mutex_t read_lock;
-    pthread_cond_t read_cond;
-};
-
 enum { JOURNAL_LIMIT = 64 * 1024 * 1024 };
 
 enum svc_rc db_rc(struct db *db, int src)
@@ -316,11 +299,13 @@ static enum svc_rc conn_open(struct db *db, const struct db_options *opt,
                              bool reader)
 {
     static const char pragmas[] = "PRAGMA journal_mode=WAL;"
-                                  "PRAGMA synchronous=NORMAL;"
                                   "PRAGMA foreign_keys=OFF;"
                                   "PRAGMA journal_size_limit=67108864;";
-    int flags =
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    /* Readers are used by one thread at a time. The writer is also asked
+     * for PRAGMA data_version by reader threads (db_etag), so it keeps
+     * SQLite's own mutex. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                (reader ? SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_FULLMUTEX);
     int src = sqlite3_open_v2(opt->path, &db->h, flags, NULL);
     enum svc_rc rc;
 
@@ -334,6 +319,9 @@ static enum svc_rc conn_open(struct db *db, const struct db_options *opt,
     db->busy_timeout_ms = opt->busy_timeout_ms;
     sqlite3_busy_handler(db->h, on_busy, db);
     rc = db_exec(db, pragmas);
+    if (rc == SVC_OK)
+        rc = db_exec(db, opt->sync_full ? "PRAGMA synchronous=FULL;"
+                                        : "PRAGMA synchronous=NORMAL;");
     if (rc == SVC_OK && reader)
         rc = db_exec(db, "PRAGMA query_only=1;");
     if (rc != SVC_OK)
@@ -383,6 +371,8 @@ enum svc_rc db_pool_open(const struct db_options *opt, struct db_pool **out)
     if (rc == SVC_OK)
         rc = db_migrate(pool->writer);
     if (rc == SVC_OK)
+        rc = db_writer_init(pool, opt);
+    if (rc == SVC_OK)
         rc = open_readers(pool, opt);
 out:
     if (rc != SVC_OK) {
@@ -397,6 +387,7 @@ void db_pool_close(struct db_pool *pool)
 {
     if (!pool)
         return;
+    db_writer_free(pool);
     for (unsigned i = 0; pool->readers && i < pool->n_readers; i++)
         conn_close(&pool->readers[i]);
     free(pool->readers);
@@ -458,38 +449,12 @@ void db_read_end(struct db_pool *pool, struct db *db)
     pthread_mutex_unlock(&pool->read_lock);
 }
 
-static enum svc_rc run_stmt(struct db *db, const char *sql)
+enum svc_rc db_run(struct db *db, const char *sql)
 {
     sqlite3_stmt *st;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     return rc == SVC_OK ? db_step_done(db, st) : rc;
-}
-
-enum svc_rc db_write(struct db_pool *pool, db_fn *fn, void *ctx)
-{
-    static const char begin[] = "BEGIN IMMEDIATE";
-    static const char commit[] = "COMMIT";
-    static const char rollback[] = "ROLLBACK";
-    struct db *db = pool->writer;
-    enum svc_rc rc;
-
-    pthread_mutex_lock(&pool->write_lock);
-    rc = run_stmt(db, begin);
-    if (rc != SVC_OK)
-        goto out;
-    rc = fn(db, ctx);
-    if (rc == SVC_OK)
-        rc = run_stmt(db, commit);
-    atomic_fetch_add(&pool->writes, 1);
-    if (rc != SVC_OK)
-        atomic_fetch_add(&pool->write_failures, 1);
-    if (rc != SVC_OK && !sqlite3_get_autocommit(db->h) &&
-        run_stmt(db, rollback) != SVC_OK)
-        log_err("rollback failed");
-out:
-    pthread_mutex_unlock(&pool->write_lock);
-    return rc;
 }
 
 const char *db_sqlite_version(void)
@@ -506,6 +471,7 @@ void db_pool_stats(struct db_pool *pool, struct db_stats *out)
     out->busy_retries = atomic_load(&pool->busy_retries);
     out->writes = atomic_load(&pool->writes);
     out->write_failures = atomic_load(&pool->write_failures);
+    out->batches = atomic_load(&pool->batches);
     out->wal_bytes =
         stat(pool->wal_path, &st) == 0 ? (long long)st.st_size : -1;
 }
@@ -520,7 +486,7 @@ enum svc_rc db_ready(struct db_pool *pool)
     int src;
 
     pthread_mutex_lock(&pool->write_lock);
-    rc = run_stmt(db, begin); /* takes the write lock: the file is writable */
+    rc = db_run(db, begin); /* takes the write lock: the file is writable */
     if (rc != SVC_OK)
         goto out;
     rc = db_stmt(db, version, &st);

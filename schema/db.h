@@ -20,7 +20,33 @@ struct db_options {
     const char *path;         /* file path, created when missing */
     unsigned readers;         /* reader connections (>= 1) */
     unsigned busy_timeout_ms; /* how long a locked file is retried */
+    bool group_commit;        /* batch concurrent writes into one commit */
+    bool sync_full;           /* synchronous=FULL: a commit survives power
+                                 loss; else NORMAL: it survives a crash */
 };
+
+/* Tables whose changes GET validators (ETags) track. */
+enum db_table {
+    DB_T_MINER,
+    DB_T_MINER_DETAILS,
+    DB_T_CHALLENGES,
+    DB_T_ALLOCATION,
+    DB_T_BLACKLIST,
+    DB_T_POG_STATS,
+    DB_T_STATS,
+    DB_T_WANDB,
+    DB_T_PRINCIPALS,
+    DB_T_OTHER, /* any other table */
+    DB_T_COUNT
+};
+#define DB_TABLE(t) (1u << (t))
+
+/* Writes a validator (a weak ETag, quoted) into out that changes whenever
+ * a committed write touched a table in mask, through this service or any
+ * other process on the file (PRAGMA data_version), and on every restart.
+ * Computing it reads no table. Take it before reading what it describes.
+ * Thread-safe. */
+void db_etag(struct db_pool *pool, unsigned mask, char out[64]);
 
 /* Opens (creating when missing) and migrates the database at opt->path,
  * then opens the connections. On success *out is a new pool the caller
@@ -40,11 +66,14 @@ void db_read_end(struct db_pool *pool, struct db *db);
 
 typedef enum svc_rc db_fn(struct db *db, void *ctx);
 
-/* Runs fn(db, ctx) inside BEGIN IMMEDIATE on the writer connection and
- * commits when it returns SVC_OK, else rolls back: all or nothing. Returns
- * fn's result, or the failure of BEGIN/COMMIT (SVC_ERR_BUSY when another
- * process held the write lock past busy_timeout, SVC_ERR_FULL when the
- * disk is full). Thread-safe; writers are serialised. */
+/* Runs fn(db, ctx) inside a write transaction (BEGIN IMMEDIATE) on the
+ * writer connection: all of fn's changes are committed when it returns
+ * SVC_OK, none when it fails. With group commit, the calls that arrive
+ * while a commit is running share the next transaction, each in its own
+ * savepoint, so one caller's failure undoes only its own changes. Returns
+ * after the commit: fn's result, or the failure of BEGIN/COMMIT
+ * (SVC_ERR_BUSY when another process held the write lock past
+ * busy_timeout, SVC_ERR_FULL when the disk is full). Thread-safe. */
 SVC_NODISCARD enum svc_rc db_write(struct db_pool *pool, db_fn *fn, void *ctx);
 
 /* Counters since open, for /metrics. */
@@ -54,6 +83,7 @@ struct db_stats {
     unsigned long long busy_retries;   /* retries on another's lock */
     unsigned long long writes;         /* write transactions run */
     unsigned long long write_failures; /* of which rolled back */
+    unsigned long long batches;        /* commits they shared */
     long long wal_bytes;               /* size of the -wal file, or -1 */
 };
 /* Fills *out. Thread-safe. */

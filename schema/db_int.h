@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 enum { DB_STMT_CACHE = 64 };
@@ -27,6 +29,48 @@ struct db {
     size_t n_cache;
     struct db *next_free; /* pool free list link */
 };
+
+/* The pool (db.c), with the write path's state (writer.c). */
+struct db_pool {
+    char path[4096];
+    char wal_path[4200];
+    _Atomic unsigned long long reader_waits, reader_wait_us, busy_retries,
+        writes, write_failures, batches;
+    pthread_mutex_t rows_lock; /* guards the row-count cache */
+    json_t *rows;
+    int64_t rows_at_us;
+    struct db *writer;
+    pthread_mutex_t write_lock; /* the writer connection's transactions */
+    struct db *readers;         /* all reader connections, array */
+    unsigned n_readers;
+    struct db *free_readers; /* free list */
+    pthread_mutex_t read_lock;
+    pthread_cond_t read_cond;
+    /* writer.c: group commit queue */
+    bool group_commit;
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond;
+    struct write_job *q_head, *q_tail;
+    bool q_leader; /* a caller is running batches */
+    /* writer.c: what changed, for validators */
+    unsigned pending; /* tables touched, this batch */
+    _Atomic unsigned long long versions[DB_T_COUNT]; /* bumped on commit */
+    _Atomic unsigned long long epoch; /* another process committed */
+    pthread_mutex_t dv_lock;          /* guards dv_stmt and last_dv */
+    sqlite3_stmt *dv_stmt;            /* PRAGMA data_version, writer */
+    long long last_dv;
+    char boot[9];      /* random per open: validators never survive a restart */
+    bool writer_ready; /* db_writer_init ran */
+};
+
+/* writer.c: sets up the write path on an open pool (group commit queue,
+ * change tracking on the writer connection). */
+SVC_NODISCARD enum svc_rc db_writer_init(struct db_pool *pool,
+                                         const struct db_options *opt);
+void db_writer_free(struct db_pool *pool);
+
+/* Runs a statement without results on db (cached). */
+SVC_NODISCARD enum svc_rc db_run(struct db *db, const char *sql);
 
 /* Translates a SQLite result code into the service's table, logging the
  * connection's message for codes that become 5xx. */

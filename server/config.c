@@ -27,6 +27,7 @@ enum opt_kind {
     OPT_ORIGIN,   /* repeatable */
     OPT_FORMAT,   /* text|json */
     OPT_CONFIG,   /* the JSON file itself */
+    OPT_SYNC,     /* normal|full */
 };
 
 struct opt {
@@ -63,6 +64,13 @@ static const struct opt opts[] = {
      "HTTP worker threads (default: number of cores)"},
     {"--readers", OPT_UINT, OFF(readers), 1, 256,
      "reader connections (default: same as --threads)"},
+    {"--synchronous", OPT_SYNC, OFF(sync_normal), 0, 0,
+     "full: a 2xx write survives power loss; normal: a process crash "
+     "(default full)"},
+    {"--no-group-commit", OPT_FLAG, OFF(no_group_commit), 0, 0,
+     "one transaction per write request instead of shared commits"},
+    {"--no-response-cache", OPT_FLAG, OFF(no_response_cache), 0, 0,
+     "render every GET afresh instead of reusing unchanged answers"},
     {"--busy-timeout-ms", OPT_UINT, OFF(busy_timeout_ms), 0, 600000,
      "how long a write waits for another process's lock (default 5000)"},
     {"--max-body", OPT_SIZE, OFF(max_body), 1024, 1UL << 30,
@@ -250,6 +258,11 @@ static enum svc_rc apply(struct config *cfg, const struct opt *o,
         if (strcmp(val, "json") && strcmp(val, "text"))
             return SVC_ERR_INVALID;
         cfg->log_json = strcmp(val, "json") == 0;
+        return SVC_OK;
+    case OPT_SYNC:
+        if (strcmp(val, "normal") && strcmp(val, "full"))
+            return SVC_ERR_INVALID;
+        cfg->sync_normal = strcmp(val, "normal") == 0;
         return SVC_OK;
     case OPT_FLAG:
         return apply_switch((int *)(void *)field, val);
@@ -483,6 +496,8 @@ static json_t *opt_value(const struct config *cfg, const struct opt *o)
         return json_string(log_level_name(cfg->log_level));
     case OPT_FORMAT:
         return json_string(cfg->log_json ? "json" : "text");
+    case OPT_SYNC:
+        return json_string(cfg->sync_normal ? "normal" : "full");
     case OPT_ORIGIN:
         arr = json_array();
         for (unsigned i = 0; arr && i < cfg->n_cors; i++)

@@ -33,6 +33,9 @@ struct config {
     int log_json;                /* --log-format json */
     unsigned shutdown_timeout_s; /* how long in-flight requests may finish */
     char config_file[4096];      /* the JSON file read, "" for none */
+    int sync_normal;             /* --synchronous normal (default full) */
+    int no_group_commit;         /* one transaction per write request */
+    int no_response_cache;       /* never reuse a rendered GET answer */
 };
 
 /* True when origin may call us cross-origin (--cors-origin). */

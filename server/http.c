@@ -270,6 +270,8 @@ static void add_headers(struct MHD_Response *r, const struct req *req,
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     if (rep->disposition[0])
         MHD_add_response_header(r, "Content-Disposition", rep->disposition);
+    if (rep->etag[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, rep->etag);
     if (rep->gzip_ok || rep->gzipped)
         MHD_add_response_header(r, "Vary", "Accept-Encoding");
     if (rep->gzipped)

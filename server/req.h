@@ -90,6 +90,7 @@ struct reply {
     bool has_fd;
     unsigned long long fd_size;
     char disposition[128]; /* Content-Disposition, "" for none */
+    char etag[64];         /* ETag, "" for none */
     char location[160];    /* Location header, "" for none */
     char allow[64];        /* Allow header (405), "" for none */
     int retry_after;       /* Retry-After seconds, 0 for none */

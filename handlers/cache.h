@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Conditional GETs and the rendered-answer cache. A GET takes the
+ * validator of the tables it reads (db_etag) before reading; a matching
+ * If-None-Match is answered 304 without a query, and an unchanged answer is
+ * served from the cache without a query. Correct because validators change
+ * only after a commit is visible (schema/writer.c). Thread-safe. */
+#ifndef HANDLERS_CACHE_H
+#define HANDLERS_CACHE_H
+
+#include "../server/req.h"
+
+#include <stdbool.h>
+
+/* True when the request's If-None-Match names etag (weak comparison, or
+ * "*"); then rep is a 304 carrying the ETag. */
+bool cache_not_modified(const struct req *req, struct reply *rep,
+                        const char *etag);
+/* Fills rep from the cache entry for key when it holds etag. */
+bool cache_get(const char *key, const char *etag, struct reply *rep);
+/* Renders rep's JSON body once, keeps it for key with etag, and makes rep
+ * carry the rendered bytes. Returns SVC_ERR_NOMEM when rendering fails. */
+enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep);
+/* Drops every entry (tests, SIGHUP). */
+void cache_clear(void);
+
+#endif

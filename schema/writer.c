@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* The write path: group commit on the one writer connection, and the
+ * change tracking behind GET validators.
+ *
+ * DESIGN: a caller of db_write() queues its job. If no caller is running
+ * batches, it becomes the leader: it takes every queued job, runs them in
+ * one BEGIN IMMEDIATE ... COMMIT (each in a SAVEPOINT, so a job that fails
+ * undoes only itself), wakes their callers, and repeats while jobs keep
+ * arriving; then it steps down. Callers that arrive during a commit wait and
+ * share the next one, so under load many writes pay for one commit (one
+ * fsync with synchronous=FULL). Without group commit each job is its own
+ * transaction, serialised by write_lock, the simple design it is measured
+ * against. Nobody's call returns before its changes are committed.
+ *
+ * Validators: the writer's update hook marks the tables a transaction
+ * touched; after COMMIT returns, their version counters are bumped (never
+ * before: a reader must not see a new validator with old rows). Commits by
+ * other processes (the Python validator) show as a change of PRAGMA
+ * data_version on the writer connection, which bumps the epoch. */
+#include "../server/log.h"
+#include "db_int.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct write_job {
+    db_fn *fn;
+    void *ctx;
+    enum svc_rc rc;
+    bool done;
+    struct write_job *next;
+};
+
+static const char *const table_names[DB_T_OTHER] = {
+    [DB_T_MINER] = "miner",
+    [DB_T_MINER_DETAILS] = "miner_details",
+    [DB_T_CHALLENGES] = "challenge_details",
+    [DB_T_ALLOCATION] = "allocation",
+    [DB_T_BLACKLIST] = "blacklist",
+    [DB_T_POG_STATS] = "pog_stats",
+    [DB_T_STATS] = "stats",
+    [DB_T_WANDB] = "wandb_runs",
+    [DB_T_PRINCIPALS] = "principals",
+};
+
+static void on_update(void *arg, int op, const char *dbname, const char *table,
+                      sqlite3_int64 rowid)
+{
+    struct db_pool *pool = arg;
+    unsigned bit = DB_TABLE(DB_T_OTHER);
+
+    (void)op;
+    (void)dbname;
+    (void)rowid;
+    for (int t = 0; t < DB_T_OTHER; t++)
+        if (strcmp(table, table_names[t]) == 0)
+            bit = DB_TABLE(t);
+    pool->pending |= bit;
+}
+
+static long long data_version(struct db_pool *pool)
+{
+    long long v = pool->last_dv;
+
+    if (sqlite3_step(pool->dv_stmt) == SQLITE_ROW)
+        v = sqlite3_column_int64(pool->dv_stmt, 0);
+    sqlite3_reset(pool->dv_stmt);
+    return v;
+}
+
+static void random_boot(char out[9])
+{
+    unsigned char b[4] = {0};
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        if (read(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
+            memset(b, 0, sizeof(b));
+        close(fd);
+    }
+    snprintf(out, 9, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+}
+
+enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
+{
+    int src =
+        sqlite3_prepare_v3(pool->writer->h, "PRAGMA data_version", -1,
+                           SQLITE_PREPARE_PERSISTENT, &pool->dv_stmt, NULL);
+
+    if (src != SQLITE_OK)
+        return db_rc(pool->writer, src);
+    pthread_mutex_init(&pool->q_lock, NULL);
+    pthread_cond_init(&pool->q_cond, NULL);
+    pthread_mutex_init(&pool->dv_lock, NULL);
+    pool->group_commit = opt->group_commit;
+    pool->last_dv = data_version(pool);
+    random_boot(pool->boot);
+    sqlite3_update_hook(pool->writer->h, on_update, pool);
+    pool->writer_ready = true;
+    return SVC_OK;
+}
+
+void db_writer_free(struct db_pool *pool)
+{
+    if (!pool->writer_ready)
+        return;
+    sqlite3_finalize(pool->dv_stmt);
+    pool->dv_stmt = NULL;
+    pthread_mutex_destroy(&pool->q_lock);
+    pthread_cond_destroy(&pool->q_cond);
+    pthread_mutex_destroy(&pool->dv_lock);
+    pool->writer_ready = false;
+}
+
+void db_etag(struct db_pool *pool, unsigned mask, char out[64])
+{
+    unsigned long long sum = 0;
+    long long dv;
+
+    pthread_mutex_lock(&pool->dv_lock);
+    dv = data_version(pool);
+    if (dv != pool->last_dv) {
+        pool->last_dv = dv;
+        atomic_fetch_add(&pool->epoch, 1);
+    }
+    pthread_mutex_unlock(&pool->dv_lock);
+    for (int t = 0; t < DB_T_COUNT; t++)
+        if (mask & DB_TABLE(t))
+            sum += atomic_load(&pool->versions[t]);
+    snprintf(out, 64, "W/\"%s-%llx-%llx\"", pool->boot, sum,
+             (unsigned long long)atomic_load(&pool->epoch));
+}
+
+/* After a successful COMMIT: publish what it changed. */
+static void publish(struct db_pool *pool)
+{
+    for (int t = 0; t < DB_T_COUNT; t++)
+        if (pool->pending & DB_TABLE(t))
+            atomic_fetch_add(&pool->versions[t], 1);
+    /* Anything unknown may affect every answer. */
+    if (pool->pending & DB_TABLE(DB_T_OTHER))
+        for (int t = 0; t < DB_T_OTHER; t++)
+            atomic_fetch_add(&pool->versions[t], 1);
+    pool->pending = 0;
+}
+
+/* Runs one job inside the open transaction; in a savepoint when it shares
+ * the transaction with others. */
+static void run_job(struct db *db, struct write_job *job, bool shared)
+{
+    static const char save[] = "SAVEPOINT job";
+    static const char undo[] = "ROLLBACK TO job";
+    static const char release[] = "RELEASE job";
+
+    if (shared) {
+        job->rc = db_run(db, save);
+        if (job->rc != SVC_OK)
+            return;
+    }
+    job->rc = job->fn(db, job->ctx);
+    /* A failure that ended the whole transaction (disk full) leaves no
+     * savepoint to roll back to; the batch sees autocommit and fails. */
+    if (!shared || sqlite3_get_autocommit(db->h))
+        return;
+    if (job->rc != SVC_OK && db_run(db, undo) != SVC_OK)
+        log_err("rollback to savepoint failed");
+    if (db_run(db, release) != SVC_OK)
+        log_err("release savepoint failed");
+}
+
+static void fail_all(struct write_job *jobs, enum svc_rc rc)
+{
+    for (struct write_job *j = jobs; j; j = j->next)
+        if (j->rc == SVC_OK)
+            j->rc = rc;
+}
+
+/* One transaction for the jobs; sets every job's rc. */
+static void run_batch(struct db_pool *pool, struct write_job *jobs)
+{
+    static const char begin[] = "BEGIN IMMEDIATE";
+    static const char commit[] = "COMMIT";
+    struct db *db = pool->writer;
+    bool shared = jobs->next != NULL, any_ok = false;
+    enum svc_rc rc;
+
+    pthread_mutex_lock(&pool->write_lock);
+    pool->pending = 0;
+    for (struct write_job *j = jobs; j; j = j->next)
+        j->rc = SVC_OK;
+    rc = db_run(db, begin);
+    for (struct write_job *j = jobs; rc == SVC_OK && j; j = j->next) {
+        run_job(db, j, shared);
+        any_ok |= j->rc == SVC_OK;
+        if (sqlite3_get_autocommit(db->h)) /* the transaction is gone */
+            rc = j->rc != SVC_OK ? j->rc : SVC_ERR_DB;
+    }
+    if (rc == SVC_OK && any_ok)
+        rc = db_run(db, commit);
+    if (rc == SVC_OK && any_ok)
+        publish(pool);
+    if ((rc != SVC_OK || !any_ok) && !sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&pool->write_lock);
+    fail_all(jobs, rc);
+    atomic_fetch_add(&pool->batches, 1);
+    for (struct write_job *j = jobs; j; j = j->next) {
+        atomic_fetch_add(&pool->writes, 1);
+        if (j->rc != SVC_OK)
+            atomic_fetch_add(&pool->write_failures, 1);
+    }
+}
+
+/* Leader loop: runs batches until the queue is empty. Called and returns
+ * with q_lock held. */
+static void lead(struct db_pool *pool)
+{
+    pool->q_leader = true;
+    while (pool->q_head) {
+        struct write_job *batch = pool->q_head;
+
+        pool->q_head = pool->q_tail = NULL;
+        pthread_mutex_unlock(&pool->q_lock);
+        run_batch(pool, batch);
+        pthread_mutex_lock(&pool->q_lock);
+        for (struct write_job *j = batch; j; j = j->next)
+            j->done = true;
+        pthread_cond_broadcast(&pool->q_cond);
+    }
+    pool->q_leader = false;
+}
+
+enum svc_rc db_write(struct db_pool *pool, db_fn *fn, void *ctx)
+{
+    struct write_job job = {fn, ctx, SVC_OK, false, NULL};
+
+    if (!pool->group_commit) {
+        run_batch(pool, &job);
+        return job.rc;
+    }
+    pthread_mutex_lock(&pool->q_lock);
+    if (pool->q_tail)
+        pool->q_tail->next = &job;
+    else
+        pool->q_head = &job;
+    pool->q_tail = &job;
+    while (!job.done) {
+        if (!pool->q_leader)
+            lead(pool);
+        else
+            pthread_cond_wait(&pool->q_cond, &pool->q_lock);
+    }
+    pthread_mutex_unlock(&pool->q_lock);
+    return job.rc;
+}
