@@ -45,8 +45,8 @@ test: build-asan
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
 
-bench:
-	@echo "make bench: the benchmark suite is not written yet (issue 6)"; exit 2
+bench: build
+	python3 bench/run.py $(BUILD)
 
 fuzz:
 	@echo "make fuzz: the fuzz harnesses are not written yet (issue 7)"; exit 2

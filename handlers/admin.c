@@ -183,7 +183,8 @@ static bool newest(const char *dir, char *name, size_t len)
             stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_mtime < best)
             continue;
         best = st.st_mtime;
-        snprintf(name, len, "%s", e->d_name);
+        /* Valid names are at most 64 bytes, so this never truncates. */
+        snprintf(name, len, "%.64s", e->d_name);
     }
     closedir(d);
     return name[0] != '\0';

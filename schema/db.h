@@ -42,10 +42,11 @@ enum db_table {
 #define DB_TABLE(t) (1u << (t))
 
 /* Writes a validator (a weak ETag, quoted) into out that changes whenever
- * a committed write touched a table in mask, through this service or any
- * other process on the file (PRAGMA data_version), and on every restart.
- * Computing it reads no table. Take it before reading what it describes.
- * Thread-safe. */
+ * a committed write may have touched a table in mask, through this service
+ * or any other process on the file (PRAGMA data_version), and on every
+ * restart. It is conservative: today any commit renews it, whatever the
+ * mask. Computing it reads no table. Take it before reading what it
+ * describes. Thread-safe. */
 void db_etag(struct db_pool *pool, unsigned mask, char out[64]);
 
 /* Opens (creating when missing) and migrates the database at opt->path,

@@ -53,11 +53,10 @@ struct db_pool {
     struct write_job *q_head, *q_tail;
     bool q_leader; /* a caller is running batches */
     /* writer.c: what changed, for validators */
-    unsigned pending; /* tables touched, this batch */
-    _Atomic unsigned long long versions[DB_T_COUNT]; /* bumped on commit */
-    _Atomic unsigned long long epoch; /* another process committed */
-    pthread_mutex_t dv_lock;          /* guards dv_stmt and last_dv */
-    sqlite3_stmt *dv_stmt;            /* PRAGMA data_version, writer */
+    _Atomic unsigned long long epoch; /* commits seen by the watcher */
+    sqlite3 *watch;                   /* read-only, for data_version */
+    pthread_mutex_t dv_lock;          /* guards watch, dv_stmt, last_dv */
+    sqlite3_stmt *dv_stmt;            /* PRAGMA data_version on watch */
     long long last_dv;
     char boot[9];      /* random per open: validators never survive a restart */
     bool writer_ready; /* db_writer_init ran */

@@ -11,9 +11,10 @@
 #include "db_int.h"
 
 /* Bump both together: PRAGMA takes no bound parameters.
- * 1: our indexes, computedb_legacy_miner_details. 2: principals. */
-enum { SCHEMA_VERSION = 2 };
-static const char set_version[] = "PRAGMA user_version=2";
+ * 1: our indexes, computedb_legacy_miner_details. 2: principals.
+ * 3: covering challenge indexes (replacing those of version 1). */
+enum { SCHEMA_VERSION = 3 };
+static const char set_version[] = "PRAGMA user_version=3";
 
 /* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
  * the table definitions documented in UPSTREAM.md section 0.2. */
@@ -51,14 +52,19 @@ static const char upstream_ddl[] =
     "FOREIGN KEY (hotkey) REFERENCES miner_details (hotkey) "
     "ON DELETE CASCADE);";
 
-/* Ours, additive only. The two challenge indexes make the per-uid windows
- * of GET /challenges/stats index range scans; the pog_stats one serves the
- * per-hotkey look-ups upstream does with full scans. */
+/* Ours, additive only. The two challenge indexes cover the per-uid windows
+ * of GET /challenges/stats: each window is one contiguous index range, and
+ * no table row is visited, so the cost does not grow with the history
+ * (rows of one uid are spread one per 256 over the table). The pog_stats
+ * one serves the per-hotkey look-ups upstream does with full scans. */
 static const char our_ddl[] =
-    "CREATE INDEX IF NOT EXISTS computedb_challenge_uid_time ON "
-    "challenge_details (uid, created_at);"
-    "CREATE INDEX IF NOT EXISTS computedb_challenge_uid_success_time ON "
-    "challenge_details (uid, success, created_at);"
+    "DROP INDEX IF EXISTS computedb_challenge_uid_time;"
+    "DROP INDEX IF EXISTS computedb_challenge_uid_success_time;"
+    "CREATE INDEX IF NOT EXISTS computedb_challenge_window ON "
+    "challenge_details (uid, created_at, success, elapsed_time, difficulty, "
+    "ss58_address);"
+    "CREATE INDEX IF NOT EXISTS computedb_challenge_successes ON "
+    "challenge_details (uid, success, created_at, difficulty);"
     "CREATE INDEX IF NOT EXISTS computedb_pog_stats_hotkey_time ON "
     "pog_stats (hotkey, created_at);"
     "CREATE TABLE IF NOT EXISTS computedb_legacy_miner_details ("

@@ -52,7 +52,7 @@ enum svc_rc q_alloc_list(struct db *db, bool redact, json_t **out)
     static const char sql[] =
         "SELECT id, hotkey, details FROM allocation ORDER BY id";
     struct row_ctx c = {json_array(), redact, false};
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = c.out ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK)
@@ -71,7 +71,7 @@ enum svc_rc q_alloc_get(struct db *db, const char *hotkey, bool redact,
     static const char sql[] =
         "SELECT id, hotkey, details FROM allocation WHERE hotkey = ?1";
     struct row_ctx c = {NULL, redact, true};
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -91,7 +91,7 @@ enum svc_rc q_alloc_put(struct db *db, const char *hotkey,
         "INSERT INTO allocation (hotkey, details) VALUES (?1, ?2) "
         "ON CONFLICT(hotkey) DO UPDATE SET details = excluded.details";
     char *text = pyjson_dumps(details);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src;
     enum svc_rc rc = text ? db_stmt(db, exists, &st) : SVC_ERR_NOMEM;
 

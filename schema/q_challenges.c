@@ -23,7 +23,7 @@ enum svc_rc q_challenges_insert(struct db *db, const struct q_challenge *c)
         "elapsed_time, difficulty, created_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     char now[27];
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = q_miners_insert(db, c->uid, c->hotkey, NULL);
 
     if (rc == SVC_OK)
@@ -92,7 +92,7 @@ static enum svc_rc uid_window(struct db *db, int64_t uid, struct uid_stats *u)
         "SELECT ss58_address, success, elapsed_time, difficulty "
         "FROM challenge_details WHERE uid = ?1 "
         "ORDER BY created_at DESC, rowid DESC LIMIT 60";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -120,7 +120,7 @@ static enum svc_rc last20_difficulty(struct db *db, int64_t uid, json_t **out)
                               "WHERE uid = ?1 AND success = 1 "
                               "ORDER BY created_at DESC, rowid DESC LIMIT 20";
     double acc[2] = {0, 0};
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -175,7 +175,7 @@ static enum svc_rc next_uid(struct db *db, int64_t after, int64_t *uid)
     static const char sql[] =
         "SELECT uid FROM challenge_details WHERE uid > ?1 "
         "ORDER BY uid LIMIT 1";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -246,7 +246,7 @@ enum svc_rc q_challenges_page(struct db *db, bool has_uid, int64_t uid,
         "created_at FROM challenge_details WHERE rowid > ?2 "
         "ORDER BY rowid LIMIT ?3";
     struct page_ctx p = {json_array(), 0};
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc =
         p.items ? db_stmt(db, has_uid ? by_uid : all, &st) : SVC_ERR_NOMEM;
 

@@ -16,7 +16,7 @@ enum svc_rc q_miners_insert(struct db *db, int64_t uid, const char *hotkey,
 {
     static const char sql[] =
         "INSERT OR IGNORE INTO miner (uid, ss58_address) VALUES (?1, ?2)";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -32,7 +32,7 @@ enum svc_rc q_miners_insert(struct db *db, int64_t uid, const char *hotkey,
 enum svc_rc q_miners_hotkey(struct db *db, int64_t uid, char **out)
 {
     static const char sql[] = "SELECT ss58_address FROM miner WHERE uid = ?1";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -46,7 +46,7 @@ static enum svc_rc purge_one(struct db *db, const char *sql, int64_t uid,
                              const char *hotkey, const char *table,
                              json_t *counts)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)

@@ -24,7 +24,7 @@ static enum svc_rc by_id(struct db *db, int64_t id, json_t **out)
 {
     static const char sql[] = "SELECT id, hotkey, gpu_name, num_gpus, "
                               "created_at FROM pog_stats WHERE id = ?1";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -40,7 +40,7 @@ static enum svc_rc trim(struct db *db, const char *hotkey)
         "DELETE FROM pog_stats WHERE hotkey = ?1 AND id NOT IN ("
         "SELECT id FROM pog_stats WHERE hotkey = ?1 "
         "ORDER BY created_at DESC, id DESC LIMIT ?2)";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -56,7 +56,7 @@ enum svc_rc q_pog_insert(struct db *db, const char *hotkey,
     static const char sql[] = "INSERT INTO pog_stats (hotkey, gpu_name, "
                               "num_gpus, created_at) VALUES (?1, ?2, ?3, ?4)";
     char now[20];
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int64_t id;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
@@ -91,7 +91,7 @@ enum svc_rc q_pog_latest(struct db *db, const char *hotkey, json_t **out)
         "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats "
         "WHERE hotkey = ?1 AND gpu_name IS NOT NULL AND num_gpus IS NOT NULL "
         "ORDER BY created_at DESC, id DESC LIMIT 1";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)

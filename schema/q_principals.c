@@ -31,7 +31,7 @@ enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
 {
     static const char sql[] = "SELECT ss58, role, label, created_at, "
                               "expires_at FROM principals WHERE ss58 = ?1";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -62,7 +62,7 @@ enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
         "SELECT role, expires_at IS NOT NULL AND expires_at <= ?2 "
         "FROM principals WHERE ss58 = ?1";
     struct lookup l = {role, expired};
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -75,7 +75,7 @@ enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
 static enum svc_rc count_query(struct db *db, const char *sql, const char *arg,
                                int64_t *out)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int src;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
@@ -126,7 +126,7 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
                                  "WHERE ss58 = ?1";
     char now[20];
     int64_t n = 0;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = count_query(db, exists, p->ss58, &n);
 
     if (rc == SVC_OK && strcmp(p->role, "admin") != 0)

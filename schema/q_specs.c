@@ -56,7 +56,7 @@ static const char all_rows[] =
 enum svc_rc q_specs_list(struct db *db, enum q_docker docker, json_t **out)
 {
     struct list_ctx c = {json_object(), docker};
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = c.map ? db_stmt(db, all_rows, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK)
@@ -84,7 +84,7 @@ enum svc_rc q_specs_get(struct db *db, const char *hotkey, json_t **out)
 {
     static const char sql[] = "SELECT id, hotkey, details, no_specs_count "
                               "FROM miner_details WHERE hotkey = ?1";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -106,7 +106,7 @@ enum svc_rc q_specs_upsert(struct db *db, const char *hotkey,
         "details = '{}', no_specs_count = "
         "MIN(COALESCE(miner_details.no_specs_count, 0) + 1, ?2)";
     bool empty = !details || json_object_size(details) == 0;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     char *text = NULL;
     enum svc_rc rc = db_stmt(db, empty ? no_specs : with_specs, &st);
 
@@ -142,7 +142,7 @@ static enum svc_rc scan_row(sqlite3_stmt *st, void *ctx)
 enum svc_rc q_specs_scan(struct db *db, q_specs_row_fn *fn, void *ctx)
 {
     struct scan_ctx c = {fn, ctx};
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, all_rows, &st);
 
     return rc == SVC_OK ? db_each(db, st, scan_row, &c) : rc;

@@ -60,7 +60,7 @@ enum svc_rc q_stats_list(struct db *db, json_t **out)
 {
     static const char sql[] = STATS_COLUMNS "ORDER BY uid";
     json_t *map = json_object();
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = map ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK)
@@ -76,7 +76,7 @@ enum svc_rc q_stats_list(struct db *db, json_t **out)
 enum svc_rc q_stats_get(struct db *db, int64_t uid, json_t **out)
 {
     static const char sql[] = STATS_COLUMNS "WHERE uid = ?1";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -97,7 +97,7 @@ enum svc_rc q_stats_put(struct db *db, const struct q_stat *s)
         "reliability_score = excluded.reliability_score, "
         "created_at = excluded.created_at";
     char now[20];
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)

@@ -15,7 +15,7 @@ enum svc_rc q_wandb_get(struct db *db, const char *hotkey, char **out)
 {
     static const char sql[] = "SELECT run_id FROM wandb_runs "
                               "WHERE hotkey = ?1";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -29,7 +29,7 @@ enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
 {
     static const char sql[] = "INSERT INTO wandb_runs (hotkey, run_id) "
                               "VALUES (?1, ?2) ON CONFLICT(hotkey) DO NOTHING";
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)

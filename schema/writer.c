@@ -12,11 +12,14 @@
  * transaction, serialised by write_lock, the simple design it is measured
  * against. Nobody's call returns before its changes are committed.
  *
- * Validators: the writer's update hook marks the tables a transaction
- * touched; after COMMIT returns, their version counters are bumped (never
- * before: a reader must not see a new validator with old rows). Commits by
- * other processes (the Python validator) show as a change of PRAGMA
- * data_version on the writer connection, which bumps the epoch. */
+ * Validators: a watcher connection of its own reads PRAGMA data_version,
+ * which changes after any other connection commits: our writer, or another
+ * process (the Python validator). Each change bumps the epoch, and the
+ * epoch is the validator. A commit is visible before the watcher can see it
+ * change, so a validator never outlives the rows it describes; it is
+ * conservative (a write to any table renews every validator), never stale.
+ * The watcher never touches the writer connection, so a GET never waits
+ * for a commit (or its fsync). */
 #include "../server/log.h"
 #include "db_int.h"
 
@@ -32,33 +35,6 @@ struct write_job {
     bool done;
     struct write_job *next;
 };
-
-static const char *const table_names[DB_T_OTHER] = {
-    [DB_T_MINER] = "miner",
-    [DB_T_MINER_DETAILS] = "miner_details",
-    [DB_T_CHALLENGES] = "challenge_details",
-    [DB_T_ALLOCATION] = "allocation",
-    [DB_T_BLACKLIST] = "blacklist",
-    [DB_T_POG_STATS] = "pog_stats",
-    [DB_T_STATS] = "stats",
-    [DB_T_WANDB] = "wandb_runs",
-    [DB_T_PRINCIPALS] = "principals",
-};
-
-static void on_update(void *arg, int op, const char *dbname, const char *table,
-                      sqlite3_int64 rowid)
-{
-    struct db_pool *pool = arg;
-    unsigned bit = DB_TABLE(DB_T_OTHER);
-
-    (void)op;
-    (void)dbname;
-    (void)rowid;
-    for (int t = 0; t < DB_T_OTHER; t++)
-        if (strcmp(table, table_names[t]) == 0)
-            bit = DB_TABLE(t);
-    pool->pending |= bit;
-}
 
 static long long data_version(struct db_pool *pool)
 {
@@ -85,19 +61,27 @@ static void random_boot(char out[9])
 
 enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
 {
-    int src =
-        sqlite3_prepare_v3(pool->writer->h, "PRAGMA data_version", -1,
-                           SQLITE_PREPARE_PERSISTENT, &pool->dv_stmt, NULL);
+    int src = sqlite3_open_v2(opt->path, &pool->watch,
+                              SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 
-    if (src != SQLITE_OK)
-        return db_rc(pool->writer, src);
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v3(pool->watch, "PRAGMA data_version", -1,
+                                 SQLITE_PREPARE_PERSISTENT, &pool->dv_stmt,
+                                 NULL);
+    if (src != SQLITE_OK) {
+        log_err("cannot open the change watcher: %s",
+                pool->watch ? sqlite3_errmsg(pool->watch)
+                            : sqlite3_errstr(src));
+        sqlite3_close_v2(pool->watch);
+        pool->watch = NULL;
+        return SVC_ERR_DB;
+    }
     pthread_mutex_init(&pool->q_lock, NULL);
     pthread_cond_init(&pool->q_cond, NULL);
     pthread_mutex_init(&pool->dv_lock, NULL);
     pool->group_commit = opt->group_commit;
     pool->last_dv = data_version(pool);
     random_boot(pool->boot);
-    sqlite3_update_hook(pool->writer->h, on_update, pool);
     pool->writer_ready = true;
     return SVC_OK;
 }
@@ -108,6 +92,8 @@ void db_writer_free(struct db_pool *pool)
         return;
     sqlite3_finalize(pool->dv_stmt);
     pool->dv_stmt = NULL;
+    sqlite3_close_v2(pool->watch);
+    pool->watch = NULL;
     pthread_mutex_destroy(&pool->q_lock);
     pthread_cond_destroy(&pool->q_cond);
     pthread_mutex_destroy(&pool->dv_lock);
@@ -116,9 +102,9 @@ void db_writer_free(struct db_pool *pool)
 
 void db_etag(struct db_pool *pool, unsigned mask, char out[64])
 {
-    unsigned long long sum = 0;
     long long dv;
 
+    (void)mask; /* any commit renews every validator (see DESIGN) */
     pthread_mutex_lock(&pool->dv_lock);
     dv = data_version(pool);
     if (dv != pool->last_dv) {
@@ -126,24 +112,8 @@ void db_etag(struct db_pool *pool, unsigned mask, char out[64])
         atomic_fetch_add(&pool->epoch, 1);
     }
     pthread_mutex_unlock(&pool->dv_lock);
-    for (int t = 0; t < DB_T_COUNT; t++)
-        if (mask & DB_TABLE(t))
-            sum += atomic_load(&pool->versions[t]);
-    snprintf(out, 64, "W/\"%s-%llx-%llx\"", pool->boot, sum,
+    snprintf(out, 64, "W/\"%s-%llx\"", pool->boot,
              (unsigned long long)atomic_load(&pool->epoch));
-}
-
-/* After a successful COMMIT: publish what it changed. */
-static void publish(struct db_pool *pool)
-{
-    for (int t = 0; t < DB_T_COUNT; t++)
-        if (pool->pending & DB_TABLE(t))
-            atomic_fetch_add(&pool->versions[t], 1);
-    /* Anything unknown may affect every answer. */
-    if (pool->pending & DB_TABLE(DB_T_OTHER))
-        for (int t = 0; t < DB_T_OTHER; t++)
-            atomic_fetch_add(&pool->versions[t], 1);
-    pool->pending = 0;
 }
 
 /* Runs one job inside the open transaction; in a savepoint when it shares
@@ -187,7 +157,6 @@ static void run_batch(struct db_pool *pool, struct write_job *jobs)
     enum svc_rc rc;
 
     pthread_mutex_lock(&pool->write_lock);
-    pool->pending = 0;
     for (struct write_job *j = jobs; j; j = j->next)
         j->rc = SVC_OK;
     rc = db_run(db, begin);
@@ -199,8 +168,6 @@ static void run_batch(struct db_pool *pool, struct write_job *jobs)
     }
     if (rc == SVC_OK && any_ok)
         rc = db_run(db, commit);
-    if (rc == SVC_OK && any_ok)
-        publish(pool);
     if ((rc != SVC_OK || !any_ok) && !sqlite3_get_autocommit(db->h))
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_unlock(&pool->write_lock);

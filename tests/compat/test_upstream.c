@@ -201,13 +201,13 @@ static void check_file(const char *path, const char *schema_before)
     char buf[64];
     char *schema_after;
 
-    CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), 2);
+    CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), 3);
     CHECK_STR_EQ(up_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM challenge_details"), 70);
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM pog_stats"), 3);
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = "
-                            "'computedb_challenge_uid_time'"),
+                            "'computedb_challenge_window'"),
                  1);
     CHECK_INT_EQ(up_int(db, "SELECT seq FROM sqlite_sequence "
                             "WHERE name = 'pog_stats'"),
