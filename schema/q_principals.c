@@ -42,33 +42,32 @@ enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
 
 struct lookup {
     char *role;
-    bool *expired;
+    char *expires;
 };
 
 static enum svc_rc lookup_row(sqlite3_stmt *st, void *ctx)
 {
     struct lookup *l = ctx;
     const unsigned char *role = sqlite3_column_text(st, 0);
+    const unsigned char *exp = sqlite3_column_text(st, 1);
 
     snprintf(l->role, 16, "%s", role ? (const char *)role : "");
-    *l->expired = sqlite3_column_int(st, 1) != 0;
+    snprintf(l->expires, 20, "%s", exp ? (const char *)exp : "");
     return SVC_OK;
 }
 
-enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
-                                const char *now, char role[16], bool *expired)
+enum svc_rc q_principals_lookup(struct db *db, const char *ss58, char role[16],
+                                char expires[20])
 {
     static const char sql[] =
-        "SELECT role, expires_at IS NOT NULL AND expires_at <= ?2 "
-        "FROM principals WHERE ss58 = ?1";
-    struct lookup l = {role, expired};
+        "SELECT role, expires_at FROM principals WHERE ss58 = ?1";
+    struct lookup l = {role, expires};
     sqlite3_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, ss58);
-    db_bind_text(st, 2, now);
     return db_one(db, st, lookup_row, &l);
 }
 

@@ -167,11 +167,10 @@ SVC_NODISCARD enum svc_rc q_principals_list(struct db *db, json_t **out);
 /* One principal as above, or SVC_ERR_NOT_FOUND. */
 SVC_NODISCARD enum svc_rc q_principals_get(struct db *db, const char *ss58,
                                            json_t **out);
-/* The role of ss58 into role (16 bytes) and whether it has expired at now
- * ("YYYY-MM-DD HH:MM:SS"); SVC_ERR_NOT_FOUND when it is no principal. */
+/* The role of ss58 into role (16 bytes) and its expiry into expires (20
+ * bytes, "" for never); SVC_ERR_NOT_FOUND when it is no principal. */
 SVC_NODISCARD enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
-                                              const char *now, char role[16],
-                                              bool *expired);
+                                              char role[16], char expires[20]);
 /* Inserts or replaces (created_at kept). Refuses (SVC_ERR_CONFLICT) to
  * demote the last admin. *created tells whether it is new. */
 SVC_NODISCARD enum svc_rc

@@ -61,7 +61,7 @@ static const struct opt opts[] = {
     {"--cors-origin", OPT_ORIGIN, 0, 0, 0,
      "Origin allowed to call from a browser; repeatable; * for any"},
     {"--threads", OPT_UINT, OFF(threads), 1, 256,
-     "HTTP worker threads (default: number of cores)"},
+     "HTTP worker threads (default: 4 per core)"},
     {"--readers", OPT_UINT, OFF(readers), 1, 256,
      "reader connections (default: same as --threads)"},
     {"--synchronous", OPT_SYNC, OFF(sync_normal), 0, 0,
@@ -112,7 +112,9 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->admin_key, sizeof(cfg->admin_key), "data/admin.key");
     cfg->auth_window_ms = 30000;
     cfg->replay_capacity = 65536;
-    cfg->threads = cores > 0 ? (unsigned)cores : 2;
+    /* Four per core: a thread waiting for a commit (an fsync) or a lock
+     * then holds up fewer of the connections it serves. */
+    cfg->threads = cores > 0 ? 4 * (unsigned)cores : 8;
     cfg->busy_timeout_ms = 5000;
     cfg->max_body = 1024 * 1024;
     cfg->conn_timeout_s = 30;

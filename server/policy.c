@@ -7,27 +7,104 @@
 #include "config.h"
 #include "metrics.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+/* Principals seen lately, valid while the database's validator stays the
+ * same (any commit renews it, a principal change included), so most signed
+ * requests need no database read before their signature is checked. */
+enum { CACHED = 64 };
+
+static struct {
+    pthread_mutex_t lock;
+    char etag[64];
+    struct {
+        char ss58[SS58_LEN + 1];
+        enum role role;
+        char expires[20]; /* "" for never */
+    } e[CACHED];
+    unsigned n;
+} principals = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void utc_now(char out[20])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The cached entry for ss58 under etag: 1 found, 0 not cached. */
+static int cached(const char *etag, const char *ss58, enum role *role,
+                  bool *expired)
+{
+    char now[20];
+    int hit = 0;
+
+    pthread_mutex_lock(&principals.lock);
+    if (strcmp(principals.etag, etag) != 0) {
+        snprintf(principals.etag, sizeof(principals.etag), "%s", etag);
+        principals.n = 0;
+    }
+    for (unsigned i = 0; i < principals.n && !hit; i++) {
+        if (strcmp(principals.e[i].ss58, ss58) != 0)
+            continue;
+        utc_now(now);
+        *role = principals.e[i].role;
+        *expired = principals.e[i].expires[0] &&
+                   strcmp(principals.e[i].expires, now) <= 0;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&principals.lock);
+    return hit;
+}
+
+static void remember(const char *etag, const char *ss58, enum role role,
+                     const char *expires)
+{
+    pthread_mutex_lock(&principals.lock);
+    if (strcmp(principals.etag, etag) == 0 && principals.n < CACHED) {
+        unsigned i = principals.n++;
+
+        snprintf(principals.e[i].ss58, sizeof(principals.e[i].ss58), "%s",
+                 ss58);
+        principals.e[i].role = role;
+        snprintf(principals.e[i].expires, sizeof(principals.e[i].expires), "%s",
+                 expires);
+    }
+    pthread_mutex_unlock(&principals.lock);
+}
 
 static enum svc_rc lookup(void *ctx, const char *ss58, enum role *role,
                           bool *found, bool *expired)
 {
     struct db_pool *pool = ctx;
-    char name[16], now[20];
-    time_t t = time(NULL);
-    struct tm tm;
+    char name[16], etag[64], expires[20] = "", now[20];
     struct db *db;
-    enum svc_rc rc = db_read_begin(pool, &db);
+    enum svc_rc rc;
 
+    db_etag(pool, DB_TABLE(DB_T_PRINCIPALS), etag);
+    if (cached(etag, ss58, role, expired)) {
+        *found = true;
+        return SVC_OK;
+    }
+    rc = db_read_begin(pool, &db);
     if (rc != SVC_OK)
         return rc;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
-    rc = q_principals_lookup(db, ss58, now, name, expired);
+    rc = q_principals_lookup(db, ss58, name, expires);
     db_read_end(pool, db);
     *found = rc == SVC_OK && role_parse(name, role);
-    return rc == SVC_ERR_NOT_FOUND ? SVC_OK : rc;
+    if (rc == SVC_ERR_NOT_FOUND)
+        return SVC_OK;
+    if (rc != SVC_OK || !*found)
+        return rc;
+    remember(etag, ss58, *role, expires);
+    utc_now(now);
+    *expired = expires[0] && strcmp(expires, now) <= 0;
+    return SVC_OK;
 }
 
 static bool is_unsigned(const struct req_sig *sig)
