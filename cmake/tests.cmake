@@ -21,7 +21,7 @@ function(svc_test label src)
 endfunction()
 
 set(SVC_RESPONSE_LOG ${CMAKE_BINARY_DIR}/responses)
-foreach(label unit http compat)
+foreach(label unit http compat gpu)
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${label}/test_*.c)
   foreach(src ${srcs})
     svc_test(${label} ${src})
