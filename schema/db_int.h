@@ -60,6 +60,12 @@ struct db_pool {
     long long last_dv;
     char boot[9];      /* random per open: validators never survive a restart */
     bool writer_ready; /* db_writer_init ran */
+    /* writer.c: checkpoints off the commit path */
+    sqlite3 *ckpt; /* the checkpointer's own connection */
+    pthread_t ckpt_thread;
+    pthread_mutex_t ckpt_lock;
+    pthread_cond_t ckpt_cond;
+    bool ckpt_due, ckpt_stop;
 };
 
 /* writer.c: sets up the write path on an open pool (group commit queue,

@@ -19,13 +19,21 @@
  * change, so a validator never outlives the rows it describes; it is
  * conservative (a write to any table renews every validator), never stale.
  * The watcher never touches the writer connection, so a GET never waits
- * for a commit (or its fsync). */
+ * for a commit (or its fsync).
+ *
+ * Checkpoints: SQLite would fold the WAL back into the database inside the
+ * commit that crosses 1000 pages, with the write lock held and an fsync of
+ * the database file, stalling every write behind it. The writer's WAL hook
+ * instead wakes a checkpointer thread, which runs PASSIVE checkpoints on a
+ * connection of its own (they never block writers or readers); it also
+ * runs one a second while there is anything to fold. */
 #include "../server/log.h"
 #include "db_int.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct write_job {
@@ -59,15 +67,98 @@ static void random_boot(char out[9])
     snprintf(out, 9, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
 }
 
+enum { CKPT_PAGES = 1000 };
+
+static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct db_pool *pool = arg;
+
+    (void)db;
+    (void)name;
+    if (pages >= CKPT_PAGES) {
+        pthread_mutex_lock(&pool->ckpt_lock);
+        pool->ckpt_due = true;
+        pthread_cond_signal(&pool->ckpt_cond);
+        pthread_mutex_unlock(&pool->ckpt_lock);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpointer(void *arg)
+{
+    struct db_pool *pool = arg;
+
+    pthread_mutex_lock(&pool->ckpt_lock);
+    while (!pool->ckpt_stop) {
+        struct timespec until;
+        int log_pages = 0, done = 0;
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        if (!pool->ckpt_due)
+            pthread_cond_timedwait(&pool->ckpt_cond, &pool->ckpt_lock, &until);
+        pool->ckpt_due = false;
+        if (pool->ckpt_stop)
+            break;
+        pthread_mutex_unlock(&pool->ckpt_lock);
+        sqlite3_wal_checkpoint_v2(pool->ckpt, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  &log_pages, &done);
+        pthread_mutex_lock(&pool->ckpt_lock);
+    }
+    pthread_mutex_unlock(&pool->ckpt_lock);
+    return NULL;
+}
+
+static enum svc_rc start_checkpointer(struct db_pool *pool,
+                                      const struct db_options *opt)
+{
+    int src =
+        sqlite3_open_v2(opt->path, &pool->ckpt,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (src != SQLITE_OK) {
+        sqlite3_close_v2(pool->ckpt);
+        pool->ckpt = NULL;
+        return SVC_ERR_DB;
+    }
+    sqlite3_busy_timeout(pool->ckpt, 100);
+    pthread_mutex_init(&pool->ckpt_lock, NULL);
+    pthread_cond_init(&pool->ckpt_cond, NULL);
+    if (pthread_create(&pool->ckpt_thread, NULL, checkpointer, pool) != 0) {
+        sqlite3_close_v2(pool->ckpt);
+        pool->ckpt = NULL;
+        return SVC_ERR_INTERNAL;
+    }
+    /* Replaces SQLite's own auto-checkpoint on the writer. */
+    sqlite3_wal_hook(pool->writer->h, on_wal, pool);
+    return SVC_OK;
+}
+
+static void stop_checkpointer(struct db_pool *pool)
+{
+    if (!pool->ckpt)
+        return;
+    pthread_mutex_lock(&pool->ckpt_lock);
+    pool->ckpt_stop = true;
+    pthread_cond_signal(&pool->ckpt_cond);
+    pthread_mutex_unlock(&pool->ckpt_lock);
+    pthread_join(pool->ckpt_thread, NULL);
+    sqlite3_wal_hook(pool->writer->h, NULL, NULL);
+    sqlite3_close_v2(pool->ckpt);
+    pool->ckpt = NULL;
+    pthread_mutex_destroy(&pool->ckpt_lock);
+    pthread_cond_destroy(&pool->ckpt_cond);
+}
+
 enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
 {
     int src = sqlite3_open_v2(opt->path, &pool->watch,
                               SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 
     if (src == SQLITE_OK)
-        src = sqlite3_prepare_v3(pool->watch, "PRAGMA data_version", -1,
-                                 SQLITE_PREPARE_PERSISTENT, &pool->dv_stmt,
-                                 NULL);
+        src =
+            sqlite3_prepare_v3(pool->watch, "PRAGMA data_version", -1,
+                               SQLITE_PREPARE_PERSISTENT, &pool->dv_stmt, NULL);
     if (src != SQLITE_OK) {
         log_err("cannot open the change watcher: %s",
                 pool->watch ? sqlite3_errmsg(pool->watch)
@@ -83,13 +174,14 @@ enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
     pool->last_dv = data_version(pool);
     random_boot(pool->boot);
     pool->writer_ready = true;
-    return SVC_OK;
+    return start_checkpointer(pool, opt);
 }
 
 void db_writer_free(struct db_pool *pool)
 {
     if (!pool->writer_ready)
         return;
+    stop_checkpointer(pool);
     sqlite3_finalize(pool->dv_stmt);
     pool->dv_stmt = NULL;
     sqlite3_close_v2(pool->watch);
