@@ -13,6 +13,8 @@ int cli_sign(int argc, char **argv);
 int cli_call(int argc, char **argv);
 int cli_principal(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* computedb pog info|benchmark|selftest: the PoG engine, no server. */
+int cli_pog(int argc, char **argv);
 
 /* ---- shared argument parsing (args.c) --------------------------------- */
 

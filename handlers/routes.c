@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* THE route table: every endpoint, its handler, the least role it needs
  * its body rules and the query parameters it accepts (any other is a 400).
- * openapi/openapi.json documents exactly these. */
+ * openapi/openapi.json documents exactly these. ROUTE_GPU routes answer
+ * 503 (ERR_NO_GPU) while the PoG workers are off (the router checks). */
 #include "handlers.h"
 
 /* clang-format off */
@@ -39,6 +40,14 @@ const struct route svc_routes[] = {
     {"GET",    "/pog/stats",               h_pog_stats_list,   ROLE_READER, 0, NULL},
     {"POST",   "/pog/stats",               h_pog_stats_post,   ROLE_WRITER, ROUTE_JSON, NULL},
     {"GET",    "/pog/stats/:hotkey",       h_pog_stats_get,    ROLE_READER, 0, NULL},
+    /* pog engine: jobs on the worker pool, verification, identification */
+    {"POST",   "/pog/jobs",                h_pog_jobs_post,    ROLE_WRITER, ROUTE_JSON | ROUTE_GPU, NULL},
+    {"GET",    "/pog/jobs/:id",            h_pog_jobs_get,     ROLE_READER, 0, NULL},
+    {"DELETE", "/pog/jobs/:id",            h_pog_jobs_delete,  ROLE_WRITER, ROUTE_GPU, NULL},
+    {"POST",   "/pog/verify",              h_pog_verify_post,  ROLE_READER, ROUTE_JSON, NULL},
+    {"POST",   "/pog/identify",            h_pog_identify_post, ROLE_READER, ROUTE_JSON, NULL},
+    {"GET",    "/pog/gpus",                h_pog_gpus_get,     ROLE_READER, 0, NULL},
+    {"GET",    "/scores",                  h_scores_list,      ROLE_READER, 0, NULL},
     /* stats */
     {"GET",    "/stats",                   h_stats_list,       ROLE_READER, 0, NULL},
     {"PUT",    "/stats",                   h_stats_put,        ROLE_WRITER, ROUTE_JSON, NULL},

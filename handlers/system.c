@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Open system endpoints: liveness, readiness, version, the contract. */
+#include "../gpu/pool.h"
 #include "../server/metrics.h"
 #include "handlers.h"
 #include "version.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 extern const char openapi_doc[];
 extern const unsigned long openapi_doc_len;
@@ -16,9 +18,33 @@ enum svc_rc h_health_get(struct req *req, struct reply *rep)
     return reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* {"backend", "devices", "ready"} of the PoG workers; backend "off" with
+ * no devices when there are none. */
+static json_t *pog_state(struct gpu_pool *pool)
+{
+    json_t *info, *devs, *d;
+    json_int_t ready = 0;
+    size_t i;
+
+    if (!pool)
+        return json_pack("{s:s,s:i,s:i}", "backend", "off", "devices", 0,
+                         "ready", 0);
+    info = gpu_pool_info(pool);
+    devs = json_object_get(info, "devices");
+    json_array_foreach (devs, i, d) {
+        const char *st = json_string_value(json_object_get(d, "state"));
+
+        ready += st && strcmp(st, "ready") == 0;
+    }
+    json_decref(info);
+    return json_pack("{s:s,s:i,s:I}", "backend", gpu_pool_backend(pool),
+                     "devices", gpu_pool_devices(pool), "ready", ready);
+}
+
 /* GET /readyz -> 200 when the database is writable right now and carries
  * our schema version; else 503 (locked by another process, or a file this
- * build did not migrate) or 507 (disk full). */
+ * build did not migrate) or 507 (disk full). The PoG workers are reported
+ * but never make the service unready: the data routes work without them. */
 enum svc_rc h_ready_get(struct req *req, struct reply *rep)
 {
     enum svc_rc rc = db_ready(req->app->db);
@@ -28,9 +54,10 @@ enum svc_rc h_ready_get(struct req *req, struct reply *rep)
     if (rc != SVC_OK)
         return rc;
     return reply_json(rep, 200,
-                      json_pack("{s:s,s:s,s:i}", "status", "ready", "db",
+                      json_pack("{s:s,s:s,s:i,s:o}", "status", "ready", "db",
                                 "writable", "schema_version",
-                                db_schema_version()));
+                                db_schema_version(), "pog",
+                                pog_state(req->app->pog)));
 }
 
 /* GET /metrics: Prometheus text format. */
@@ -48,15 +75,19 @@ enum svc_rc h_metrics_get(struct req *req, struct reply *rep)
     return rc;
 }
 
-/* GET /version */
+/* GET /version: "cuda" tells whether the CUDA backend is compiled in,
+ * "pog_backend" which backend the PoG workers run ("off" when none). */
 enum svc_rc h_version_get(struct req *req, struct reply *rep)
 {
-    (void)req;
+    struct gpu_pool *pool = req->app->pog;
+
     return reply_json(rep, 200,
-                      json_pack("{s:s,s:s,s:s,s:i,s:b}", "version", SVC_VERSION,
-                                "git_commit", SVC_GIT_COMMIT, "sqlite",
-                                db_sqlite_version(), "schema_version",
-                                db_schema_version(), "cuda", 0));
+                      json_pack("{s:s,s:s,s:s,s:i,s:b,s:s}", "version",
+                                SVC_VERSION, "git_commit", SVC_GIT_COMMIT,
+                                "sqlite", db_sqlite_version(), "schema_version",
+                                db_schema_version(), "cuda",
+                                gpu_backend_cuda() != NULL, "pog_backend",
+                                pool ? gpu_pool_backend(pool) : "off"));
 }
 
 /* GET /openapi.json: the contract compiled into the binary. */

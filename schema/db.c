@@ -535,6 +535,7 @@ static enum svc_rc count_rows(struct db *db, json_t *out)
         {"stats", "SELECT COUNT(*) FROM stats"},
         {"wandb_runs", "SELECT COUNT(*) FROM wandb_runs"},
         {"principals", "SELECT COUNT(*) FROM principals"},
+        {"pog_jobs", "SELECT COUNT(*) FROM pog_jobs"},
     };
     enum svc_rc rc = SVC_OK;
 

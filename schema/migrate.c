@@ -12,9 +12,10 @@
 
 /* Bump both together: PRAGMA takes no bound parameters.
  * 1: our indexes, computedb_legacy_miner_details. 2: principals.
- * 3: covering challenge indexes (replacing those of version 1). */
-enum { SCHEMA_VERSION = 3 };
-static const char set_version[] = "PRAGMA user_version=3";
+ * 3: covering challenge indexes (replacing those of version 1).
+ * 4: pog_jobs. */
+enum { SCHEMA_VERSION = 4 };
+static const char set_version[] = "PRAGMA user_version=4";
 
 /* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
  * the table definitions documented in UPSTREAM.md section 0.2. */
@@ -72,7 +73,14 @@ static const char our_ddl[] =
     "moved_at TIMESTAMP);"
     "CREATE TABLE IF NOT EXISTS principals (ss58 TEXT PRIMARY KEY, "
     "role TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')), "
-    "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP);";
+    "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP);"
+    /* PoG jobs (handlers/pog_service.c): the pool's state of each job,
+     * written at every transition; params, result and error are JSON text,
+     * the times unix ms. */
+    "CREATE TABLE IF NOT EXISTS pog_jobs (id INTEGER PRIMARY KEY, "
+    "kind TEXT NOT NULL, state TEXT NOT NULL, device INTEGER, params TEXT, "
+    "result TEXT, error TEXT, submitted_at INTEGER, started_at INTEGER, "
+    "finished_at INTEGER);";
 
 /* Legacy miner_details (3 columns, or no UNIQUE index on hotkey alone):
  * rebuilt with the current DDL keeping every id. Where old rows share a

@@ -108,3 +108,45 @@ enum svc_rc q_pog_list(struct db *db, json_t **out)
 
     return db_array(db, sql, pog_row, out);
 }
+
+static enum svc_rc score_row(sqlite3_stmt *st, void *ctx)
+{
+    json_t *row =
+        json_pack("{s:o,s:o,s:o,s:o,s:o}", "hotkey", db_col_text(st, 0), "uid",
+                  sqlite3_column_type(st, 1) == SQLITE_NULL
+                      ? json_null()
+                      : json_integer(sqlite3_column_int64(st, 1)),
+                  "gpu_name", db_col_text(st, 2), "num_gpus",
+                  json_integer(sqlite3_column_int64(st, 3)), "created_at",
+                  db_col_text(st, 4));
+
+    if (!row || json_array_append_new(ctx, row))
+        return SVC_ERR_NOMEM;
+    return SVC_OK;
+}
+
+enum svc_rc q_pog_passing(struct db *db, json_t **out)
+{
+    /* The newest passing row per hotkey, as q_pog_latest picks it, through
+     * the (hotkey, created_at) index; the uid where miner knows the
+     * hotkey. */
+    static const char sql[] =
+        "SELECT p.hotkey, m.uid, p.gpu_name, p.num_gpus, p.created_at "
+        "FROM pog_stats AS p LEFT JOIN miner AS m ON m.ss58_address = "
+        "p.hotkey WHERE p.hotkey IS NOT NULL AND p.id = (SELECT q.id FROM "
+        "pog_stats AS q WHERE q.hotkey = p.hotkey AND q.gpu_name IS NOT NULL "
+        "AND q.num_gpus IS NOT NULL ORDER BY q.created_at DESC, q.id DESC "
+        "LIMIT 1) ORDER BY p.hotkey";
+    sqlite3_stmt *st = NULL;
+    json_t *rows = json_array();
+    enum svc_rc rc = rows ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
+
+    if (rc == SVC_OK)
+        rc = db_each(db, st, score_row, rows);
+    if (rc == SVC_OK) {
+        *out = rows;
+        return SVC_OK;
+    }
+    json_decref(rows);
+    return rc;
+}

@@ -119,6 +119,39 @@ SVC_NODISCARD enum svc_rc q_pog_latest(struct db *db, const char *hotkey,
                                        json_t **out);
 /* Every row, by hotkey then newest first. */
 SVC_NODISCARD enum svc_rc q_pog_list(struct db *db, json_t **out);
+/* The newest passing row of every hotkey that has one, by hotkey:
+ * [{"hotkey", "uid" (from miner, or null), "gpu_name", "num_gpus",
+ * "created_at"}]. */
+SVC_NODISCARD enum svc_rc q_pog_passing(struct db *db, json_t **out);
+
+/* ---- pog_jobs (computedb's own) --------------------------------------- */
+
+/* One job as the pool last reported it. */
+struct q_pogjob {
+    int64_t id;
+    const char *kind;   /* "compute", ... */
+    const char *state;  /* "queued", "running", "done", ... */
+    int64_t device;     /* the device it was placed on */
+    const char *params; /* JSON text, or NULL */
+    const char *result; /* JSON text, or NULL */
+    const char *error;  /* JSON text, or NULL */
+    int64_t submitted_at, started_at, finished_at; /* unix ms; 0: unset */
+};
+
+/* Inserts or replaces job j->id. */
+SVC_NODISCARD enum svc_rc q_pogjobs_put(struct db *db,
+                                        const struct q_pogjob *j);
+/* {"id", "kind", "state", "device", "submitted_at", "started_at",
+ * "finished_at", "params", "error", "result"} with the JSON columns parsed
+ * (null when unparsable), or SVC_ERR_NOT_FOUND. */
+SVC_NODISCARD enum svc_rc q_pogjobs_get(struct db *db, int64_t id,
+                                        json_t **out);
+/* Marks every queued or running job failed with error (JSON text) at
+ * now_ms; *changed is the number of jobs marked. */
+SVC_NODISCARD enum svc_rc q_pogjobs_interrupt(struct db *db, const char *error,
+                                              int64_t now_ms, int64_t *changed);
+/* The largest job id stored, 0 when none. */
+SVC_NODISCARD enum svc_rc q_pogjobs_max_id(struct db *db, int64_t *out);
 
 /* ---- stats ----------------------------------------------------------- */
 

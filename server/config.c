@@ -28,6 +28,7 @@ enum opt_kind {
     OPT_FORMAT,   /* text|json */
     OPT_CONFIG,   /* the JSON file itself */
     OPT_SYNC,     /* normal|full */
+    OPT_BACKEND,  /* auto|cpu|cuda|off */
 };
 
 struct opt {
@@ -87,6 +88,15 @@ static const struct opt opts[] = {
      "text|json: one line per event, JSON objects with json (default text)"},
     {"--shutdown-timeout", OPT_UINT, OFF(shutdown_timeout_s), 0, 600,
      "seconds in-flight requests get to finish on SIGTERM (default 10)"},
+    {"--pog-backend", OPT_BACKEND, OFF(pog_backend), 0, 0,
+     "auto|cpu|cuda|off: where PoG jobs run; off answers 503 to them "
+     "(default auto: CUDA when a GPU works, else the CPU)"},
+    {"--gpu-table", OPT_PATH, OFF(gpu_table), 0, 0,
+     "JSON GPU reference table replacing the built-in one (config.yaml's)"},
+    {"--pog-cpu-max-n", OPT_UINT, OFF(pog_cpu_max_n), 1, 131072,
+     "largest matrix side the CPU backend accepts (default 4096)"},
+    {"--pog-queue", OPT_UINT, OFF(pog_queue), 1, 4096,
+     "queued PoG jobs per device; more get 503 (default 16)"},
     {"--config", OPT_CONFIG, OFF(config_file), 0, 0,
      "JSON file of settings keyed by flag name, e.g. {\"threads\": 4}"},
 };
@@ -122,6 +132,9 @@ void config_defaults(struct config *cfg)
     cfg->conn_limit = 1024;
     cfg->log_level = LOG_INFO;
     cfg->shutdown_timeout_s = 10;
+    snprintf(cfg->pog_backend, sizeof(cfg->pog_backend), "auto");
+    cfg->pog_cpu_max_n = 4096;
+    cfg->pog_queue = 16;
 }
 
 /* "--busy-timeout-ms" -> "COMPUTEDB_BUSY_TIMEOUT_MS" */
@@ -265,6 +278,12 @@ static enum svc_rc apply(struct config *cfg, const struct opt *o,
         if (strcmp(val, "normal") && strcmp(val, "full"))
             return SVC_ERR_INVALID;
         cfg->sync_normal = strcmp(val, "normal") == 0;
+        return SVC_OK;
+    case OPT_BACKEND:
+        if (strcmp(val, "auto") && strcmp(val, "cpu") && strcmp(val, "cuda") &&
+            strcmp(val, "off"))
+            return SVC_ERR_INVALID;
+        snprintf(cfg->pog_backend, sizeof(cfg->pog_backend), "%s", val);
         return SVC_OK;
     case OPT_FLAG:
         return apply_switch((int *)(void *)field, val);

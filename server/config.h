@@ -36,6 +36,10 @@ struct config {
     int sync_normal;             /* --synchronous normal (default full) */
     int no_group_commit;         /* one transaction per write request */
     int no_response_cache;       /* never reuse a rendered GET answer */
+    char pog_backend[8];         /* auto|cpu|cuda|off: the PoG workers */
+    char gpu_table[4096];        /* --gpu-table file, "" for the built-in */
+    unsigned pog_cpu_max_n;      /* largest n the CPU backend accepts */
+    unsigned pog_queue;          /* queued PoG jobs per device */
 };
 
 /* True when origin may call us cross-origin (--cors-origin). */

@@ -2,6 +2,7 @@
 /* The computedb binary: subcommand dispatch, and `serve`, which opens the
  * database, starts the HTTP server and waits for SIGINT/SIGTERM. */
 #include "../cli/cli.h"
+#include "../handlers/pog_service.h"
 #include "../schema/db.h"
 #include "../schema/queries.h"
 #include "auth.h"
@@ -34,6 +35,8 @@ static void usage(FILE *out)
           "  keygen     make an ed25519 key for signing requests\n"
           "  principal  add, remove or list who may sign requests\n"
           "  backup     copy a database file online (--db PATH --out FILE)\n"
+          "  pog        run the Proof-of-GPU engine here: info, benchmark, "
+          "selftest\n"
           "  version    print the version\n"
           "  help       this text\n\n"
           "`computedb <command> --help` tells more about each.\n",
@@ -153,8 +156,9 @@ static int run_until_stopped(const sigset_t *set, struct config *cfg, int argc,
 }
 
 /* Graceful stop: no new connections, in-flight requests get up to the
- * shutdown timeout, then the daemon stops and the WAL is folded back. */
-static void drain(struct http_server *http, struct db_pool *pool,
+ * shutdown timeout, then the daemon stops, the PoG workers stop (their
+ * unfinished jobs recorded as interrupted) and the WAL is folded back. */
+static void drain(struct http_server *http, struct app *app,
                   const struct config *cfg)
 {
     struct timespec tick = {0, 20 * 1000000L};
@@ -170,7 +174,8 @@ static void drain(struct http_server *http, struct db_pool *pool,
                  "stopping anyway",
                  metrics_in_flight(), cfg->shutdown_timeout_s);
     http_stop(http);
-    if (db_checkpoint(pool) != SVC_OK)
+    pog_service_close(app);
+    if (db_checkpoint(app->db) != SVC_OK)
         log_warn("shutdown: WAL checkpoint failed; the WAL stays and is "
                  "replayed on the next open");
 }
@@ -204,6 +209,7 @@ static int serve(int argc, char **argv)
     struct auth_options ao;
     int64_t principals = 0;
     struct app app = {0};
+    char why[256];
     sigset_t set;
     int code = load_config(&cfg, argc, argv), sig;
 
@@ -225,19 +231,29 @@ static int serve(int argc, char **argv)
         goto out;
     ao = (struct auth_options){cfg.audience, cfg.auth_window_ms,
                                cfg.replay_capacity, auth_now_ms()};
-    app = (struct app){pool, &cfg, ao.started_ms, auth_new(&ao)};
-    if (!app.auth || http_start(&app, &cfg, &router, &http) != SVC_OK)
+    app = (struct app){.db = pool,
+                       .cfg = &cfg,
+                       .started_ms = ao.started_ms,
+                       .auth = auth_new(&ao)};
+    if (!app.auth)
+        goto out;
+    if (pog_service_open(&app, &cfg, why, sizeof(why)) != SVC_OK) {
+        log_err("%s", why);
+        goto out;
+    }
+    if (http_start(&app, &cfg, &router, &http) != SVC_OK)
         goto out;
     log_info("computedb %s listening on http://%s:%u (db %s, %u threads)",
              SVC_VERSION, cfg.listen_host, (unsigned)http_port(http),
              cfg.db_path, cfg.threads);
     sig = run_until_stopped(&set, &cfg, argc, argv);
     log_info("stopping on signal %d", sig);
-    drain(http, pool, &cfg);
+    drain(http, &app, &cfg);
     http = NULL;
     code = 0;
 out:
     http_stop(http);
+    pog_service_close(&app);
     auth_free(app.auth);
     db_pool_close(pool);
     if (code == 0)
@@ -285,6 +301,8 @@ int main(int argc, char **argv)
         return cli_principal(argc - 2, argv + 2);
     if (strcmp(argv[1], "backup") == 0)
         return cli_backup(argc - 2, argv + 2);
+    if (strcmp(argv[1], "pog") == 0)
+        return cli_pog(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("computedb %s (%s)\n", SVC_VERSION, SVC_GIT_COMMIT);
         return 0;

@@ -4,7 +4,9 @@
  * DESIGN: every counter is a fixed slot in static arrays indexed by route
  * and status, updated with relaxed atomics from the HTTP threads; a scrape
  * reads them without locks. Database and process gauges are read at scrape
- * time (row counts through a 30 s cache in schema/). */
+ * time (row counts through a 30 s cache in schema/). PoG job counters are
+ * slots by kind and state, fed by the worker pool's event hook; the names
+ * are repeated here so that server/ needs nothing from gpu/. */
 #include "metrics.h"
 
 #include "../schema/db.h"
@@ -39,6 +41,28 @@ struct route_counters {
     atomic_ullong count;
     atomic_ullong sum_us;
 };
+
+/* The job kinds and states of gpu/pool.h, in its order. */
+static const char *const pog_kinds[] = {"info", "benchmark", "compute", "proof",
+                                        "selftest"};
+static const char *const pog_states[] = {"queued", "running",   "done",
+                                         "failed", "cancelled", "timed_out"};
+enum {
+    N_POG_KINDS = sizeof(pog_kinds) / sizeof(pog_kinds[0]),
+    N_POG_STATES = sizeof(pog_states) / sizeof(pog_states[0]),
+};
+static const double pog_buckets[] = {0.01, 0.05, 0.1, 0.5, 1,   2.5,
+                                     5,    10,   30,  60,  120, 600};
+enum { N_POG_BUCKETS = sizeof(pog_buckets) / sizeof(pog_buckets[0]) };
+
+struct pog_counters {
+    atomic_ullong by_state[N_POG_STATES];
+    atomic_ullong le[N_POG_BUCKETS]; /* cumulative at render time */
+    atomic_ullong count;
+    atomic_ullong sum_us;
+};
+
+static struct pog_counters pog_jobs[N_POG_KINDS];
 
 static const struct route *table;
 static size_t n_table;
@@ -99,6 +123,37 @@ void metrics_auth_failure(enum auth_reason reason)
     if ((unsigned)reason < AUTH_REASON_COUNT)
         atomic_fetch_add_explicit(&auth_failures[reason], 1,
                                   memory_order_relaxed);
+}
+
+static int name_index(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+void metrics_pog_job(const char *kind, const char *state, double run_s)
+{
+    int k = name_index(pog_kinds, N_POG_KINDS, kind);
+    int s = name_index(pog_states, N_POG_STATES, state);
+    struct pog_counters *c;
+
+    if (k < 0 || s < 0)
+        return;
+    c = &pog_jobs[k];
+    atomic_fetch_add_explicit(&c->by_state[s], 1, memory_order_relaxed);
+    if (!(run_s >= 0))
+        return; /* also NaN */
+    for (size_t b = 0; b < N_POG_BUCKETS; b++) {
+        if (run_s <= pog_buckets[b]) {
+            atomic_fetch_add_explicit(&c->le[b], 1, memory_order_relaxed);
+            break;
+        }
+    }
+    atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->sum_us, (unsigned long long)(run_s * 1e6),
+                              memory_order_relaxed);
 }
 
 /* ---- rendering ------------------------------------------------------- */
@@ -230,6 +285,47 @@ static void render_auth(struct out *o)
             atomic_load(&auth_failures[r]));
 }
 
+static void render_pog_histogram(struct out *o, size_t k)
+{
+    const struct pog_counters *c = &pog_jobs[k];
+    unsigned long long cum = 0;
+
+    for (size_t b = 0; b < N_POG_BUCKETS; b++) {
+        cum += atomic_load(&c->le[b]);
+        put(o,
+            "computedb_pog_job_duration_seconds_bucket{kind=\"%s\","
+            "le=\"%g\"} %llu\n",
+            pog_kinds[k], pog_buckets[b], cum);
+    }
+    put(o,
+        "computedb_pog_job_duration_seconds_bucket{kind=\"%s\",le=\"+Inf\"} "
+        "%llu\n",
+        pog_kinds[k], atomic_load(&c->count));
+    put(o, "computedb_pog_job_duration_seconds_sum{kind=\"%s\"} %.6f\n",
+        pog_kinds[k], (double)atomic_load(&c->sum_us) / 1e6);
+    put(o, "computedb_pog_job_duration_seconds_count{kind=\"%s\"} %llu\n",
+        pog_kinds[k], atomic_load(&c->count));
+}
+
+static void render_pog(struct out *o)
+{
+    put(o, "# HELP computedb_pog_jobs_total PoG jobs that entered each state, "
+           "by kind.\n# TYPE computedb_pog_jobs_total counter\n");
+    for (size_t k = 0; k < N_POG_KINDS; k++)
+        for (size_t s = 0; s < N_POG_STATES; s++)
+            put(o,
+                "computedb_pog_jobs_total{kind=\"%s\",state=\"%s\"} "
+                "%llu\n",
+                pog_kinds[k], pog_states[s],
+                atomic_load(&pog_jobs[k].by_state[s]));
+    put(o, "# HELP computedb_pog_job_duration_seconds Time finished PoG jobs "
+           "spent running, by kind.\n"
+           "# TYPE computedb_pog_job_duration_seconds histogram\n");
+    for (size_t k = 0; k < N_POG_KINDS; k++)
+        if (atomic_load(&pog_jobs[k].count))
+            render_pog_histogram(o, k);
+}
+
 static void render_db(struct out *o, struct db_pool *pool, const json_t *rows)
 {
     struct db_stats st;
@@ -342,6 +438,7 @@ enum svc_rc metrics_render(struct app *app, char **out, size_t *len)
     render_requests(&o);
     render_latency(&o);
     render_auth(&o);
+    render_pog(&o);
     render_db(&o, app->db, rows);
     render_process(&o, app);
     json_decref(rows);

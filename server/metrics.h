@@ -27,6 +27,12 @@ long metrics_in_flight(void);
 /* A signed request was refused for reason. */
 void metrics_auth_failure(enum auth_reason reason);
 
+/* A PoG job of kind entered state (the names gpu/pool.h gives them:
+ * "compute", "done"); run_s >= 0 is how long a finished job ran, observed
+ * into the duration histogram. Unknown names are ignored. Called from the
+ * pool's event hook, on any thread. */
+void metrics_pog_job(const char *kind, const char *state, double run_s);
+
 /* Renders every metric for app into a new malloc'd string *out. Returns
  * SVC_OK or SVC_ERR_NOMEM, or a storage error while counting rows. */
 SVC_NODISCARD enum svc_rc metrics_render(struct app *app, char **out,

@@ -16,6 +16,9 @@
 
 struct auth;
 struct db_pool;
+struct gpu_pool;
+struct pog_service;
+struct pog_table;
 struct route;
 
 /* Roles, ordered: a principal with a role has every lower one too. */
@@ -39,6 +42,10 @@ struct app {
     const struct config *cfg; /* effective configuration */
     int64_t started_ms;       /* wall-clock start, ms since the epoch */
     struct auth *auth;        /* signature verifier and replay cache */
+    struct gpu_pool *pog;     /* PoG workers; NULL when --pog-backend off */
+    const struct pog_table *pog_table; /* --gpu-table; NULL: the built-in */
+    struct pog_service *pog_service;   /* the pool's persistence hook
+                                          (handlers/pog_service.h) */
 };
 
 /* The BT-* signature headers as received (owned copies). */

@@ -219,6 +219,9 @@ static enum svc_rc guard(const struct router *r, struct req *req,
     rc = check_query(rt, req);
     if (rc == SVC_OK && (rt->flags & ROUTE_JSON))
         rc = parse_body(req);
+    if (rc == SVC_OK && (rt->flags & ROUTE_GPU) && !(req->app && req->app->pog))
+        rc = req_fail(req, SVC_ERR_NO_GPU, NULL,
+                      "the PoG workers are off (--pog-backend off)");
     return rc;
 }
 

@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "handlers/handlers.h"
+#include "handlers/pog_service.h"
 #include "schema/queries.h"
 #include "server/auth_ss58.h"
 #include "server/config.h"
@@ -86,6 +87,7 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
 {
     struct db_options o;
     struct auth_options ao;
+    char why[256];
     const char *level = getenv("COMPUTEDB_TEST_LOG");
 
     log_set_level(level ? (enum log_level)log_level_parse(level) : LOG_WARN);
@@ -102,6 +104,8 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
     th.cfg.readers = 4;
     th.cfg.max_body = 64 * 1024;
     th.cfg.busy_timeout_ms = 1000;
+    /* The CPU backend: the same answers on every machine. */
+    snprintf(th.cfg.pog_backend, sizeof(th.cfg.pog_backend), "cpu");
     if (tweak)
         tweak(&th.cfg);
     o = (struct db_options){th.db, th.cfg.readers, th.cfg.busy_timeout_ms,
@@ -109,12 +113,16 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
     CHECK(db_pool_open(&o, &th.pool) == SVC_OK);
     ao = (struct auth_options){th.cfg.audience, th.cfg.auth_window_ms,
                                th.cfg.replay_capacity, auth_now_ms()};
-    th.app = (struct app){th.pool, &th.cfg, ao.started_ms, auth_new(&ao)};
+    th.app = (struct app){.db = th.pool,
+                          .cfg = &th.cfg,
+                          .started_ms = ao.started_ms,
+                          .auth = auth_new(&ao)};
     CHECK(th.app.auth != NULL);
     th.router =
         (struct router){svc_routes, svc_routes_count, policy_authenticate};
     th.n_keys = 0;
     th.signer = th_key_new(ROLE_ADMIN);
+    CHECK(pog_service_open(&th.app, &th.cfg, why, sizeof(why)) == SVC_OK);
     CHECK(http_start(&th.app, &th.cfg, &th.router, &th.http) == SVC_OK);
     snprintf(th.base, sizeof(th.base), "http://127.0.0.1:%u",
              (unsigned)http_port(th.http));
@@ -156,6 +164,7 @@ void th_stop(void)
     th.curl = NULL;
     http_stop(th.http);
     th.http = NULL;
+    pog_service_close(&th.app);
     auth_free(th.app.auth);
     th.app.auth = NULL;
     db_pool_close(th.pool);
