@@ -3,8 +3,8 @@
 # `make test` installs what is missing, builds with ASan+UBSan and runs
 # every test.
 .POSIX:
-.PHONY: all deps build build-asan run test bench fuzz clean format \
-	print-build-packages
+.PHONY: all deps build build-asan run test bench fuzz fuzz-build fuzz-replay \
+	crash-test test-tsan clean format print-build-packages
 
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD    ?= build/release
@@ -12,6 +12,14 @@ ASAN     ?= build/asan
 LISTEN   ?= 127.0.0.1:8080
 DB       ?= data/database.db
 GENERATOR = $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+FUZZ     ?= build/fuzz
+TSAN     ?= build/tsan
+FUZZ_SECONDS ?= 60
+CRASH_CYCLES ?= 20
+SAN_ENV   = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Whether clang can link a libFuzzer binary (clang + libclang-rt-dev).
+HAVE_LIBFUZZER = sh tests/fuzz/have_libfuzzer.sh
 
 # Debian packages: what the build needs (docker/Dockerfile installs exactly
 # these; a test checks), and what the tests add.
@@ -20,6 +28,8 @@ BUILD_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libcurl4-openssl-dev zlib1g-dev
 TEST_PACKAGES = curl sqlite3 python3 python3-cryptography python3-jsonschema \
 	prometheus
+# What `make fuzz` adds: clang and its libFuzzer/sanitizer runtimes.
+FUZZ_PACKAGES = clang libclang-rt-dev
 DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 all: build
@@ -39,11 +49,49 @@ build-asan: deps
 run: build
 	./$(BUILD)/computedb serve --listen $(LISTEN) --db $(DB)
 
+# The fuzz corpora are replayed by libFuzzer binaries built with clang when
+# it can link them (fuzz-replay), else by the gcc build's plain driver.
 test: build-asan
 	@sh scripts/tools.sh $(ASAN)/tools
-	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS)
+	@if $(HAVE_LIBFUZZER); then \
+		rc=0; \
+		(cd $(ASAN) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) -LE fuzz) \
+			|| rc=$$?; \
+		$(MAKE) --no-print-directory fuzz-replay || rc=1; exit $$rc; \
+	else \
+		echo "test: no clang with libFuzzer; corpora replayed by the gcc driver"; \
+		cd $(ASAN) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS); \
+	fi
+
+# libFuzzer harnesses (tests/fuzz/) with ASan+UBSan, built by clang.
+fuzz-build:
+	cmake -E env CC=clang cmake -S . -B $(FUZZ) $(GENERATOR) \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSVC_FUZZ=ON \
+		-DSVC_SANITIZE=address,undefined
+	cmake --build $(FUZZ) -j $(JOBS) --target fuzz_all
+
+fuzz-replay: fuzz-build
+	cd $(FUZZ) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) -L fuzz
+
+# make fuzz FUZZ_SECONDS=N: each harness mutates its corpus for N seconds.
+fuzz: deps
+	@sh scripts/deps.sh $(FUZZ_PACKAGES)
+	@$(MAKE) --no-print-directory fuzz-build
+	bash tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
+
+# SIGKILL the server under write load CRASH_CYCLES times (make test: 3).
+crash-test: build-asan
+	$(SAN_ENV) CRASH_CYCLES=$(CRASH_CYCLES) \
+		COMPUTEDB_BIN=$(CURDIR)/$(ASAN)/computedb \
+		COMPUTEDB_SOURCE_DIR=$(CURDIR) bash tests/e2e/crash.sh
+
+# The concurrency tests under ThreadSanitizer.
+test-tsan: deps
+	cmake -S . -B $(TSAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
+		-DSVC_SANITIZE=thread -DSVC_WERROR=ON
+	cmake --build $(TSAN) -j $(JOBS)
+	cd $(TSAN) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		ctest --output-on-failure -j $(JOBS) -L 'http|compat|e2e'
 
 # The benchmark runs a CPU-only release build, as the CPU Docker image is:
 # a CUDA build maps about 140 MB of cuBLAS at start-up (bench/README.md).
@@ -52,9 +100,6 @@ bench: deps
 		-DSVC_WERROR=ON -DCOMPUTEDB_CUDA=OFF
 	cmake --build build/bench -j $(JOBS) --target computedb bench_gen bench_load
 	python3 bench/run.py build/bench
-
-fuzz:
-	@echo "make fuzz: the fuzz harnesses are not written yet (issue 7)"; exit 2
 
 format:
 	clang-format -i server/*.c server/*.h handlers/*.c handlers/*.h \

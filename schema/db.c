@@ -492,6 +492,9 @@ enum svc_rc db_ready(struct db_pool *pool)
     enum svc_rc rc;
     int src;
 
+    /* BEGIN and ROLLBACK need no space: a full disk shows in writes. */
+    if (atomic_load(&pool->full))
+        return SVC_ERR_FULL;
     pthread_mutex_lock(&pool->write_lock);
     rc = db_run(db, begin); /* takes the write lock: the file is writable */
     if (rc != SVC_OK)

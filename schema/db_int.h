@@ -60,6 +60,7 @@ struct db_pool {
     long long last_dv;
     char boot[9];      /* random per open: validators never survive a restart */
     bool writer_ready; /* db_writer_init ran */
+    atomic_bool full;  /* the last write failed for want of space */
     /* writer.c: checkpoints off the commit path */
     sqlite3 *ckpt; /* the checkpointer's own connection */
     pthread_t ckpt_thread;

@@ -264,6 +264,12 @@ static void run_batch(struct db_pool *pool, struct write_job *jobs)
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_unlock(&pool->write_lock);
     fail_all(jobs, rc);
+    /* Readiness reports a full disk until a commit succeeds again. */
+    for (struct write_job *j = jobs; j; j = j->next)
+        if (j->rc == SVC_ERR_FULL)
+            atomic_store(&pool->full, true);
+    if (rc == SVC_OK && any_ok)
+        atomic_store(&pool->full, false);
     atomic_fetch_add(&pool->batches, 1);
     for (struct write_job *j = jobs; j; j = j->next) {
         atomic_fetch_add(&pool->writes, 1);

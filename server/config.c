@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,6 +477,19 @@ enum svc_rc config_parse(struct config *cfg, int argc, char **argv, int *help,
     return SVC_OK;
 }
 
+/* Guards what config_reload changes while worker threads read it. */
+static pthread_rwlock_t live_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+int config_public_read(const struct config *cfg)
+{
+    int on;
+
+    pthread_rwlock_rdlock(&live_lock);
+    on = cfg->public_read;
+    pthread_rwlock_unlock(&live_lock);
+    return on;
+}
+
 enum svc_rc config_reload(struct config *live, int argc, char **argv, FILE *err)
 {
     struct config fresh;
@@ -484,14 +498,14 @@ enum svc_rc config_reload(struct config *live, int argc, char **argv, FILE *err)
     config_defaults(&fresh);
     if (config_parse(&fresh, argc, argv, &help, err) != SVC_OK)
         return SVC_ERR_INVALID;
-    /* Only what readers of live can see change safely: ints and a list
-     * whose count is written last. */
+    pthread_rwlock_wrlock(&live_lock);
     live->log_level = fresh.log_level;
     live->log_json = fresh.log_json;
     live->public_read = fresh.public_read;
     live->n_cors = 0;
     memcpy(live->cors, fresh.cors, sizeof(live->cors));
     live->n_cors = fresh.n_cors;
+    pthread_rwlock_unlock(&live_lock);
     return SVC_OK;
 }
 
@@ -543,8 +557,12 @@ void config_print(const struct config *cfg, FILE *out)
 
 int config_cors_allows(const struct config *cfg, const char *origin)
 {
-    for (unsigned i = 0; origin && i < cfg->n_cors; i++)
-        if (strcmp(cfg->cors[i], "*") == 0 || strcmp(cfg->cors[i], origin) == 0)
-            return 1;
-    return 0;
+    int ok = 0;
+
+    pthread_rwlock_rdlock(&live_lock);
+    for (unsigned i = 0; origin && !ok && i < cfg->n_cors; i++)
+        ok =
+            strcmp(cfg->cors[i], "*") == 0 || strcmp(cfg->cors[i], origin) == 0;
+    pthread_rwlock_unlock(&live_lock);
+    return ok;
 }

@@ -42,6 +42,8 @@ struct config {
     unsigned pog_queue;          /* queued PoG jobs per device */
 };
 
+/* --public-read as it stands now (SIGHUP may change it). */
+int config_public_read(const struct config *cfg);
 /* True when origin may call us cross-origin (--cors-origin). */
 int config_cors_allows(const struct config *cfg, const char *origin);
 

@@ -5,25 +5,27 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 enum { LINE_MAX_BYTES = 2048 };
 
-static volatile enum log_level max_level = LOG_INFO;
-static volatile int json_lines;
+/* Changed by SIGHUP while worker threads log. */
+static atomic_int max_level = LOG_INFO;
+static atomic_int json_lines;
 
 static const char *const names[] = {"error", "warn", "info", "debug"};
 
 void log_set_level(enum log_level level)
 {
-    max_level = level;
+    atomic_store(&max_level, (int)level);
 }
 
 void log_set_json(int on)
 {
-    json_lines = on;
+    atomic_store(&json_lines, on);
 }
 
 int log_level_parse(const char *name)
@@ -41,7 +43,7 @@ const char *log_level_name(int level)
 
 bool log_enabled(enum log_level level)
 {
-    return level <= max_level;
+    return (int)level <= atomic_load(&max_level);
 }
 
 static size_t stamp(char *out, size_t len)
@@ -91,7 +93,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     size_t n = 0;
     va_list ap;
 
-    if (level > max_level)
+    if ((int)level > atomic_load(&max_level))
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -119,7 +121,7 @@ void log_access(const struct log_access *a)
     enum log_level level = a->status >= 500 ? LOG_WARN : LOG_INFO;
     size_t n;
 
-    if (level > max_level)
+    if ((int)level > atomic_load(&max_level))
         return;
     stamp(ts, sizeof(ts));
     if (!json_lines) {
@@ -131,7 +133,13 @@ void log_access(const struct log_access *a)
             a->request_id, a->principal[0] ? a->principal : "-",
             a->error ? " error=" : "", a->error ? a->error : "",
             a->field && a->field[0] ? " field=" : "", a->field ? a->field : "");
-        emit(line, n < sizeof(line) ? n : sizeof(line) - 1);
+        if (n >= sizeof(line))
+            n = sizeof(line) - 1;
+        /* Client bytes (the field) never start a forged line. */
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)line[i] < 0x20)
+                line[i] = '?';
+        emit(line, n);
         return;
     }
     n = (size_t)snprintf(line, sizeof(line),

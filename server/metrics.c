@@ -174,6 +174,14 @@ static void put(struct out *o, const char *fmt, ...)
 
     if (o->oom)
         return;
+    if (!o->p) { /* never offset a NULL pointer */
+        o->cap = 16384;
+        o->p = malloc(o->cap);
+        if (!o->p) {
+            o->oom = true;
+            return;
+        }
+    }
     for (;;) {
         va_start(ap, fmt);
         n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);

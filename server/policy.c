@@ -126,7 +126,7 @@ enum svc_rc policy_authenticate(struct req *req)
     enum role role = ROLE_NONE;
     enum svc_rc rc;
 
-    if (is_unsigned(&req->sig) && app->cfg->public_read &&
+    if (is_unsigned(&req->sig) && config_public_read(app->cfg) &&
         strcmp(req->method, "GET") == 0 && req->route->role == ROLE_READER) {
         req->role = ROLE_READER;
         return SVC_OK;
