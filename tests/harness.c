@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The in-process server and libcurl client behind harness.h. */
+/* nftw() is an XSI function. */
+#define _XOPEN_SOURCE 700
+
 #include "harness.h"
 
 #include "check.h"
@@ -16,10 +19,12 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct {
@@ -78,6 +83,25 @@ void th_use(const struct th_key *key)
     th.signer = key;
 }
 
+/* The temporary folders of this process, removed when it exits. */
+static char made[16][256];
+static unsigned n_made;
+
+static int unlink_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_dirs(void)
+{
+    for (unsigned i = 0; i < n_made; i++)
+        nftw(made[i], unlink_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void th_start(const char *db_path)
 {
     th_start_with(db_path, NULL);
@@ -94,6 +118,10 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
     CHECK(ss58_init() == SVC_OK);
     snprintf(th.dir, sizeof(th.dir), "/tmp/computedb-test-XXXXXX");
     CHECK(mkdtemp(th.dir) != NULL);
+    if (n_made == 0)
+        atexit(remove_dirs);
+    if (n_made < sizeof(made) / sizeof(made[0]))
+        snprintf(made[n_made++], sizeof(made[0]), "%s", th.dir);
     if (db_path)
         snprintf(th.db, sizeof(th.db), "%s", db_path);
     else
