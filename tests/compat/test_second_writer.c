@@ -277,36 +277,6 @@ static void check_file(const struct worker *w, const struct py_result *py)
     sqlite3_close(db);
 }
 
-/* th_stop() leaves the run's folder behind: at exit, remove what this
- * test made there (the database files and backups/), then the folder. */
-static void remove_run_dir(void)
-{
-    static const char *const files[] = {"database.db", "database.db-wal",
-                                        "database.db-shm"};
-    char path[1024];
-    DIR *d;
-    struct dirent *e;
-
-    snprintf(path, sizeof(path), "%s/backups", th_dir());
-    d = opendir(path);
-    while (d && (e = readdir(d))) {
-        char file[1300];
-
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-        unlink(file);
-    }
-    if (d)
-        closedir(d);
-    rmdir(path);
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", th_dir(), files[i]);
-        unlink(path);
-    }
-    rmdir(th_dir());
-}
-
 int main(void)
 {
     const char *src = getenv("COMPUTEDB_SOURCE_DIR");
@@ -326,7 +296,6 @@ int main(void)
     for (int k = 0; k < KEYS; k++)
         snprintf(keys[k], sizeof(keys[k]), "%s", th_hotkey(910 + (unsigned)k));
     th_start(NULL);
-    atexit(remove_run_dir); /* also when a check fails */
     snprintf(cmd, sizeof(cmd),
              "python3 %s/tests/compat/second_writer.py %s %g %s", src,
              th_db_path(), seconds, py_hotkey);

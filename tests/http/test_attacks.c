@@ -850,43 +850,12 @@ static void test_idle_flood(void)
     CHECK_INT_EQ(status, 200);
 }
 
-/* th_stop() leaves the run's folder behind: at exit, remove what this
- * test made there (the database files and backups/), then the folder. */
-static void remove_run_dir(void)
-{
-    static const char *const files[] = {"database.db", "database.db-wal",
-                                        "database.db-shm"};
-    char path[1024];
-    DIR *d;
-    struct dirent *e;
-
-    snprintf(path, sizeof(path), "%s/backups", th_dir());
-    d = opendir(path);
-    while (d && (e = readdir(d))) {
-        char file[1300];
-
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-        unlink(file);
-    }
-    if (d)
-        closedir(d);
-    rmdir(path);
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", th_dir(), files[i]);
-        unlink(path);
-    }
-    rmdir(th_dir());
-}
-
 int main(void)
 {
     const char *base;
 
     signal(SIGPIPE, SIG_IGN);
     th_start_with(NULL, tweak);
-    atexit(remove_run_dir); /* also when a check fails */
     CHECK(sqlite3_open(th_db_path(), &tu_conn) == SQLITE_OK);
     sqlite3_busy_timeout(tu_conn, 5000);
     base = strrchr(th_base(), ':');

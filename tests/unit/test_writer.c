@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The write path: group commit keeps each caller's all-or-nothing while
- * sharing commits, and validators move exactly when committed data does,
- * including commits by another connection (another process). */
+ * sharing commits, and validators move on every commit (ours or another
+ * connection's, i.e. another process's) and on nothing else. */
 #include "check.h"
 #include "schema/db_int.h" /* db_exec for the test's own SQL */
 
