@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* The rendered-answer cache behind cache.h: a few dozen entries, one per
- * collection URL (and redaction), replaced in round-robin order. */
+ * collection URL (and redaction), replaced in round-robin order.
+ *
+ * After a commit renews the validators, every connection polling a URL
+ * misses at once. One of them renders the answer (the filler) while the
+ * others wait for it, instead of all rendering the same bytes at once and
+ * sharing the CPU eight ways. A waiter gives up after FILL_WAIT_MS and
+ * renders itself, so a slow filler delays nobody for long. */
 #include "cache.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-enum { SLOTS = 32, KEY_MAX = 160, TAG_MAX = 64 };
+enum { SLOTS = 32, KEY_MAX = 160, TAG_MAX = 64, FILLS = 8, FILL_WAIT_MS = 50 };
 
 struct slot {
     char key[KEY_MAX];
@@ -20,6 +27,10 @@ struct slot {
 static struct slot slots[SLOTS];
 static unsigned next_victim;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Keys being rendered by a filler ("" for a free entry); guarded by lock,
+ * and filled is signalled whenever one is released. */
+static char fills[FILLS][KEY_MAX];
+static pthread_cond_t filled = PTHREAD_COND_INITIALIZER;
 
 /* Compares one If-None-Match token with etag, ignoring weakness. */
 static bool tag_equal(const char *tok, size_t n, const char *etag)
@@ -63,23 +74,82 @@ static struct slot *find(const char *key)
     return NULL;
 }
 
-bool cache_get(const char *key, const char *etag, struct reply *rep)
+static int fill_find(const char *key)
 {
-    struct slot *s;
-    bool hit = false;
+    for (int i = 0; i < FILLS; i++)
+        if (strcmp(fills[i], key) == 0)
+            return i;
+    return -1;
+}
 
+/* Waits (lock held) until no filler renders key, or the deadline. False
+ * at the deadline. */
+static bool wait_fill(const char *key, const struct timespec *deadline)
+{
+    while (fill_find(key) >= 0)
+        if (pthread_cond_timedwait(&filled, &lock, deadline))
+            return fill_find(key) < 0;
+    return true;
+}
+
+static bool copy_hit(const char *key, const char *etag, struct reply *rep)
+{
+    struct slot *s = find(key);
+
+    return s && strcmp(s->etag, etag) == 0 &&
+           reply_raw(rep, 200, "application/json", s->body, s->len) == SVC_OK;
+}
+
+bool cache_get(const char *key, const char *etag, struct reply *rep,
+               bool *filling)
+{
+    struct timespec deadline;
+    bool hit;
+    int free_fill;
+
+    *filling = false;
+    if (strlen(key) >= KEY_MAX)
+        return false;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += FILL_WAIT_MS * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&lock);
-    s = find(key);
-    if (s && strcmp(s->etag, etag) == 0)
-        hit =
-            reply_raw(rep, 200, "application/json", s->body, s->len) == SVC_OK;
+    hit = copy_hit(key, etag, rep);
+    if (!hit && wait_fill(key, &deadline))
+        hit = copy_hit(key, etag, rep);
+    if (!hit && fill_find(key) < 0 && (free_fill = fill_find("")) >= 0) {
+        snprintf(fills[free_fill], KEY_MAX, "%s", key);
+        *filling = true;
+    }
     pthread_mutex_unlock(&lock);
     if (hit)
         snprintf(rep->etag, sizeof(rep->etag), "%s", etag);
     return hit;
 }
 
-enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep)
+/* Frees key's fill entry and wakes its waiters (lock held). */
+static void release_fill(const char *key)
+{
+    int i = fill_find(key);
+
+    if (i >= 0) {
+        fills[i][0] = '\0';
+        pthread_cond_broadcast(&filled);
+    }
+}
+
+void cache_abandon(const char *key)
+{
+    pthread_mutex_lock(&lock);
+    release_fill(key);
+    pthread_mutex_unlock(&lock);
+}
+
+enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep,
+                      bool filling)
 {
     char *body = json_dumps(rep->body, JSON_COMPACT);
     size_t len;
@@ -95,6 +165,8 @@ enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep)
     snprintf(rep->etag, sizeof(rep->etag), "%s", etag);
     if (strlen(key) >= KEY_MAX) {
         free(body);
+        if (filling)
+            cache_abandon(key);
         return rc;
     }
     pthread_mutex_lock(&lock);
@@ -106,6 +178,8 @@ enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep)
     snprintf(s->etag, sizeof(s->etag), "%s", etag);
     s->body = body;
     s->len = len;
+    if (filling)
+        release_fill(key);
     pthread_mutex_unlock(&lock);
     return rc;
 }

@@ -15,11 +15,19 @@
  * "*"); then rep is a 304 carrying the ETag. */
 bool cache_not_modified(const struct req *req, struct reply *rep,
                         const char *etag);
-/* Fills rep from the cache entry for key when it holds etag. */
-bool cache_get(const char *key, const char *etag, struct reply *rep);
+/* Fills rep from the cache entry for key when it holds etag. While another
+ * thread renders key, waits for it (briefly) first. On a miss, *filling
+ * tells whether this caller is now key's filler: it must then end with
+ * cache_put(..., true) or cache_abandon(key). */
+bool cache_get(const char *key, const char *etag, struct reply *rep,
+               bool *filling);
 /* Renders rep's JSON body once, keeps it for key with etag, and makes rep
- * carry the rendered bytes. Returns SVC_ERR_NOMEM when rendering fails. */
-enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep);
+ * carry the rendered bytes; with filling, releases the fill cache_get()
+ * gave. Returns SVC_ERR_NOMEM when rendering fails. */
+enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep,
+                      bool filling);
+/* Gives up key's fill without an answer (the read failed). */
+void cache_abandon(const char *key);
 /* Drops every entry (tests, SIGHUP). */
 void cache_clear(void);
 

@@ -51,7 +51,7 @@ static void cache_key(const struct req *req, char *out, size_t len)
 enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
                         bool paged, unsigned mask)
 {
-    bool caching = !req->app->cfg->no_response_cache;
+    bool caching = !req->app->cfg->no_response_cache, filling = false;
     char etag[64], key[256];
     struct db *db;
     json_t *out = NULL;
@@ -60,21 +60,24 @@ enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
     if (hx_conditional(req, rep, mask, etag))
         return SVC_OK;
     cache_key(req, key, sizeof(key));
-    if (caching && cache_get(key, etag, rep))
+    if (caching && cache_get(key, etag, rep, &filling))
         return SVC_OK;
     rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
-        return rc;
+        goto out;
     rc = fn(db, &out);
     if (rc == SVC_OK && paged)
         out = hx_page(out, NULL);
     rc = hx_read_reply(req, rep, db, rc, out);
     if (rc != SVC_OK)
-        return rc;
+        goto out;
     if (caching)
-        return cache_put(key, etag, rep);
+        return cache_put(key, etag, rep, filling);
     snprintf(rep->etag, sizeof(rep->etag), "%s", etag);
-    return SVC_OK;
+out:
+    if (filling)
+        cache_abandon(key);
+    return rc;
 }
 
 enum svc_rc hx_read_by_key(struct req *req, struct reply *rep,

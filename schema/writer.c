@@ -28,6 +28,7 @@
  * connection of its own (they never block writers or readers); it also
  * runs one a second while there is anything to fold. */
 #include "../server/log.h"
+#include "../server/prio.h"
 #include "db_int.h"
 
 #include <fcntl.h>
@@ -84,10 +85,15 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
     return SQLITE_OK;
 }
 
+/* Checkpoints copy the WAL into the file off every request's path, below
+ * the priority of the threads that answer requests. */
+enum { CKPT_NICE = 10 };
+
 static void *checkpointer(void *arg)
 {
     struct db_pool *pool = arg;
 
+    prio_background(CKPT_NICE);
     pthread_mutex_lock(&pool->ckpt_lock);
     while (!pool->ckpt_stop) {
         struct timespec until;

@@ -64,6 +64,9 @@ static const struct opt opts[] = {
      "Origin allowed to call from a browser; repeatable; * for any"},
     {"--threads", OPT_UINT, OFF(threads), 1, 256,
      "HTTP worker threads (default: 4 per core)"},
+    {"--write-threads", OPT_UINT, OFF(write_threads), 1, 256,
+     "threads that run write requests, so that reads never wait behind "
+     "a commit (default: same as --threads)"},
     {"--readers", OPT_UINT, OFF(readers), 1, 256,
      "reader connections (default: same as --threads)"},
     {"--synchronous", OPT_SYNC, OFF(sync_normal), 0, 0,
@@ -474,6 +477,8 @@ enum svc_rc config_parse(struct config *cfg, int argc, char **argv, int *help,
         return SVC_ERR_INVALID;
     if (!cfg->readers)
         cfg->readers = cfg->threads;
+    if (!cfg->write_threads)
+        cfg->write_threads = cfg->threads;
     return SVC_OK;
 }
 

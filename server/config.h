@@ -17,6 +17,7 @@ struct config {
     char db_path[4096];       /* SQLite file */
     unsigned threads;         /* HTTP worker threads (default: cores) */
     unsigned readers;         /* reader connections (default: threads) */
+    unsigned write_threads;   /* threads running write requests */
     unsigned busy_timeout_ms; /* SQLite busy timeout */
     size_t max_body;          /* request body cap in bytes */
     unsigned conn_timeout_s;  /* idle connection timeout */

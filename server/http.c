@@ -4,19 +4,28 @@
  * DESIGN: MHD runs its own pool of worker threads (epoll, one listening
  * socket shared). A request's struct req is created on the first callback,
  * collects the body (capped) on the following ones, and is dispatched on
- * the last; MHD's completion callback frees it, whatever happened. Nothing
- * here blocks except the handler itself. */
+ * the last; MHD's completion callback frees it, whatever happened.
+ *
+ * Requests that write (POST, PUT, PATCH, DELETE) wait for a commit: an
+ * fsync, another writer's batch, another process's lock. An MHD thread
+ * serves many connections, so a write run on it would hold up every read
+ * that shares the thread. Those requests are therefore suspended and run
+ * on a pool of write threads, which resume the connection when the reply
+ * is ready; the MHD threads only ever run reads, which never wait on the
+ * writer. */
 #include "http.h"
 
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "prio.h"
 
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +36,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/* A write request handed to the write threads. */
+struct job {
+    struct job *next;
+    struct MHD_Connection *c;
+    struct req *req;
+    struct reply rep; /* filled by the write thread */
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct app *app;
@@ -34,6 +51,13 @@ struct http_server {
     const struct router *router;
     char rid_prefix[9]; /* random per process */
     atomic_ulong rid_counter;
+    /* the write threads and their queue */
+    pthread_t *writers;
+    unsigned n_writers;
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond;
+    struct job *q_head, *q_tail;
+    bool q_stop; /* set by http_stop: run writes inline from now on */
 };
 
 static int64_t mono_ns(void)
@@ -346,40 +370,120 @@ static void access_log(const struct req *req, const struct reply *rep)
     log_access(&a);
 }
 
+/* Renders rep and queues it on c; rep is cleared. */
+static enum MHD_Result send_reply(struct http_server *s,
+                                  struct MHD_Connection *c, struct req *req,
+                                  struct reply *rep)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    rep->gzip_ok = accepts_gzip(c);
+    r = render(rep);
+    if (!r) {
+        reply_error(rep, req, SVC_ERR_NOMEM);
+        r = render(rep);
+    }
+    if (!r) {
+        reply_clear(rep);
+        return MHD_NO;
+    }
+    add_headers(r, req, rep);
+    add_cors(r, s, req);
+    if (rep->preflight) {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", rep->allow);
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                cors_headers);
+        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+    }
+    ret = MHD_queue_response(c, (unsigned)rep->status, r);
+    MHD_destroy_response(r);
+    access_log(req, rep);
+    reply_clear(rep);
+    return ret;
+}
+
 static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
                                struct req *req)
 {
     struct reply rep = {0};
-    struct MHD_Response *r;
-    enum MHD_Result ret;
 
     if (is_preflight(c, req))
         preflight(s, req, &rep);
     else
         router_dispatch(s->router, req, &rep);
-    rep.gzip_ok = accepts_gzip(c);
-    r = render(&rep);
-    if (!r) {
-        reply_error(&rep, req, SVC_ERR_NOMEM);
-        r = render(&rep);
+    return send_reply(s, c, req, &rep);
+}
+
+static bool is_write_method(const char *m)
+{
+    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
+           strcmp(m, "PATCH") == 0 || strcmp(m, "DELETE") == 0;
+}
+
+/* Hands req to the write threads and suspends c; false when it must run
+ * here (no write threads, stopping, out of memory). */
+static bool offload(struct http_server *s, struct MHD_Connection *c,
+                    struct req *req)
+{
+    struct job *j;
+
+    if (!s->n_writers || !is_write_method(req->method) || is_preflight(c, req))
+        return false;
+    j = calloc(1, sizeof(*j));
+    if (!j)
+        return false;
+    j->c = c;
+    j->req = req;
+    pthread_mutex_lock(&s->q_lock);
+    if (s->q_stop) {
+        pthread_mutex_unlock(&s->q_lock);
+        free(j);
+        return false;
     }
-    if (!r) {
-        reply_clear(&rep);
-        return MHD_NO;
+    /* Suspended before a write thread can see it, so its resume always
+     * finds the connection suspended. */
+    MHD_suspend_connection(c);
+    req->transport = j;
+    if (s->q_tail)
+        s->q_tail->next = j;
+    else
+        s->q_head = j;
+    s->q_tail = j;
+    pthread_cond_signal(&s->q_cond);
+    pthread_mutex_unlock(&s->q_lock);
+    return true;
+}
+
+/* Write threads yield to the HTTP threads: a bulk write takes a little
+ * longer, and the reads that validators and dashboards poll keep their
+ * latency. */
+enum { WRITE_NICE = 5 };
+
+static void *write_thread(void *arg)
+{
+    struct http_server *s = arg;
+
+    prio_background(WRITE_NICE);
+
+    for (;;) {
+        struct job *j;
+
+        pthread_mutex_lock(&s->q_lock);
+        while (!s->q_head && !s->q_stop)
+            pthread_cond_wait(&s->q_cond, &s->q_lock);
+        j = s->q_head;
+        if (j) {
+            s->q_head = j->next;
+            if (!s->q_head)
+                s->q_tail = NULL;
+        }
+        pthread_mutex_unlock(&s->q_lock);
+        if (!j)
+            return NULL; /* stopping and nothing left */
+        router_dispatch(s->router, j->req, &j->rep);
+        MHD_resume_connection(j->c);
     }
-    add_headers(r, req, &rep);
-    add_cors(r, s, req);
-    if (rep.preflight) {
-        MHD_add_response_header(r, "Access-Control-Allow-Methods", rep.allow);
-        MHD_add_response_header(r, "Access-Control-Allow-Headers",
-                                cors_headers);
-        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
-    }
-    ret = MHD_queue_response(c, (unsigned)rep.status, r);
-    MHD_destroy_response(r);
-    access_log(req, &rep);
-    reply_clear(&rep);
-    return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -389,6 +493,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
     struct http_server *s = cls;
     struct req *req = *req_cls;
+    enum MHD_Result ret;
 
     (void)version;
     if (!req)
@@ -408,6 +513,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         *upload_size = 0;
         return MHD_YES;
     }
+    if (req->transport) { /* resumed: the write thread's reply is ready */
+        struct job *j = req->transport;
+
+        req->transport = NULL;
+        ret = send_reply(s, c, req, &j->rep);
+        free(j);
+        return ret;
+    }
+    if (offload(s, c, req))
+        return MHD_YES;
     return respond(s, c, req);
 }
 
@@ -417,8 +532,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)cls;
     (void)c;
     (void)toe;
-    if (*req_cls)
+    if (*req_cls) {
+        struct req *req = *req_cls;
+        struct job *j = req->transport;
+
+        /* A write whose reply was ready but never sent (daemon stop): the
+         * write threads have finished with it. */
+        if (j) {
+            reply_clear(&j->rep);
+            free(j);
+        }
         metrics_request_finish();
+    }
     req_free(*req_cls);
     *req_cls = NULL;
 }
@@ -479,13 +604,41 @@ static void seed_prefix(struct http_server *s)
              b[1], b[2], b[3]);
 }
 
+static enum svc_rc start_writers(struct http_server *s, unsigned n)
+{
+    s->writers = calloc(n ? n : 1, sizeof(*s->writers));
+    if (!s->writers)
+        return SVC_ERR_NOMEM;
+    for (; s->n_writers < n; s->n_writers++)
+        if (pthread_create(&s->writers[s->n_writers], NULL, write_thread, s)) {
+            log_err("cannot start the write threads");
+            return SVC_ERR_INTERNAL;
+        }
+    return SVC_OK;
+}
+
+/* Lets the write threads finish every queued write, then ends them; later
+ * writes run on the MHD threads. */
+static void stop_writers(struct http_server *s)
+{
+    pthread_mutex_lock(&s->q_lock);
+    s->q_stop = true;
+    pthread_cond_broadcast(&s->q_cond);
+    pthread_mutex_unlock(&s->q_lock);
+    for (unsigned i = 0; i < s->n_writers; i++)
+        pthread_join(s->writers[i], NULL);
+    s->n_writers = 0;
+    free(s->writers);
+    s->writers = NULL;
+}
+
 enum svc_rc http_start(struct app *app, const struct config *cfg,
                        const struct router *router, struct http_server **out)
 {
     struct sockaddr_storage ss = {0};
     bool v6 = false;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct http_server *s;
     enum svc_rc rc = resolve(cfg, &ss, &v6);
 
@@ -494,6 +647,8 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
     s = calloc(1, sizeof(*s));
     if (!s)
         return SVC_ERR_NOMEM;
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_cond, NULL);
     s->app = app;
     s->cfg = cfg;
     s->router = router;
@@ -511,8 +666,14 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
     if (!s->daemon) {
         log_err("cannot listen on %s:%u (address in use or not local?)",
                 cfg->listen_host, (unsigned)cfg->port);
-        free(s);
+        http_stop(s);
         return SVC_ERR_INTERNAL;
+    }
+    rc = start_writers(s,
+                       cfg->write_threads ? cfg->write_threads : cfg->threads);
+    if (rc != SVC_OK) {
+        http_stop(s);
+        return rc;
     }
     *out = s;
     return SVC_OK;
@@ -538,6 +699,10 @@ void http_stop(struct http_server *s)
 {
     if (!s)
         return;
-    MHD_stop_daemon(s->daemon);
+    stop_writers(s);
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_cond);
     free(s);
 }

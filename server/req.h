@@ -81,6 +81,7 @@ struct req {
     const struct route *route; /* matched route, NULL before dispatch */
     enum role role;            /* role the caller holds */
     int64_t start_ns;          /* monotonic, for the access log */
+    void *transport;           /* the HTTP layer's own state, or NULL */
     struct {
         char field[48]; /* offending field, "" when none */
         char msg[160];  /* detail for 4xx bodies and logs */

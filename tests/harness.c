@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,27 +275,29 @@ static struct curl_slist *sign(struct curl_slist *hl, const char *method,
     return curl_slist_append(hl, h);
 }
 
-struct resp th_request(const char *method, const char *path, const char *body,
-                       const char *ctype, const char *const *headers)
+/* th_request on the easy handle h. */
+static struct resp request_on(CURL *h, const char *method, const char *path,
+                              const char *body, const char *ctype,
+                              const char *const *headers)
 {
     struct resp r = {0};
     struct curl_slist *hl = NULL;
     char url[1024], ct[128];
 
     snprintf(url, sizeof(url), "%s%s", th.base, path);
-    curl_easy_reset(th.curl);
-    curl_easy_setopt(th.curl, CURLOPT_URL, url);
-    curl_easy_setopt(th.curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(th.curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(th.curl, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(th.curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(th.curl, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(th.curl, CURLOPT_TIMEOUT, 30L);
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
     if (th.gzip) /* sends Accept-Encoding: gzip and decodes the answer */
-        curl_easy_setopt(th.curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
     if (body) {
-        curl_easy_setopt(th.curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(th.curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     }
     if (!ctype)
         ctype = body ? "application/json" : "";
@@ -304,13 +307,59 @@ struct resp th_request(const char *method, const char *path, const char *body,
     for (size_t i = 0; headers && headers[i]; i++)
         hl = curl_slist_append(hl, headers[i]);
     hl = sign(hl, method, path, body);
-    curl_easy_setopt(th.curl, CURLOPT_HTTPHEADER, hl);
-    CHECK(curl_easy_perform(th.curl) == CURLE_OK);
-    curl_easy_getinfo(th.curl, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    CHECK(curl_easy_perform(h) == CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(hl);
     if (r.body)
         r.json = json_loads(r.body, JSON_DECODE_ANY, NULL);
     record(method, path, &r);
+    return r;
+}
+
+struct resp th_request(const char *method, const char *path, const char *body,
+                       const char *ctype, const char *const *headers)
+{
+    return request_on(th.curl, method, path, body, ctype, headers);
+}
+
+struct th_async {
+    pthread_t thread;
+    const char *method, *path, *body;
+    struct resp r;
+};
+
+static void *async_main(void *arg)
+{
+    struct th_async *a = arg;
+    CURL *h = curl_easy_init();
+
+    CHECK(h != NULL);
+    a->r = request_on(h, a->method, a->path, a->body, NULL, NULL);
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+struct th_async *th_send_async(const char *method, const char *path,
+                               const char *body)
+{
+    struct th_async *a = calloc(1, sizeof(*a));
+
+    CHECK(a != NULL);
+    a->method = method;
+    a->path = path;
+    a->body = body;
+    CHECK(pthread_create(&a->thread, NULL, async_main, a) == 0);
+    return a;
+}
+
+struct resp th_wait(struct th_async *a)
+{
+    struct resp r;
+
+    CHECK(pthread_join(a->thread, NULL) == 0);
+    r = a->r;
+    free(a);
     return r;
 }
 

@@ -58,6 +58,13 @@ void th_stop(void);
  * headers may be NULL or a NULL-terminated list of "Name: value". */
 struct resp th_request(const char *method, const char *path, const char *body,
                        const char *ctype, const char *const *headers);
+/* Sends method path body (JSON, signed as th_send) on its own connection
+ * from another thread; th_wait() joins it and returns the answer. The
+ * strings must outlive the call. */
+struct th_async;
+struct th_async *th_send_async(const char *method, const char *path,
+                               const char *body);
+struct resp th_wait(struct th_async *a);
 /* Whether the client decodes gzip answers (off by default). */
 void th_gzip(bool on);
 /* Shorthands with JSON bodies. */
