@@ -101,6 +101,7 @@ def stop(proc):
         status = open("/proc/%d/status" % proc.pid).read()
         hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
         peak_rss = max(peak_rss, hwm)
+        say("bench: server %d peak RSS %.1f MiB" % (proc.pid, hwm / 2**20))
     except (OSError, AttributeError):
         pass
     proc.terminate()

@@ -42,10 +42,10 @@ enum db_table {
 #define DB_TABLE(t) (1u << (t))
 
 /* Writes a validator (a weak ETag, quoted) into out that changes whenever
- * a committed write may have touched a table in mask, through this service
- * or any other process on the file (PRAGMA data_version), and on every
- * restart. It is conservative: today any commit renews it, whatever the
- * mask. Computing it reads no table. Take it before reading what it
+ * a committed write through this service touched a table in mask, whenever
+ * any other process commits to the file (PRAGMA data_version), and on
+ * every restart. Our commits to other tables leave it alone (see
+ * writer.c). Computing it reads no table. Take it before reading what it
  * describes. Thread-safe. */
 void db_etag(struct db_pool *pool, unsigned mask, char out[64]);
 

@@ -55,9 +55,16 @@ struct db_pool {
     /* writer.c: what changed, for validators */
     _Atomic unsigned long long epoch; /* commits seen by the watcher */
     sqlite3 *watch;                   /* read-only, for data_version */
-    pthread_mutex_t dv_lock;          /* guards watch, dv_stmt, last_dv */
-    sqlite3_stmt *dv_stmt;            /* PRAGMA data_version on watch */
+    pthread_mutex_t dv_lock; /* guards watch, dv_stmt, last_dv, ext, acc_* */
+    sqlite3_stmt *dv_stmt;   /* PRAGMA data_version on watch */
     long long last_dv;
+    _Atomic unsigned long long tver[DB_T_COUNT]; /* our commits per table */
+    unsigned txn_mask;      /* tables the open write transaction changed */
+    long long writer_dv;    /* the writer's data_version: others' commits */
+    unsigned long long ext; /* others' commits found by accounting */
+    long long acc_dv;       /* the watcher's data_version when every commit
+                               was accounted for */
+    bool acc_valid;         /* acc_dv is set */
     char boot[9];      /* random per open: validators never survive a restart */
     bool writer_ready; /* db_writer_init ran */
     atomic_bool full;  /* the last write failed for want of space */

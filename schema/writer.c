@@ -12,14 +12,31 @@
  * transaction, serialised by write_lock, the simple design it is measured
  * against. Nobody's call returns before its changes are committed.
  *
- * Validators: a watcher connection of its own reads PRAGMA data_version,
- * which changes after any other connection commits: our writer, or another
- * process (the Python validator). Each change bumps the epoch, and the
- * epoch is the validator. A commit is visible before the watcher can see it
- * change, so a validator never outlives the rows it describes; it is
- * conservative (a write to any table renews every validator), never stale.
- * The watcher never touches the writer connection, so a GET never waits
- * for a commit (or its fsync).
+ * Validators (ETags) are per table and exact for our own commits, and
+ * conservative for everyone else's:
+ * - An update hook on the writer collects the tables each transaction
+ *   changes; after its COMMIT, their counters (tver) go up.
+ * - Other processes (the Python validator, sqlite3, a second computedb)
+ *   are caught by the writer connection's PRAGMA data_version, which
+ *   changes only for commits made by other connections.
+ * - "Accounting" ties the two together: right after each commit, and once
+ *   a second from the checkpointer, the writer takes the write lock
+ *   (BEGIN IMMEDIATE, never waiting: no commit by anyone can happen while
+ *   it is held), counts other processes' commits into ext from its own
+ *   data_version, and records the data_version of a separate watcher
+ *   connection (acc_dv), which changes after any commit at all.
+ * - db_etag() reads the watcher. When it still equals acc_dv, every commit
+ *   so far has been accounted for and the validator is (boot, ext, sum of
+ *   the counters of the tables asked for): it changes exactly when one of
+ *   those tables changed, or another process committed anything. Otherwise
+ *   some commit is not accounted for yet (ours between COMMIT and the
+ *   accounting, or another process's) and the validator is (boot, epoch),
+ *   the epoch going up each time the watcher's data_version changes: any
+ *   commit renews it, as if every table had changed.
+ * A commit is visible before the watcher can see it change, and the
+ * counters go up before acc_dv moves past it, so a validator never
+ * outlives the rows it describes. The watcher never touches the writer
+ * connection, so a GET never waits for a commit (or its fsync).
  *
  * Checkpoints: SQLite would fold the WAL back into the database inside the
  * commit that crosses 1000 pages, with the write lock held and an fsync of
@@ -68,6 +85,108 @@ static void random_boot(char out[9])
     snprintf(out, 9, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
 }
 
+/* Tables by enum db_table, for the update hook. */
+static const char *const table_names[DB_T_OTHER] = {
+    "miner",      "miner_details", "challenge_details",
+    "allocation", "blacklist",     "pog_stats",
+    "stats",      "wandb_runs",    "principals",
+};
+
+static void on_update(void *arg, int op, const char *dbname, const char *table,
+                      sqlite3_int64 rowid)
+{
+    struct db_pool *pool = arg;
+    unsigned t = DB_T_OTHER;
+
+    (void)op;
+    (void)dbname;
+    (void)rowid;
+    for (unsigned i = 0; i < DB_T_OTHER; i++)
+        if (strcmp(table, table_names[i]) == 0)
+            t = i;
+    pool->txn_mask |= DB_TABLE(t);
+}
+
+/* Notes a change of the watcher's data_version (dv_lock held). */
+static void watch(struct db_pool *pool)
+{
+    long long dv = data_version(pool);
+
+    if (dv != pool->last_dv) {
+        pool->last_dv = dv;
+        atomic_fetch_add(&pool->epoch, 1);
+    }
+}
+
+/* See DESIGN: with write_lock held, accounts for every commit so far, or
+ * does nothing when another process holds the write lock. */
+static void account(struct db_pool *pool)
+{
+    static const char sql[] = "PRAGMA data_version";
+    struct db *db = pool->writer;
+    unsigned patience = db->busy_timeout_ms;
+    sqlite3_stmt *st = NULL;
+    long long wdv;
+    int src;
+
+    db->busy_timeout_ms = 0; /* never wait: accounting can come later */
+    src = sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    db->busy_timeout_ms = patience;
+    if (src != SQLITE_OK)
+        return;
+    if (db_stmt(db, sql, &st) == SVC_OK && sqlite3_step(st) == SQLITE_ROW) {
+        wdv = sqlite3_column_int64(st, 0);
+        pthread_mutex_lock(&pool->dv_lock);
+        if (!pool->acc_valid || wdv != pool->writer_dv)
+            pool->ext++;
+        pool->writer_dv = wdv;
+        watch(pool);
+        pool->acc_dv = pool->last_dv;
+        pool->acc_valid = true;
+        pthread_mutex_unlock(&pool->dv_lock);
+    }
+    if (st)
+        sqlite3_reset(st);
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Accounts for other processes' commits without waiting for our next
+ * write, unless a write is running (it accounts when it ends). */
+static void catch_up(struct db_pool *pool)
+{
+    bool behind;
+
+    pthread_mutex_lock(&pool->dv_lock);
+    watch(pool);
+    behind = !pool->acc_valid || pool->last_dv != pool->acc_dv;
+    pthread_mutex_unlock(&pool->dv_lock);
+    if (behind && pthread_mutex_trylock(&pool->write_lock) == 0) {
+        account(pool);
+        pthread_mutex_unlock(&pool->write_lock);
+    }
+}
+
+void db_etag(struct db_pool *pool, unsigned mask, char out[64])
+{
+    unsigned long long ext, sum = 0;
+    bool exact;
+
+    pthread_mutex_lock(&pool->dv_lock);
+    watch(pool);
+    exact = pool->acc_valid && pool->last_dv == pool->acc_dv;
+    ext = pool->ext;
+    pthread_mutex_unlock(&pool->dv_lock);
+    if (!exact) {
+        snprintf(out, 64, "W/\"%s-e%llx\"", pool->boot,
+                 (unsigned long long)atomic_load(&pool->epoch));
+        return;
+    }
+    for (unsigned t = 0; t < DB_T_COUNT; t++)
+        if (mask & DB_TABLE(t))
+            sum += atomic_load(&pool->tver[t]);
+    snprintf(out, 64, "W/\"%s-%llx.%llx\"", pool->boot, ext, sum);
+}
+
 enum { CKPT_PAGES = 1000 };
 
 static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
@@ -109,6 +228,7 @@ static void *checkpointer(void *arg)
         pthread_mutex_unlock(&pool->ckpt_lock);
         sqlite3_wal_checkpoint_v2(pool->ckpt, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                   &log_pages, &done);
+        catch_up(pool);
         pthread_mutex_lock(&pool->ckpt_lock);
     }
     pthread_mutex_unlock(&pool->ckpt_lock);
@@ -179,6 +299,10 @@ enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
     pool->group_commit = opt->group_commit;
     pool->last_dv = data_version(pool);
     random_boot(pool->boot);
+    sqlite3_update_hook(pool->writer->h, on_update, pool);
+    pthread_mutex_lock(&pool->write_lock);
+    account(pool);
+    pthread_mutex_unlock(&pool->write_lock);
     pool->writer_ready = true;
     return start_checkpointer(pool, opt);
 }
@@ -188,6 +312,7 @@ void db_writer_free(struct db_pool *pool)
     if (!pool->writer_ready)
         return;
     stop_checkpointer(pool);
+    sqlite3_update_hook(pool->writer->h, NULL, NULL);
     sqlite3_finalize(pool->dv_stmt);
     pool->dv_stmt = NULL;
     sqlite3_close_v2(pool->watch);
@@ -196,22 +321,6 @@ void db_writer_free(struct db_pool *pool)
     pthread_cond_destroy(&pool->q_cond);
     pthread_mutex_destroy(&pool->dv_lock);
     pool->writer_ready = false;
-}
-
-void db_etag(struct db_pool *pool, unsigned mask, char out[64])
-{
-    long long dv;
-
-    (void)mask; /* any commit renews every validator (see DESIGN) */
-    pthread_mutex_lock(&pool->dv_lock);
-    dv = data_version(pool);
-    if (dv != pool->last_dv) {
-        pool->last_dv = dv;
-        atomic_fetch_add(&pool->epoch, 1);
-    }
-    pthread_mutex_unlock(&pool->dv_lock);
-    snprintf(out, 64, "W/\"%s-%llx\"", pool->boot,
-             (unsigned long long)atomic_load(&pool->epoch));
 }
 
 /* Runs one job inside the open transaction; in a savepoint when it shares
@@ -257,6 +366,7 @@ static void run_batch(struct db_pool *pool, struct write_job *jobs)
     pthread_mutex_lock(&pool->write_lock);
     for (struct write_job *j = jobs; j; j = j->next)
         j->rc = SVC_OK;
+    pool->txn_mask = 0;
     rc = db_run(db, begin);
     for (struct write_job *j = jobs; rc == SVC_OK && j; j = j->next) {
         run_job(db, j, shared);
@@ -268,6 +378,12 @@ static void run_batch(struct db_pool *pool, struct write_job *jobs)
         rc = db_run(db, commit);
     if ((rc != SVC_OK || !any_ok) && !sqlite3_get_autocommit(db->h))
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    /* Whatever the outcome (a rollback only makes this conservative). */
+    for (unsigned t = 0; t < DB_T_COUNT; t++)
+        if (pool->txn_mask & DB_TABLE(t))
+            atomic_fetch_add(&pool->tver[t], 1);
+    if (pool->txn_mask)
+        account(pool);
     pthread_mutex_unlock(&pool->write_lock);
     fail_all(jobs, rc);
     /* Readiness reports a full disk until a commit succeeds again. */
