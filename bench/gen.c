@@ -60,7 +60,7 @@ static sqlite3 *open_db(const char *path, bool create_schema)
     sqlite3 *db = NULL;
 
     if (create_schema) {
-        struct db_options o = {path, 1, 5000, false, true};
+        struct db_options o = {path, 1, 5000, false, true, 0};
         struct db_pool *pool = NULL;
 
         if (db_pool_open(&o, &pool) != SVC_OK) {

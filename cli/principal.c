@@ -107,7 +107,7 @@ int cli_principal(int argc, char **argv)
         {"--db", &db_path, NULL},       {"--role", &op.p.role, NULL},
         {"--label", &op.p.label, NULL}, {"--expires", &op.p.expires_at, NULL},
         {"--help", NULL, &help},        {NULL, NULL, NULL}};
-    struct db_options dbo = {NULL, 1, 5000, false, true};
+    struct db_options dbo = {NULL, 1, 5000, false, true, 0};
     struct db_pool *pool = NULL;
     enum svc_rc rc;
 

@@ -323,8 +323,9 @@ static enum svc_rc conn_open(struct db *db, const struct db_options *opt,
                                         : "PRAGMA synchronous=NORMAL;");
     /* The writer touches hundreds of index pages per batch (the uid-led
      * challenge indexes): a cache that holds them (8 MiB, about 2,000
-     * pages) avoids spilling to the WAL and reading back. Readers need less, and map the file: a stats
-     * window's few index pages are then read without a system call. */
+     * pages) avoids spilling to the WAL and reading back. Readers need less,
+     * and map the file: a stats window's few index pages are then read without
+     * a system call. */
     if (rc == SVC_OK)
         rc = db_exec(db, reader ? "PRAGMA cache_size=-4096;"
                                   "PRAGMA mmap_size=268435456;"
@@ -479,6 +480,7 @@ void db_pool_stats(struct db_pool *pool, struct db_stats *out)
     out->writes = atomic_load(&pool->writes);
     out->write_failures = atomic_load(&pool->write_failures);
     out->batches = atomic_load(&pool->batches);
+    out->wal_restarts = atomic_load(&pool->wal_restarts);
     out->wal_bytes =
         stat(pool->wal_path, &st) == 0 ? (long long)st.st_size : -1;
 }

@@ -23,6 +23,9 @@ struct db_options {
     bool group_commit;        /* batch concurrent writes into one commit */
     bool sync_full;           /* synchronous=FULL: a commit survives power
                                  loss; else NORMAL: it survives a crash */
+    size_t wal_max;           /* WAL size that makes the writer fold the
+                                 log back and truncate it, in bytes (0:
+                                 64 MiB) */
 };
 
 /* Tables whose changes GET validators (ETags) track. */
@@ -85,6 +88,7 @@ struct db_stats {
     unsigned long long writes;         /* write transactions run */
     unsigned long long write_failures; /* of which rolled back */
     unsigned long long batches;        /* commits they shared */
+    unsigned long long wal_restarts;   /* checkpoints that restarted the WAL */
     long long wal_bytes;               /* size of the -wal file, or -1 */
 };
 /* Fills *out. Thread-safe. */

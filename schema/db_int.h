@@ -35,7 +35,7 @@ struct db_pool {
     char path[4096];
     char wal_path[4200];
     _Atomic unsigned long long reader_waits, reader_wait_us, busy_retries,
-        writes, write_failures, batches;
+        writes, write_failures, batches, wal_restarts;
     pthread_mutex_t rows_lock; /* guards the row-count cache */
     json_t *rows;
     int64_t rows_at_us;
@@ -59,6 +59,7 @@ struct db_pool {
     sqlite3_stmt *dv_stmt;   /* PRAGMA data_version on watch */
     long long last_dv;
     _Atomic unsigned long long tver[DB_T_COUNT]; /* our commits per table */
+    int wal_restart_pages;  /* WAL pages that make the writer restart it */
     unsigned txn_mask;      /* tables the open write transaction changed */
     long long writer_dv;    /* the writer's data_version: others' commits */
     unsigned long long ext; /* others' commits found by accounting */

@@ -49,6 +49,7 @@
 #include "db_int.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -189,12 +190,28 @@ void db_etag(struct db_pool *pool, unsigned mask, char out[64])
 
 enum { CKPT_PAGES = 1000 };
 
+static size_t wal_max(const struct db_options *opt)
+{
+    return opt->wal_max ? opt->wal_max : (size_t)64 << 20;
+}
+
 static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
 {
     struct db_pool *pool = arg;
+    int log_pages = 0, done = 0;
 
-    (void)db;
-    (void)name;
+    /* Writing back to back, the writer can outrun the passive checkpoints
+     * and the WAL never starts over (it grew by gigabytes in the bench).
+     * Past wal_restart_pages (--wal-max) the writer itself, right after its
+     * commit, folds everything back and truncates the log (waiting, within
+     * the busy timeout, for readers of old snapshots). Its next writes wait
+     * for that, rarely. */
+    if (pages >= pool->wal_restart_pages &&
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE,
+                                  &log_pages, &done) == SQLITE_OK) {
+        atomic_fetch_add(&pool->wal_restarts, 1);
+        return SQLITE_OK;
+    }
     if (pages >= CKPT_PAGES) {
         pthread_mutex_lock(&pool->ckpt_lock);
         pool->ckpt_due = true;
@@ -276,6 +293,22 @@ static void stop_checkpointer(struct db_pool *pool)
     pthread_cond_destroy(&pool->ckpt_cond);
 }
 
+/* --wal-max in pages of this file. */
+static void wal_pages(struct db_pool *pool, const struct db_options *opt)
+{
+    static const char sql[] = "PRAGMA page_size";
+    sqlite3_stmt *st = NULL;
+    size_t page = 4096, n;
+
+    if (db_stmt(pool->writer, sql, &st) == SVC_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+        page = (size_t)sqlite3_column_int64(st, 0);
+    if (st)
+        sqlite3_reset(st);
+    n = wal_max(opt) / page;
+    pool->wal_restart_pages = n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
+}
+
 enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
 {
     int src = sqlite3_open_v2(opt->path, &pool->watch,
@@ -300,6 +333,7 @@ enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
     pool->last_dv = data_version(pool);
     random_boot(pool->boot);
     sqlite3_update_hook(pool->writer->h, on_update, pool);
+    wal_pages(pool, opt);
     pthread_mutex_lock(&pool->write_lock);
     account(pool);
     pthread_mutex_unlock(&pool->write_lock);

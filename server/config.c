@@ -78,6 +78,9 @@ static const struct opt opts[] = {
      "render every GET afresh instead of reusing unchanged answers"},
     {"--busy-timeout-ms", OPT_UINT, OFF(busy_timeout_ms), 0, 600000,
      "how long a write waits for another process's lock (default 5000)"},
+    {"--wal-max", OPT_SIZE, OFF(wal_max), 1UL << 20, 1UL << 34,
+     "WAL size in bytes past which the writer folds it back and truncates "
+     "it, pausing writes briefly (default 67108864)"},
     {"--max-body", OPT_SIZE, OFF(max_body), 1024, 1UL << 30,
      "request body limit in bytes; larger bodies get 413 (default 1048576)"},
     {"--conn-timeout", OPT_UINT, OFF(conn_timeout_s), 1, 3600,
@@ -131,6 +134,7 @@ void config_defaults(struct config *cfg)
     cfg->threads = cores > 0 ? 4 * (unsigned)cores : 8;
     cfg->busy_timeout_ms = 5000;
     cfg->max_body = 1024 * 1024;
+    cfg->wal_max = 64UL << 20;
     cfg->conn_timeout_s = 30;
     cfg->conn_memory = 64 * 1024;
     cfg->conn_limit = 1024;

@@ -20,6 +20,7 @@ struct config {
     unsigned write_threads;   /* threads running write requests */
     unsigned busy_timeout_ms; /* SQLite busy timeout */
     size_t max_body;          /* request body cap in bytes */
+    size_t wal_max;           /* WAL size that restarts the log */
     unsigned conn_timeout_s;  /* idle connection timeout */
     size_t conn_memory;       /* per-connection memory limit for headers */
     unsigned conn_limit;      /* concurrent connections */

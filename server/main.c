@@ -222,8 +222,9 @@ static int serve(int argc, char **argv)
     metrics_init(svc_routes, svc_routes_count);
     if (ss58_init() != SVC_OK || ensure_parent_dir(cfg.db_path) != 0)
         goto out;
-    dbo = (struct db_options){cfg.db_path, cfg.readers, cfg.busy_timeout_ms,
-                              !cfg.no_group_commit, !cfg.sync_normal};
+    dbo = (struct db_options){cfg.db_path,         cfg.readers,
+                              cfg.busy_timeout_ms, !cfg.no_group_commit,
+                              !cfg.sync_normal,    cfg.wal_max};
     if (db_pool_open(&dbo, &pool) != SVC_OK)
         goto out;
     if (db_write(pool, count_tx, &principals) != SVC_OK ||

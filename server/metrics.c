@@ -370,6 +370,12 @@ static void render_db(struct out *o, struct db_pool *pool, const json_t *rows)
         "# TYPE computedb_db_wal_bytes gauge\ncomputedb_db_wal_bytes %lld\n",
         st.wal_bytes < 0 ? 0 : st.wal_bytes);
     put(o,
+        "# HELP computedb_db_wal_restarts_total Checkpoints that made "
+        "writers pause so the WAL could start over.\n"
+        "# TYPE computedb_db_wal_restarts_total counter\n"
+        "computedb_db_wal_restarts_total %llu\n",
+        st.wal_restarts);
+    put(o,
         "# HELP computedb_db_rows Rows per table (refreshed every %d s).\n"
         "# TYPE computedb_db_rows gauge\n",
         ROW_CACHE_S);

@@ -137,8 +137,12 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
     snprintf(th.cfg.pog_backend, sizeof(th.cfg.pog_backend), "cpu");
     if (tweak)
         tweak(&th.cfg);
-    o = (struct db_options){th.db, th.cfg.readers, th.cfg.busy_timeout_ms,
-                            !th.cfg.no_group_commit, !th.cfg.sync_normal};
+    o = (struct db_options){th.db,
+                            th.cfg.readers,
+                            th.cfg.busy_timeout_ms,
+                            !th.cfg.no_group_commit,
+                            !th.cfg.sync_normal,
+                            th.cfg.wal_max};
     CHECK(db_pool_open(&o, &th.pool) == SVC_OK);
     ao = (struct auth_options){th.cfg.audience, th.cfg.auth_window_ms,
                                th.cfg.replay_capacity, auth_now_ms()};

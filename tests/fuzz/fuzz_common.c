@@ -138,7 +138,7 @@ static void open_db(void)
              (long)getpid());
     FZ_ASSERT(mkdtemp(fz.dir) != NULL);
     snprintf(fz.db, sizeof(fz.db), "%s/database.db", fz.dir);
-    o = (struct db_options){fz.db, 1, 1000, false, false};
+    o = (struct db_options){fz.db, 1, 1000, false, false, 0};
     FZ_ASSERT(db_pool_open(&o, &fz.app.db) == SVC_OK);
     ao = (struct auth_options){fz.cfg.audience, fz.cfg.auth_window_ms,
                                fz.cfg.replay_capacity, auth_now_ms()};

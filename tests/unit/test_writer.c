@@ -162,7 +162,7 @@ static void check_catch_up(void)
 
 int main(void)
 {
-    struct db_options o = {path, 2, 2000, true, false};
+    struct db_options o = {path, 2, 2000, true, false, 0};
 
     snprintf(path, sizeof(path), "/tmp/computedb-writer-%d.db", (int)getpid());
     CHECK(db_pool_open(&o, &pool) == SVC_OK);
