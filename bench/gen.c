@@ -70,7 +70,7 @@ static sqlite3 *open_db(const char *path, bool create_schema)
         db_pool_close(pool);
     }
     must(db, sqlite3_open(path, &db), "open");
-    /* The service's pragmas (schema/db.c). */
+    /* The service's pragmas (schema/lite_db.c). */
     must(db,
          sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
                       NULL, NULL, NULL),

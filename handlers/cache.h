@@ -3,7 +3,7 @@
  * validator of the tables it reads (db_etag) before reading; a matching
  * If-None-Match is answered 304 without a query, and an unchanged answer is
  * served from the cache without a query. Correct because validators change
- * only after a commit is visible (schema/writer.c). Thread-safe. */
+ * only after a commit is visible (schema/lite_writer.c). Thread-safe. */
 #ifndef HANDLERS_CACHE_H
 #define HANDLERS_CACHE_H
 

@@ -48,7 +48,7 @@ enum db_table {
  * a committed write through this service touched a table in mask, whenever
  * any other process commits to the file (PRAGMA data_version), and on
  * every restart. Our commits to other tables leave it alone (see
- * writer.c). Computing it reads no table. Take it before reading what it
+ * lite_writer.c). Computing it reads no table. Take it before reading what it
  * describes. Thread-safe. */
 void db_etag(struct db_pool *pool, unsigned mask, char out[64]);
 
@@ -105,8 +105,12 @@ SVC_NODISCARD enum svc_rc db_checkpoint(struct db_pool *pool);
 SVC_NODISCARD enum svc_rc db_table_rows(struct db_pool *pool,
                                         unsigned max_age_s, json_t **out);
 
-/* The database file the pool serves. */
+/* What the pool serves: the SQLite file, or the PostgreSQL URL. */
 const char *db_pool_path(const struct db_pool *pool);
+/* "sqlite" or "postgres". */
+const char *db_driver_name(const struct db_pool *pool);
+/* True when where is a PostgreSQL URL (postgres:// or postgresql://). */
+bool db_is_url(const char *where);
 
 /* ---- online backup (backup.c) ---------------------------------------- */
 

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* allocation: active rentals keyed by miner hotkey; details are the
  * miner's connection info (upstream section 3.2), secrets included. */
-#include "db_int.h"
 #include "pyjson.h"
 #include "queries.h"
+#include "stmt.h"
 
 #include <stdlib.h>
 
 /* Fields of allocation.details only admins may see. */
 static const char *const secret_fields[] = {"password", "ssh_key", "regkey"};
 
-static json_t *parse_details(sqlite3_stmt *st, int col, bool redact)
+static json_t *parse_details(struct db_stmt *st, int col, bool redact)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
+    const char *t = db_col_str(st, col);
     json_t *v = t ? json_loads(t, 0, NULL) : NULL;
 
     if (!v)
@@ -30,13 +30,12 @@ struct row_ctx {
     bool one;
 };
 
-static enum svc_rc alloc_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc alloc_row(struct db_stmt *st, void *ctx)
 {
     struct row_ctx *c = ctx;
-    json_t *row = json_pack("{s:I,s:o,s:o}", "id",
-                            (json_int_t)sqlite3_column_int64(st, 0), "hotkey",
-                            db_col_text(st, 1), "details",
-                            parse_details(st, 2, c->redact));
+    json_t *row = json_pack(
+        "{s:I,s:o,s:o}", "id", (json_int_t)db_col_int(st, 0), "hotkey",
+        db_col_text(st, 1), "details", parse_details(st, 2, c->redact));
 
     if (!row)
         return SVC_ERR_NOMEM;
@@ -52,11 +51,11 @@ enum svc_rc q_alloc_list(struct db *db, bool redact, json_t **out)
     static const char sql[] =
         "SELECT id, hotkey, details FROM allocation ORDER BY id";
     struct row_ctx c = {json_array(), redact, false};
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = c.out ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK)
-        rc = db_each(db, st, alloc_row, &c);
+        rc = db_each(st, alloc_row, &c);
     if (rc != SVC_OK) {
         json_decref(c.out);
         return rc;
@@ -71,13 +70,13 @@ enum svc_rc q_alloc_get(struct db *db, const char *hotkey, bool redact,
     static const char sql[] =
         "SELECT id, hotkey, details FROM allocation WHERE hotkey = ?1";
     struct row_ctx c = {NULL, redact, true};
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, hotkey);
-    rc = db_one(db, st, alloc_row, &c);
+    rc = db_one(st, alloc_row, &c);
     if (rc == SVC_OK)
         *out = c.out;
     return rc;
@@ -91,26 +90,23 @@ enum svc_rc q_alloc_put(struct db *db, const char *hotkey,
         "INSERT INTO allocation (hotkey, details) VALUES (?1, ?2) "
         "ON CONFLICT(hotkey) DO UPDATE SET details = excluded.details";
     char *text = pyjson_dumps(details);
-    sqlite3_stmt *st = NULL;
-    int src;
+    struct db_stmt *st = NULL;
+    int64_t one = 0;
     enum svc_rc rc = text ? db_stmt(db, exists, &st) : SVC_ERR_NOMEM;
 
     if (rc != SVC_OK)
         goto out;
     db_bind_text(st, 1, hotkey);
-    src = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (src != SQLITE_ROW && src != SQLITE_DONE) {
-        rc = db_rc(db, src);
+    rc = db_one(st, db_row_int, &one);
+    if (rc != SVC_OK && rc != SVC_ERR_NOT_FOUND)
         goto out;
-    }
-    *created = src == SQLITE_DONE;
+    *created = rc == SVC_ERR_NOT_FOUND;
     rc = db_stmt(db, upsert, &st);
     if (rc != SVC_OK)
         goto out;
     db_bind_text(st, 1, hotkey);
     db_bind_text(st, 2, text);
-    rc = db_step_done(db, st);
+    rc = db_step_done(st);
 out:
     free(text);
     return rc;

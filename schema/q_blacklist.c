@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* blacklist: hotkeys an operator penalised; details is always NULL. */
-#include "db_int.h"
 #include "queries.h"
+#include "stmt.h"
 
 enum svc_rc q_blacklist_list(struct db *db, json_t **out)
 {

@@ -8,8 +8,8 @@
  * 60-row window and the 20 newest successes by bounded range scans, so the
  * cost grows with the number of uids, not with the history. Ties on
  * created_at are broken by rowid, newest first. */
-#include "db_int.h"
 #include "queries.h"
+#include "stmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +23,7 @@ enum svc_rc q_challenges_insert(struct db *db, const struct q_challenge *c)
         "elapsed_time, difficulty, created_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     char now[27];
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = q_miners_insert(db, c->uid, c->hotkey, NULL);
 
     if (rc == SVC_OK)
@@ -32,13 +32,13 @@ enum svc_rc q_challenges_insert(struct db *db, const struct q_challenge *c)
         return rc;
     if (!c->created_at)
         db_now_local_iso(now);
-    sqlite3_bind_int64(st, 1, c->uid);
+    db_bind_int(st, 1, c->uid);
     db_bind_text(st, 2, c->hotkey);
-    sqlite3_bind_int(st, 3, c->success ? 1 : 0);
-    sqlite3_bind_double(st, 4, c->elapsed_time);
-    sqlite3_bind_int64(st, 5, c->difficulty);
+    db_bind_int(st, 3, c->success ? 1 : 0);
+    db_bind_double(st, 4, c->elapsed_time);
+    db_bind_int(st, 5, c->difficulty);
     db_bind_text(st, 6, c->created_at ? c->created_at : now);
-    return db_step_done(db, st);
+    return db_step_done(st);
 }
 
 /* Accumulators for one uid. The upstream query grouped the window by
@@ -52,14 +52,14 @@ struct uid_stats {
     int64_t elapsed_n, difficulty_n;
 };
 
-static enum svc_rc window_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc window_row(struct db_stmt *st, void *ctx)
 {
     struct uid_stats *u = ctx;
-    const char *hk = (const char *)sqlite3_column_text(st, 0);
-    int succ_type = sqlite3_column_type(st, 1);
-    int64_t success = sqlite3_column_int64(st, 1);
+    const char *hk = db_col_str(st, 0);
+    bool succ_null = db_col_null(st, 1);
+    int64_t success = db_col_int(st, 1);
 
-    if (u->seen++ < LAST && succ_type != SQLITE_NULL && success == 0)
+    if (u->seen++ < LAST && !succ_null && success == 0)
         u->last20_failed++;
     if (!u->has_hotkey) {
         snprintf(u->hotkey, sizeof(u->hotkey), "%s", hk ? hk : "");
@@ -68,19 +68,19 @@ static enum svc_rc window_row(sqlite3_stmt *st, void *ctx)
     if (strcmp(u->hotkey, hk ? hk : "") != 0)
         return SVC_OK;
     u->attempts++;
-    if (succ_type == SQLITE_NULL)
+    if (succ_null)
         return SVC_OK;
     if (success == 0)
         u->failed++;
     if (success != 1)
         return SVC_OK;
     u->successes++;
-    if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-        u->elapsed_sum += sqlite3_column_double(st, 2);
+    if (!db_col_null(st, 2)) {
+        u->elapsed_sum += db_col_double(st, 2);
         u->elapsed_n++;
     }
-    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-        u->difficulty_sum += sqlite3_column_double(st, 3);
+    if (!db_col_null(st, 3)) {
+        u->difficulty_sum += db_col_double(st, 3);
         u->difficulty_n++;
     }
     return SVC_OK;
@@ -92,21 +92,21 @@ static enum svc_rc uid_window(struct db *db, int64_t uid, struct uid_stats *u)
         "SELECT ss58_address, success, elapsed_time, difficulty "
         "FROM challenge_details WHERE uid = ?1 "
         "ORDER BY created_at DESC, rowid DESC LIMIT 60";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, uid);
-    return db_each(db, st, window_row, u);
+    db_bind_int(st, 1, uid);
+    return db_each(st, window_row, u);
 }
 
-static enum svc_rc sum_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc sum_row(struct db_stmt *st, void *ctx)
 {
     double *acc = ctx; /* acc[0] = sum, acc[1] = count */
 
-    if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        acc[0] += sqlite3_column_double(st, 0);
+    if (!db_col_null(st, 0)) {
+        acc[0] += db_col_double(st, 0);
         acc[1] += 1;
     }
     return SVC_OK;
@@ -120,13 +120,13 @@ static enum svc_rc last20_difficulty(struct db *db, int64_t uid, json_t **out)
                               "WHERE uid = ?1 AND success = 1 "
                               "ORDER BY created_at DESC, rowid DESC LIMIT 20";
     double acc[2] = {0, 0};
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, uid);
-    rc = db_each(db, st, sum_row, acc);
+    db_bind_int(st, 1, uid);
+    rc = db_each(st, sum_row, acc);
     if (rc == SVC_OK)
         *out = acc[1] > 0 ? json_real(acc[0] / acc[1]) : json_null();
     return rc;
@@ -163,9 +163,9 @@ static enum svc_rc uid_record(struct db *db, int64_t uid, json_t *map)
     return SVC_OK;
 }
 
-static enum svc_rc col0_int(sqlite3_stmt *st, void *ctx)
+static enum svc_rc col0_int(struct db_stmt *st, void *ctx)
 {
-    *(int64_t *)ctx = sqlite3_column_int64(st, 0);
+    *(int64_t *)ctx = db_col_int(st, 0);
     return SVC_OK;
 }
 
@@ -175,13 +175,13 @@ static enum svc_rc next_uid(struct db *db, int64_t after, int64_t *uid)
     static const char sql[] =
         "SELECT uid FROM challenge_details WHERE uid > ?1 "
         "ORDER BY uid LIMIT 1";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, after);
-    return db_one(db, st, col0_int, uid);
+    db_bind_int(st, 1, after);
+    return db_one(st, col0_int, uid);
 }
 
 enum svc_rc q_challenges_stats(struct db *db, json_t **out)
@@ -208,27 +208,22 @@ struct page_ctx {
     int64_t last;
 };
 
-static enum svc_rc page_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc page_row(struct db_stmt *st, void *ctx)
 {
     struct page_ctx *p = ctx;
-    json_t *success = sqlite3_column_type(st, 3) == SQLITE_NULL
-                          ? json_null()
-                          : json_boolean(sqlite3_column_int64(st, 3) != 0);
+    json_t *success =
+        db_col_null(st, 3) ? json_null() : json_boolean(db_col_int(st, 3) != 0);
     json_t *row;
 
-    p->last = sqlite3_column_int64(st, 0);
-    row = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->last,
-                    "uid", (json_int_t)sqlite3_column_int64(st, 1),
-                    "ss58_address", db_col_text(st, 2), "success", success,
-                    "elapsed_time",
-                    sqlite3_column_type(st, 4) == SQLITE_NULL
-                        ? json_null()
-                        : json_real(sqlite3_column_double(st, 4)),
-                    "difficulty",
-                    sqlite3_column_type(st, 5) == SQLITE_NULL
-                        ? json_null()
-                        : json_integer(sqlite3_column_int64(st, 5)),
-                    "created_at", db_col_text(st, 6));
+    p->last = db_col_int(st, 0);
+    row = json_pack(
+        "{s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->last, "uid",
+        (json_int_t)db_col_int(st, 1), "ss58_address", db_col_text(st, 2),
+        "success", success, "elapsed_time",
+        db_col_null(st, 4) ? json_null() : json_real(db_col_double(st, 4)),
+        "difficulty",
+        db_col_null(st, 5) ? json_null() : json_integer(db_col_int(st, 5)),
+        "created_at", db_col_text(st, 6));
     return row && !json_array_append_new(p->items, row) ? SVC_OK
                                                         : SVC_ERR_NOMEM;
 }
@@ -246,16 +241,16 @@ enum svc_rc q_challenges_page(struct db *db, bool has_uid, int64_t uid,
         "created_at FROM challenge_details WHERE rowid > ?2 "
         "ORDER BY rowid LIMIT ?3";
     struct page_ctx p = {json_array(), 0};
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc =
         p.items ? db_stmt(db, has_uid ? by_uid : all, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK) {
         if (has_uid)
-            sqlite3_bind_int64(st, 1, uid);
-        sqlite3_bind_int64(st, 2, after);
-        sqlite3_bind_int64(st, 3, limit);
-        rc = db_each(db, st, page_row, &p);
+            db_bind_int(st, 1, uid);
+        db_bind_int(st, 2, after);
+        db_bind_int(st, 3, limit);
+        rc = db_each(st, page_row, &p);
     }
     if (rc != SVC_OK) {
         json_decref(p.items);

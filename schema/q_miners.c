@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* miner (uid <-> hotkey) queries and the five-table purge. */
-#include "db_int.h"
 #include "queries.h"
+#include "stmt.h"
 
 enum svc_rc q_miners_list(struct db *db, json_t **out)
 {
@@ -16,48 +16,48 @@ enum svc_rc q_miners_insert(struct db *db, int64_t uid, const char *hotkey,
 {
     static const char sql[] =
         "INSERT OR IGNORE INTO miner (uid, ss58_address) VALUES (?1, ?2)";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, uid);
+    db_bind_int(st, 1, uid);
     db_bind_text(st, 2, hotkey);
-    rc = db_step_done(db, st);
+    rc = db_step_done(st);
     if (rc == SVC_OK && inserted)
-        *inserted = sqlite3_changes(db->h) > 0;
+        *inserted = db_changes(db) > 0;
     return rc;
 }
 
 enum svc_rc q_miners_hotkey(struct db *db, int64_t uid, char **out)
 {
     static const char sql[] = "SELECT ss58_address FROM miner WHERE uid = ?1";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, uid);
-    return db_one(db, st, db_row_strdup, out);
+    db_bind_int(st, 1, uid);
+    return db_one(st, db_row_strdup, out);
 }
 
-/* One DELETE of the purge: binds uid (when the SQL uses ?1) and hotkey. */
-static enum svc_rc purge_one(struct db *db, const char *sql, int64_t uid,
-                             const char *hotkey, const char *table,
+/* One DELETE of the purge: binds uid and hotkey (?1, ?2) when by_uid,
+ * else hotkey alone (?1). */
+static enum svc_rc purge_one(struct db *db, const char *sql, bool by_uid,
+                             int64_t uid, const char *hotkey, const char *table,
                              json_t *counts)
 {
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
-    if (sqlite3_bind_parameter_count(st) == 2)
-        sqlite3_bind_int64(st, 1, uid);
-    db_bind_text(st, sqlite3_bind_parameter_count(st), hotkey);
-    rc = db_step_done(db, st);
+    if (by_uid)
+        db_bind_int(st, 1, uid);
+    db_bind_text(st, by_uid ? 2 : 1, hotkey);
+    rc = db_step_done(st);
     if (rc == SVC_OK &&
-        json_object_set_new(counts, table,
-                            json_integer(sqlite3_changes(db->h))))
+        json_object_set_new(counts, table, json_integer(db_changes(db))))
         rc = SVC_ERR_NOMEM;
     return rc;
 }
@@ -78,16 +78,17 @@ enum svc_rc q_miners_purge(struct db *db, int64_t uid, const char *hotkey,
     enum svc_rc rc = counts ? SVC_OK : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK)
-        rc = purge_one(db, del_miner, uid, hotkey, "miner", counts);
+        rc = purge_one(db, del_miner, true, uid, hotkey, "miner", counts);
     if (rc == SVC_OK)
-        rc = purge_one(db, del_challenges, uid, hotkey, "challenge_details",
+        rc = purge_one(db, del_challenges, true, uid, hotkey,
+                       "challenge_details", counts);
+    if (rc == SVC_OK)
+        rc = purge_one(db, del_specs, false, uid, hotkey, "miner_details",
                        counts);
     if (rc == SVC_OK)
-        rc = purge_one(db, del_specs, uid, hotkey, "miner_details", counts);
+        rc = purge_one(db, del_pog, false, uid, hotkey, "pog_stats", counts);
     if (rc == SVC_OK)
-        rc = purge_one(db, del_pog, uid, hotkey, "pog_stats", counts);
-    if (rc == SVC_OK)
-        rc = purge_one(db, del_stats, uid, hotkey, "stats", counts);
+        rc = purge_one(db, del_stats, true, uid, hotkey, "stats", counts);
     if (rc != SVC_OK) {
         json_decref(counts);
         return rc;

@@ -1,22 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* pog_stats: Proof-of-GPU results per hotkey, the newest 4 kept. */
-#include "db_int.h"
 #include "queries.h"
+#include "stmt.h"
 
 enum { KEEP = 4 };
 
-static enum svc_rc pog_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc pog_row(struct db_stmt *st, void *ctx)
 {
     json_t **out = ctx;
 
-    *out = json_pack("{s:I,s:o,s:o,s:o,s:o}", "id",
-                     (json_int_t)sqlite3_column_int64(st, 0), "hotkey",
-                     db_col_text(st, 1), "gpu_name", db_col_text(st, 2),
-                     "num_gpus",
-                     sqlite3_column_type(st, 3) == SQLITE_NULL
-                         ? json_null()
-                         : json_integer(sqlite3_column_int64(st, 3)),
-                     "created_at", db_col_text(st, 4));
+    *out = json_pack(
+        "{s:I,s:o,s:o,s:o,s:o}", "id", (json_int_t)db_col_int(st, 0), "hotkey",
+        db_col_text(st, 1), "gpu_name", db_col_text(st, 2), "num_gpus",
+        db_col_null(st, 3) ? json_null() : json_integer(db_col_int(st, 3)),
+        "created_at", db_col_text(st, 4));
     return *out ? SVC_OK : SVC_ERR_NOMEM;
 }
 
@@ -24,13 +21,13 @@ static enum svc_rc by_id(struct db *db, int64_t id, json_t **out)
 {
     static const char sql[] = "SELECT id, hotkey, gpu_name, num_gpus, "
                               "created_at FROM pog_stats WHERE id = ?1";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    return db_one(db, st, pog_row, out);
+    db_bind_int(st, 1, id);
+    return db_one(st, pog_row, out);
 }
 
 /* Deletes every row of hotkey but the KEEP newest. */
@@ -40,24 +37,25 @@ static enum svc_rc trim(struct db *db, const char *hotkey)
         "DELETE FROM pog_stats WHERE hotkey = ?1 AND id NOT IN ("
         "SELECT id FROM pog_stats WHERE hotkey = ?1 "
         "ORDER BY created_at DESC, id DESC LIMIT ?2)";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, hotkey);
-    sqlite3_bind_int(st, 2, KEEP);
-    return db_step_done(db, st);
+    db_bind_int(st, 2, KEEP);
+    return db_step_done(st);
 }
 
 enum svc_rc q_pog_insert(struct db *db, const char *hotkey,
                          const char *gpu_name, int64_t num_gpus, json_t **out)
 {
     static const char sql[] = "INSERT INTO pog_stats (hotkey, gpu_name, "
-                              "num_gpus, created_at) VALUES (?1, ?2, ?3, ?4)";
+                              "num_gpus, created_at) VALUES (?1, ?2, ?3, ?4) "
+                              "RETURNING id";
     char now[20];
-    sqlite3_stmt *st = NULL;
-    int64_t id;
+    struct db_stmt *st = NULL;
+    int64_t id = 0;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
@@ -66,15 +64,14 @@ enum svc_rc q_pog_insert(struct db *db, const char *hotkey,
     db_bind_text(st, 1, hotkey);
     db_bind_text(st, 2, gpu_name);
     if (num_gpus >= 0)
-        sqlite3_bind_int64(st, 3, num_gpus);
+        db_bind_int(st, 3, num_gpus);
     db_bind_text(st, 4, now);
-    rc = db_step_done(db, st);
+    rc = db_one(st, db_row_int, &id);
     if (rc != SVC_OK)
-        return rc;
+        return rc == SVC_ERR_NOT_FOUND ? SVC_ERR_DB : rc;
     /* Read the row back before trimming: a row older than the 4 kept
      * (a clock stepped back) is trimmed at once, and the caller still
      * learns what was written. */
-    id = sqlite3_last_insert_rowid(db->h);
     rc = by_id(db, id, out);
     if (rc == SVC_OK)
         rc = trim(db, hotkey);
@@ -91,13 +88,13 @@ enum svc_rc q_pog_latest(struct db *db, const char *hotkey, json_t **out)
         "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats "
         "WHERE hotkey = ?1 AND gpu_name IS NOT NULL AND num_gpus IS NOT NULL "
         "ORDER BY created_at DESC, id DESC LIMIT 1";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, hotkey);
-    return db_one(db, st, pog_row, out);
+    return db_one(st, pog_row, out);
 }
 
 enum svc_rc q_pog_list(struct db *db, json_t **out)
@@ -109,16 +106,13 @@ enum svc_rc q_pog_list(struct db *db, json_t **out)
     return db_array(db, sql, pog_row, out);
 }
 
-static enum svc_rc score_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc score_row(struct db_stmt *st, void *ctx)
 {
-    json_t *row =
-        json_pack("{s:o,s:o,s:o,s:o,s:o}", "hotkey", db_col_text(st, 0), "uid",
-                  sqlite3_column_type(st, 1) == SQLITE_NULL
-                      ? json_null()
-                      : json_integer(sqlite3_column_int64(st, 1)),
-                  "gpu_name", db_col_text(st, 2), "num_gpus",
-                  json_integer(sqlite3_column_int64(st, 3)), "created_at",
-                  db_col_text(st, 4));
+    json_t *row = json_pack(
+        "{s:o,s:o,s:o,s:o,s:o}", "hotkey", db_col_text(st, 0), "uid",
+        db_col_null(st, 1) ? json_null() : json_integer(db_col_int(st, 1)),
+        "gpu_name", db_col_text(st, 2), "num_gpus",
+        json_integer(db_col_int(st, 3)), "created_at", db_col_text(st, 4));
 
     if (!row || json_array_append_new(ctx, row))
         return SVC_ERR_NOMEM;
@@ -137,12 +131,12 @@ enum svc_rc q_pog_passing(struct db *db, json_t **out)
         "pog_stats AS q WHERE q.hotkey = p.hotkey AND q.gpu_name IS NOT NULL "
         "AND q.num_gpus IS NOT NULL ORDER BY q.created_at DESC, q.id DESC "
         "LIMIT 1) ORDER BY p.hotkey";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     json_t *rows = json_array();
     enum svc_rc rc = rows ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK)
-        rc = db_each(db, st, score_row, rows);
+        rc = db_each(st, score_row, rows);
     if (rc == SVC_OK) {
         *out = rows;
         return SVC_OK;

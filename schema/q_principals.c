@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* principals: the ed25519 keys (as SS58 addresses) allowed to call the
  * API, with their role and optional expiry. */
-#include "db_int.h"
 #include "queries.h"
+#include "stmt.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static enum svc_rc principal_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc principal_row(struct db_stmt *st, void *ctx)
 {
     json_t **out = ctx;
 
@@ -31,13 +31,13 @@ enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
 {
     static const char sql[] = "SELECT ss58, role, label, created_at, "
                               "expires_at FROM principals WHERE ss58 = ?1";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, ss58);
-    return db_one(db, st, principal_row, out);
+    return db_one(st, principal_row, out);
 }
 
 struct lookup {
@@ -45,14 +45,14 @@ struct lookup {
     char *expires;
 };
 
-static enum svc_rc lookup_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc lookup_row(struct db_stmt *st, void *ctx)
 {
     struct lookup *l = ctx;
-    const unsigned char *role = sqlite3_column_text(st, 0);
-    const unsigned char *exp = sqlite3_column_text(st, 1);
+    const char *role = db_col_str(st, 0);
+    const char *exp = db_col_str(st, 1);
 
-    snprintf(l->role, 16, "%s", role ? (const char *)role : "");
-    snprintf(l->expires, 20, "%s", exp ? (const char *)exp : "");
+    snprintf(l->role, 16, "%s", role ? role : "");
+    snprintf(l->expires, 20, "%s", exp ? exp : "");
     return SVC_OK;
 }
 
@@ -62,31 +62,27 @@ enum svc_rc q_principals_lookup(struct db *db, const char *ss58, char role[16],
     static const char sql[] =
         "SELECT role, expires_at FROM principals WHERE ss58 = ?1";
     struct lookup l = {role, expires};
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, ss58);
-    return db_one(db, st, lookup_row, &l);
+    return db_one(st, lookup_row, &l);
 }
 
 static enum svc_rc count_query(struct db *db, const char *sql, const char *arg,
                                int64_t *out)
 {
-    sqlite3_stmt *st = NULL;
-    int src;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     if (arg)
         db_bind_text(st, 1, arg);
-    src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return src == SQLITE_ROW ? SVC_OK : db_rc(db, src);
+    rc = db_one(st, db_row_int, out);
+    return rc == SVC_ERR_NOT_FOUND ? SVC_ERR_DB : rc; /* COUNT has a row */
 }
 
 enum svc_rc q_principals_count(struct db *db, int64_t *out)
@@ -125,7 +121,7 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
                                  "WHERE ss58 = ?1";
     char now[20];
     int64_t n = 0;
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = count_query(db, exists, p->ss58, &n);
 
     if (rc == SVC_OK && strcmp(p->role, "admin") != 0)
@@ -140,7 +136,7 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
     db_bind_text(st, 3, p->label);
     db_bind_text(st, 4, now);
     db_bind_text(st, 5, p->expires_at);
-    rc = db_step_done(db, st);
+    rc = db_step_done(st);
     if (rc == SVC_OK)
         *created = n == 0;
     return rc;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* miner_details: hardware specs per hotkey, with upstream's no_specs_count
  * rules. Details are stored as Python json.dumps text. */
-#include "db_int.h"
 #include "pyjson.h"
 #include "queries.h"
+#include "stmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +12,9 @@ enum { NO_SPECS_CAP = 5 };
 
 /* Parses stored details; empty, NULL, non-object or bad JSON read as {}
  * (upstream get_miner_details). */
-static json_t *details_of(sqlite3_stmt *st, int col)
+static json_t *details_of(struct db_stmt *st, int col)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
+    const char *t = db_col_str(st, col);
     json_t *v = t && *t ? json_loads(t, 0, NULL) : NULL;
 
     if (v && json_is_object(v))
@@ -28,10 +28,10 @@ struct list_ctx {
     enum q_docker docker;
 };
 
-static enum svc_rc list_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc list_row(struct db_stmt *st, void *ctx)
 {
     struct list_ctx *c = ctx;
-    const char *hotkey = (const char *)sqlite3_column_text(st, 0);
+    const char *hotkey = db_col_str(st, 0);
     json_t *details;
 
     if (!hotkey)
@@ -56,11 +56,11 @@ static const char all_rows[] =
 enum svc_rc q_specs_list(struct db *db, enum q_docker docker, json_t **out)
 {
     struct list_ctx c = {json_object(), docker};
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = c.map ? db_stmt(db, all_rows, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK)
-        rc = db_each(db, st, list_row, &c);
+        rc = db_each(st, list_row, &c);
     if (rc != SVC_OK) {
         json_decref(c.map);
         return rc;
@@ -69,14 +69,13 @@ enum svc_rc q_specs_list(struct db *db, enum q_docker docker, json_t **out)
     return SVC_OK;
 }
 
-static enum svc_rc get_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc get_row(struct db_stmt *st, void *ctx)
 {
     json_t **out = ctx;
 
-    *out = json_pack("{s:I,s:o,s:o,s:I}", "id",
-                     (json_int_t)sqlite3_column_int64(st, 0), "hotkey",
-                     db_col_text(st, 1), "details", details_of(st, 2),
-                     "no_specs_count", (json_int_t)sqlite3_column_int64(st, 3));
+    *out = json_pack("{s:I,s:o,s:o,s:I}", "id", (json_int_t)db_col_int(st, 0),
+                     "hotkey", db_col_text(st, 1), "details", details_of(st, 2),
+                     "no_specs_count", (json_int_t)db_col_int(st, 3));
     return *out ? SVC_OK : SVC_ERR_NOMEM;
 }
 
@@ -84,13 +83,13 @@ enum svc_rc q_specs_get(struct db *db, const char *hotkey, json_t **out)
 {
     static const char sql[] = "SELECT id, hotkey, details, no_specs_count "
                               "FROM miner_details WHERE hotkey = ?1";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, hotkey);
-    return db_one(db, st, get_row, out);
+    return db_one(st, get_row, out);
 }
 
 enum svc_rc q_specs_upsert(struct db *db, const char *hotkey,
@@ -106,7 +105,7 @@ enum svc_rc q_specs_upsert(struct db *db, const char *hotkey,
         "details = '{}', no_specs_count = "
         "MIN(COALESCE(miner_details.no_specs_count, 0) + 1, ?2)";
     bool empty = !details || json_object_size(details) == 0;
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     char *text = NULL;
     enum svc_rc rc = db_stmt(db, empty ? no_specs : with_specs, &st);
 
@@ -114,14 +113,14 @@ enum svc_rc q_specs_upsert(struct db *db, const char *hotkey,
         return rc;
     db_bind_text(st, 1, hotkey);
     if (empty) {
-        sqlite3_bind_int(st, 2, NO_SPECS_CAP);
+        db_bind_int(st, 2, NO_SPECS_CAP);
     } else {
         text = pyjson_dumps(details);
         if (!text)
             return SVC_ERR_NOMEM;
         db_bind_text(st, 2, text);
     }
-    rc = db_step_done(db, st);
+    rc = db_step_done(st);
     free(text);
     return rc;
 }
@@ -131,19 +130,18 @@ struct scan_ctx {
     void *ctx;
 };
 
-static enum svc_rc scan_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc scan_row(struct db_stmt *st, void *ctx)
 {
     struct scan_ctx *c = ctx;
 
-    return c->fn((const char *)sqlite3_column_text(st, 0),
-                 (const char *)sqlite3_column_text(st, 1), c->ctx);
+    return c->fn(db_col_str(st, 0), db_col_str(st, 1), c->ctx);
 }
 
 enum svc_rc q_specs_scan(struct db *db, q_specs_row_fn *fn, void *ctx)
 {
     struct scan_ctx c = {fn, ctx};
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, all_rows, &st);
 
-    return rc == SVC_OK ? db_each(db, st, scan_row, &c) : rc;
+    return rc == SVC_OK ? db_each(st, scan_row, &c) : rc;
 }

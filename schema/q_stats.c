@@ -2,49 +2,48 @@
 /* stats: one scoring record per uid, read back coerced as upstream's
  * retrieve_stats does (score NULL -> 0.0, booleans NULL -> false, gpu_specs
  * parsed, bad JSON -> null). */
-#include "db_int.h"
 #include "queries.h"
+#include "stmt.h"
 
 #include <stdio.h>
 
-static json_t *real_or_null(sqlite3_stmt *st, int col)
+static json_t *real_or_null(struct db_stmt *st, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (db_col_null(st, col))
         return json_null();
-    return json_real(sqlite3_column_double(st, col));
+    return json_real(db_col_double(st, col));
 }
 
-static json_t *specs_of(sqlite3_stmt *st, int col)
+static json_t *specs_of(struct db_stmt *st, int col)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
+    const char *t = db_col_str(st, col);
     json_t *v = t ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
 
     return v ? v : json_null();
 }
 
-static json_t *record(sqlite3_stmt *st)
+static json_t *record(struct db_stmt *st)
 {
     return json_pack("{s:I,s:o,s:o,s:f,s:b,s:b,s:o,s:o}", "uid",
-                     (json_int_t)sqlite3_column_int64(st, 0), "hotkey",
+                     (json_int_t)db_col_int(st, 0), "hotkey",
                      db_col_text(st, 1), "gpu_specs", specs_of(st, 2), "score",
-                     sqlite3_column_double(st, 3), "allocated",
-                     sqlite3_column_int64(st, 4) != 0, "own_score",
-                     sqlite3_column_int64(st, 5) != 0, "reliability_score",
+                     db_col_double(st, 3), "allocated", db_col_int(st, 4) != 0,
+                     "own_score", db_col_int(st, 5) != 0, "reliability_score",
                      real_or_null(st, 6), "created_at", db_col_text(st, 7));
 }
 
-static enum svc_rc map_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc map_row(struct db_stmt *st, void *ctx)
 {
     json_t *rec = record(st);
     char key[24];
 
-    snprintf(key, sizeof(key), "%lld", (long long)sqlite3_column_int64(st, 0));
+    snprintf(key, sizeof(key), "%lld", (long long)db_col_int(st, 0));
     if (!rec || json_object_set_new(ctx, key, rec))
         return SVC_ERR_NOMEM;
     return SVC_OK;
 }
 
-static enum svc_rc one_row(sqlite3_stmt *st, void *ctx)
+static enum svc_rc one_row(struct db_stmt *st, void *ctx)
 {
     json_t **out = ctx;
 
@@ -60,11 +59,11 @@ enum svc_rc q_stats_list(struct db *db, json_t **out)
 {
     static const char sql[] = STATS_COLUMNS "ORDER BY uid";
     json_t *map = json_object();
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = map ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK)
-        rc = db_each(db, st, map_row, map);
+        rc = db_each(st, map_row, map);
     if (rc != SVC_OK) {
         json_decref(map);
         return rc;
@@ -76,13 +75,13 @@ enum svc_rc q_stats_list(struct db *db, json_t **out)
 enum svc_rc q_stats_get(struct db *db, int64_t uid, json_t **out)
 {
     static const char sql[] = STATS_COLUMNS "WHERE uid = ?1";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, uid);
-    return db_one(db, st, one_row, out);
+    db_bind_int(st, 1, uid);
+    return db_one(st, one_row, out);
 }
 
 enum svc_rc q_stats_put(struct db *db, const struct q_stat *s)
@@ -97,21 +96,21 @@ enum svc_rc q_stats_put(struct db *db, const struct q_stat *s)
         "reliability_score = excluded.reliability_score, "
         "created_at = excluded.created_at";
     char now[20];
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_now_utc(now);
-    sqlite3_bind_int64(st, 1, s->uid);
+    db_bind_int(st, 1, s->uid);
     db_bind_text(st, 2, s->hotkey);
     db_bind_text(st, 3, s->gpu_specs);
     if (s->has_score)
-        sqlite3_bind_double(st, 4, s->score);
-    sqlite3_bind_int(st, 5, s->allocated);
-    sqlite3_bind_int(st, 6, s->own_score);
+        db_bind_double(st, 4, s->score);
+    db_bind_int(st, 5, s->allocated);
+    db_bind_int(st, 6, s->own_score);
     if (s->has_reliability)
-        sqlite3_bind_double(st, 7, s->reliability_score);
+        db_bind_double(st, 7, s->reliability_score);
     db_bind_text(st, 8, now);
-    return db_step_done(db, st);
+    return db_step_done(st);
 }

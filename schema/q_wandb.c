@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* wandb_runs: the validator's own W&B run id per hotkey, insert-only. */
-#include "db_int.h"
 #include "queries.h"
+#include "stmt.h"
 
 enum svc_rc q_wandb_list(struct db *db, json_t **out)
 {
@@ -15,13 +15,13 @@ enum svc_rc q_wandb_get(struct db *db, const char *hotkey, char **out)
 {
     static const char sql[] = "SELECT run_id FROM wandb_runs "
                               "WHERE hotkey = ?1";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, hotkey);
-    return db_one(db, st, db_row_strdup, out);
+    return db_one(st, db_row_strdup, out);
 }
 
 enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
@@ -29,16 +29,16 @@ enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
 {
     static const char sql[] = "INSERT INTO wandb_runs (hotkey, run_id) "
                               "VALUES (?1, ?2) ON CONFLICT(hotkey) DO NOTHING";
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_text(st, 1, hotkey);
     db_bind_text(st, 2, run_id);
-    rc = db_step_done(db, st);
+    rc = db_step_done(st);
     if (rc == SVC_OK)
-        *created = sqlite3_changes(db->h) > 0;
+        *created = db_changes(db) > 0;
     return rc;
 }
 

@@ -3,7 +3,7 @@
  * sharing commits, and validators move on every commit (ours or another
  * connection's, i.e. another process's) and on nothing else. */
 #include "check.h"
-#include "schema/db_int.h" /* db_exec for the test's own SQL */
+#include "schema/lite.h" /* lite_exec for the test's own SQL */
 
 #include <sqlite3.h>
 
@@ -29,7 +29,7 @@ static enum svc_rc insert_tx(struct db *db, void *ctx)
     snprintf(sql, sizeof(sql),
              "INSERT INTO tb (hotkey, details) VALUES ('t%u', '%u-%u')",
              j->thread, j->thread, j->i % 10);
-    rc = db_exec(db, sql);
+    rc = lite_exec(LITE_DB(db), sql);
     return rc == SVC_OK && j->i % 10 == 9 ? SVC_ERR_INVALID : rc;
 }
 
@@ -95,8 +95,8 @@ static void external_write(const char *sql)
 static enum svc_rc stats_tx(struct db *db, void *ctx)
 {
     (void)ctx;
-    return db_exec(db, "INSERT OR REPLACE INTO stats (uid, hotkey) "
-                       "VALUES (1, 'h')");
+    return lite_exec(LITE_DB(db), "INSERT OR REPLACE INTO stats (uid, hotkey) "
+                                  "VALUES (1, 'h')");
 }
 
 static void check_validators(void)

@@ -46,7 +46,7 @@
  * runs one a second while there is anything to fold. */
 #include "../server/log.h"
 #include "../server/prio.h"
-#include "db_int.h"
+#include "lite.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -63,7 +63,7 @@ struct write_job {
     struct write_job *next;
 };
 
-static long long data_version(struct db_pool *pool)
+static long long data_version(struct lite_pool *pool)
 {
     long long v = pool->last_dv;
 
@@ -96,7 +96,7 @@ static const char *const table_names[DB_T_OTHER] = {
 static void on_update(void *arg, int op, const char *dbname, const char *table,
                       sqlite3_int64 rowid)
 {
-    struct db_pool *pool = arg;
+    struct lite_pool *pool = arg;
     unsigned t = DB_T_OTHER;
 
     (void)op;
@@ -109,7 +109,7 @@ static void on_update(void *arg, int op, const char *dbname, const char *table,
 }
 
 /* Notes a change of the watcher's data_version (dv_lock held). */
-static void watch(struct db_pool *pool)
+static void watch(struct lite_pool *pool)
 {
     long long dv = data_version(pool);
 
@@ -121,10 +121,10 @@ static void watch(struct db_pool *pool)
 
 /* See DESIGN: with write_lock held, accounts for every commit so far, or
  * does nothing when another process holds the write lock. */
-static void account(struct db_pool *pool)
+static void account(struct lite_pool *pool)
 {
     static const char sql[] = "PRAGMA data_version";
-    struct db *db = pool->writer;
+    struct lite_db *db = pool->writer;
     unsigned patience = db->busy_timeout_ms;
     sqlite3_stmt *st = NULL;
     long long wdv;
@@ -135,7 +135,7 @@ static void account(struct db_pool *pool)
     db->busy_timeout_ms = patience;
     if (src != SQLITE_OK)
         return;
-    if (db_stmt(db, sql, &st) == SVC_OK && sqlite3_step(st) == SQLITE_ROW) {
+    if (lite_stmt(db, sql, &st) == SVC_OK && sqlite3_step(st) == SQLITE_ROW) {
         wdv = sqlite3_column_int64(st, 0);
         pthread_mutex_lock(&pool->dv_lock);
         if (!pool->acc_valid || wdv != pool->writer_dv)
@@ -153,7 +153,7 @@ static void account(struct db_pool *pool)
 
 /* Accounts for other processes' commits without waiting for our next
  * write, unless a write is running (it accounts when it ends). */
-static void catch_up(struct db_pool *pool)
+static void catch_up(struct lite_pool *pool)
 {
     bool behind;
 
@@ -167,8 +167,9 @@ static void catch_up(struct db_pool *pool)
     }
 }
 
-void db_etag(struct db_pool *pool, unsigned mask, char out[64])
+void lite_etag(struct db_pool *base, unsigned mask, char out[64])
 {
+    struct lite_pool *pool = LITE_POOL(base);
     unsigned long long ext, sum = 0;
     bool exact;
 
@@ -197,7 +198,7 @@ static size_t wal_max(const struct db_options *opt)
 
 static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
 {
-    struct db_pool *pool = arg;
+    struct lite_pool *pool = arg;
     int log_pages = 0, done = 0;
 
     /* Writing back to back, the writer can outrun the passive checkpoints
@@ -227,7 +228,7 @@ enum { CKPT_NICE = 10 };
 
 static void *checkpointer(void *arg)
 {
-    struct db_pool *pool = arg;
+    struct lite_pool *pool = arg;
 
     prio_background(CKPT_NICE);
     pthread_mutex_lock(&pool->ckpt_lock);
@@ -252,7 +253,7 @@ static void *checkpointer(void *arg)
     return NULL;
 }
 
-static enum svc_rc start_checkpointer(struct db_pool *pool,
+static enum svc_rc start_checkpointer(struct lite_pool *pool,
                                       const struct db_options *opt)
 {
     int src =
@@ -277,7 +278,7 @@ static enum svc_rc start_checkpointer(struct db_pool *pool,
     return SVC_OK;
 }
 
-static void stop_checkpointer(struct db_pool *pool)
+static void stop_checkpointer(struct lite_pool *pool)
 {
     if (!pool->ckpt)
         return;
@@ -294,13 +295,13 @@ static void stop_checkpointer(struct db_pool *pool)
 }
 
 /* --wal-max in pages of this file. */
-static void wal_pages(struct db_pool *pool, const struct db_options *opt)
+static void wal_pages(struct lite_pool *pool, const struct db_options *opt)
 {
     static const char sql[] = "PRAGMA page_size";
     sqlite3_stmt *st = NULL;
     size_t page = 4096, n;
 
-    if (db_stmt(pool->writer, sql, &st) == SVC_OK &&
+    if (lite_stmt(pool->writer, sql, &st) == SVC_OK &&
         sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
         page = (size_t)sqlite3_column_int64(st, 0);
     if (st)
@@ -309,7 +310,8 @@ static void wal_pages(struct db_pool *pool, const struct db_options *opt)
     pool->wal_restart_pages = n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
 }
 
-enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
+enum svc_rc lite_writer_init(struct lite_pool *pool,
+                             const struct db_options *opt)
 {
     int src = sqlite3_open_v2(opt->path, &pool->watch,
                               SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
@@ -341,7 +343,7 @@ enum svc_rc db_writer_init(struct db_pool *pool, const struct db_options *opt)
     return start_checkpointer(pool, opt);
 }
 
-void db_writer_free(struct db_pool *pool)
+void lite_writer_free(struct lite_pool *pool)
 {
     if (!pool->writer_ready)
         return;
@@ -359,25 +361,25 @@ void db_writer_free(struct db_pool *pool)
 
 /* Runs one job inside the open transaction; in a savepoint when it shares
  * the transaction with others. */
-static void run_job(struct db *db, struct write_job *job, bool shared)
+static void run_job(struct lite_db *db, struct write_job *job, bool shared)
 {
     static const char save[] = "SAVEPOINT job";
     static const char undo[] = "ROLLBACK TO job";
     static const char release[] = "RELEASE job";
 
     if (shared) {
-        job->rc = db_run(db, save);
+        job->rc = lite_run(db, save);
         if (job->rc != SVC_OK)
             return;
     }
-    job->rc = job->fn(db, job->ctx);
+    job->rc = job->fn(&db->base, job->ctx);
     /* A failure that ended the whole transaction (disk full) leaves no
      * savepoint to roll back to; the batch sees autocommit and fails. */
     if (!shared || sqlite3_get_autocommit(db->h))
         return;
-    if (job->rc != SVC_OK && db_run(db, undo) != SVC_OK)
+    if (job->rc != SVC_OK && lite_run(db, undo) != SVC_OK)
         log_err("rollback to savepoint failed");
-    if (db_run(db, release) != SVC_OK)
+    if (lite_run(db, release) != SVC_OK)
         log_err("release savepoint failed");
 }
 
@@ -389,11 +391,11 @@ static void fail_all(struct write_job *jobs, enum svc_rc rc)
 }
 
 /* One transaction for the jobs; sets every job's rc. */
-static void run_batch(struct db_pool *pool, struct write_job *jobs)
+static void run_batch(struct lite_pool *pool, struct write_job *jobs)
 {
     static const char begin[] = "BEGIN IMMEDIATE";
     static const char commit[] = "COMMIT";
-    struct db *db = pool->writer;
+    struct lite_db *db = pool->writer;
     bool shared = jobs->next != NULL, any_ok = false;
     enum svc_rc rc;
 
@@ -401,7 +403,7 @@ static void run_batch(struct db_pool *pool, struct write_job *jobs)
     for (struct write_job *j = jobs; j; j = j->next)
         j->rc = SVC_OK;
     pool->txn_mask = 0;
-    rc = db_run(db, begin);
+    rc = lite_run(db, begin);
     for (struct write_job *j = jobs; rc == SVC_OK && j; j = j->next) {
         run_job(db, j, shared);
         any_ok |= j->rc == SVC_OK;
@@ -409,7 +411,7 @@ static void run_batch(struct db_pool *pool, struct write_job *jobs)
             rc = j->rc != SVC_OK ? j->rc : SVC_ERR_DB;
     }
     if (rc == SVC_OK && any_ok)
-        rc = db_run(db, commit);
+        rc = lite_run(db, commit);
     if ((rc != SVC_OK || !any_ok) && !sqlite3_get_autocommit(db->h))
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
     /* Whatever the outcome (a rollback only makes this conservative). */
@@ -436,7 +438,7 @@ static void run_batch(struct db_pool *pool, struct write_job *jobs)
 
 /* Leader loop: runs batches until the queue is empty. Called and returns
  * with q_lock held. */
-static void lead(struct db_pool *pool)
+static void lead(struct lite_pool *pool)
 {
     pool->q_leader = true;
     while (pool->q_head) {
@@ -453,8 +455,9 @@ static void lead(struct db_pool *pool)
     pool->q_leader = false;
 }
 
-enum svc_rc db_write(struct db_pool *pool, db_fn *fn, void *ctx)
+enum svc_rc lite_write(struct db_pool *base, db_fn *fn, void *ctx)
 {
+    struct lite_pool *pool = LITE_POOL(base);
     struct write_job job = {fn, ctx, SVC_OK, false, NULL};
 
     if (!pool->group_commit) {

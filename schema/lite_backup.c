@@ -3,7 +3,7 @@
  * on its own connections, so the service keeps reading and writing while
  * the copy is made, and the copy is exactly the database as of its start. */
 #include "../server/log.h"
-#include "db_int.h"
+#include "lite.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * open, as the Python validator itself does on every connection, so a table
  * dropped by an old tool comes back. Numbered steps below only ever add. */
 #include "../server/log.h"
-#include "db_int.h"
+#include "lite.h"
 
 /* Bump both together: PRAGMA takes no bound parameters.
  * 1: our indexes, computedb_legacy_miner_details. 2: principals.
@@ -114,7 +114,7 @@ static const char legacy_swap[] =
     "DROP TABLE miner_details;"
     "ALTER TABLE computedb_new_miner_details RENAME TO miner_details;";
 
-static enum svc_rc query_int(struct db *db, const char *sql, int64_t *out)
+static enum svc_rc query_int(struct lite_db *db, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
@@ -126,10 +126,10 @@ static enum svc_rc query_int(struct db *db, const char *sql, int64_t *out)
         src = SQLITE_OK;
     }
     sqlite3_finalize(st);
-    return src == SQLITE_OK ? SVC_OK : db_rc(db, src);
+    return src == SQLITE_OK ? SVC_OK : lite_rc(db, src);
 }
 
-static enum svc_rc upgrade_miner_details(struct db *db)
+static enum svc_rc upgrade_miner_details(struct lite_db *db)
 {
     static const char ncols[] =
         "SELECT COUNT(*) FROM pragma_table_info('miner_details')";
@@ -147,9 +147,9 @@ static enum svc_rc upgrade_miner_details(struct db *db)
         return rc;
     log_info("upgrading legacy miner_details (%lld columns, %s)",
              (long long)cols, uniq ? "unique hotkey" : "no unique hotkey");
-    rc = db_exec(db, cols >= 4 ? legacy_rebuild_4 : legacy_rebuild_3);
+    rc = lite_exec(db, cols >= 4 ? legacy_rebuild_4 : legacy_rebuild_3);
     if (rc == SVC_OK)
-        rc = db_exec(db, legacy_swap);
+        rc = lite_exec(db, legacy_swap);
     if (rc == SVC_OK)
         rc = query_int(
             db, "SELECT COUNT(*) FROM computedb_legacy_miner_details", &moved);
@@ -160,7 +160,7 @@ static enum svc_rc upgrade_miner_details(struct db *db)
     return rc;
 }
 
-static enum svc_rc migrate_tx(struct db *db)
+static enum svc_rc migrate_tx(struct lite_db *db)
 {
     int64_t version = 0;
     enum svc_rc rc = query_int(db, "PRAGMA user_version", &version);
@@ -171,27 +171,27 @@ static enum svc_rc migrate_tx(struct db *db)
         return SVC_ERR_DB;
     }
     if (rc == SVC_OK)
-        rc = db_exec(db, upstream_ddl);
+        rc = lite_exec(db, upstream_ddl);
     if (rc == SVC_OK)
-        rc = db_exec(db, our_ddl);
+        rc = lite_exec(db, our_ddl);
     if (rc == SVC_OK)
         rc = upgrade_miner_details(db);
     if (rc != SVC_OK || version == SCHEMA_VERSION)
         return rc;
     log_info("schema migrated from version %lld to %d", (long long)version,
              SCHEMA_VERSION);
-    return db_exec(db, set_version);
+    return lite_exec(db, set_version);
 }
 
-enum svc_rc db_migrate(struct db *db)
+enum svc_rc lite_migrate(struct lite_db *db)
 {
-    enum svc_rc rc = db_exec(db, "BEGIN IMMEDIATE");
+    enum svc_rc rc = lite_exec(db, "BEGIN IMMEDIATE");
 
     if (rc != SVC_OK)
         return rc;
     rc = migrate_tx(db);
     if (rc == SVC_OK)
-        rc = db_exec(db, "COMMIT");
+        rc = lite_exec(db, "COMMIT");
     if (rc != SVC_OK)
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
     return rc;

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* The seam between the storage interface (db.h, queries.h) and the
+ * drivers that implement it: SQLite (lite_*.c, the default) and
+ * PostgreSQL (pg_*.c). Each driver's pool, connection and statement start
+ * with the base structs below, so the generic code (pool.c, stmt.c and the
+ * query modules) reaches the driver through drv without knowing its types.
+ * Only schema/ includes this header. */
+#ifndef SCHEMA_DRIVER_H
+#define SCHEMA_DRIVER_H
+
+#include "db.h"
+
+#include <jansson.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db_driver;
+
+struct db_pool {
+    const struct db_driver *drv;
+    /* db_table_rows()' cache (pool.c) */
+    pthread_mutex_t rows_lock;
+    json_t *rows;
+    int64_t rows_at_us;
+};
+
+/* Sets up and frees the base of a driver's pool. */
+void db_pool_base_init(struct db_pool *pool, const struct db_driver *drv);
+void db_pool_base_free(struct db_pool *pool);
+
+struct db {
+    const struct db_driver *drv;
+    struct db_pool *pool;
+};
+
+struct db_stmt {
+    struct db *db; /* the connection it was prepared on */
+};
+
+/* The type of a result column's value in the current row. */
+enum db_type { DB_NULL, DB_INT, DB_FLOAT, DB_TEXT, DB_BLOB };
+
+struct db_driver {
+    const char *name; /* "sqlite", "postgres" */
+    /* the pool (see db.h for each one's contract) */
+    void (*close)(struct db_pool *pool);
+    enum svc_rc (*read_begin)(struct db_pool *pool, struct db **out);
+    void (*read_end)(struct db_pool *pool, struct db *db);
+    enum svc_rc (*write)(struct db_pool *pool, db_fn *fn, void *ctx);
+    void (*etag)(struct db_pool *pool, unsigned mask, char out[64]);
+    void (*stats)(struct db_pool *pool, struct db_stats *out);
+    enum svc_rc (*ready)(struct db_pool *pool);
+    enum svc_rc (*checkpoint)(struct db_pool *pool);
+    const char *(*where)(const struct db_pool *pool);
+    /* statements: SQL text uses ?1, ?2... placeholders; the statement is
+     * cached per connection, keyed by the address of the static text */
+    enum svc_rc (*prepare)(struct db *db, const char *sql,
+                           struct db_stmt **out);
+    void (*bind_int)(struct db_stmt *st, int idx, int64_t v);
+    void (*bind_double)(struct db_stmt *st, int idx, double v);
+    void (*bind_text)(struct db_stmt *st, int idx, const char *s);
+    void (*bind_null)(struct db_stmt *st, int idx);
+    /* Runs the statement (first call) or moves to the next row; *row tells
+     * whether a row is current. */
+    enum svc_rc (*step)(struct db_stmt *st, bool *row);
+    /* Ends the run and clears the bindings. */
+    void (*reset)(struct db_stmt *st);
+    enum db_type (*col_type)(struct db_stmt *st, int col);
+    int64_t (*col_int)(struct db_stmt *st, int col);
+    double (*col_double)(struct db_stmt *st, int col);
+    const char *(*col_text)(struct db_stmt *st, int col); /* NULL: NULL */
+    size_t (*col_bytes)(struct db_stmt *st, int col);
+    /* Rows changed by the last statement run on db. */
+    int64_t (*changes)(struct db *db);
+};
+
+extern const struct db_driver lite_driver;
+
+/* The SQLite driver's pool (lite_db.c). */
+SVC_NODISCARD enum svc_rc lite_pool_open(const struct db_options *opt,
+                                         struct db_pool **out);
+
+#ifdef COMPUTEDB_HAVE_PG
+extern const struct db_driver pg_driver;
+/* The PostgreSQL driver's pool (pg_db.c); opt->path is the URL. */
+SVC_NODISCARD enum svc_rc pg_pool_open(const struct db_options *opt,
+                                       struct db_pool **out);
+#endif
+
+#endif
