@@ -20,14 +20,34 @@ SAN_ENV   = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Whether clang can link a libFuzzer binary (clang + libclang-rt-dev).
 HAVE_LIBFUZZER = sh tests/fuzz/have_libfuzzer.sh
+# Whether the PostgreSQL server programs are installed (scripts/pg.sh).
+HAVE_PG = { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1
+# $(call pg_up,DIR): shell text that starts the private PostgreSQL server
+# in DIR, exports its URL as COMPUTEDB_TEST_PG for ctest and stops the
+# server when the shell exits, whatever the tests' status (which it keeps).
+# If the server cannot start, the tests that need it skip.
+pg_up = if $(HAVE_PG); then \
+		trap 'cd "$(CURDIR)" && sh scripts/pg.sh stop $(1)' EXIT; \
+		trap 'exit 130' INT TERM HUP; \
+		if pg_url=$$(sh scripts/pg.sh start $(1)); then \
+			export COMPUTEDB_TEST_PG="$$pg_url"; \
+			echo "test: COMPUTEDB_TEST_PG=$$pg_url"; \
+		else \
+			echo "test: warning: the PostgreSQL test server did not start; the tests that need it skip" >&2; \
+		fi; \
+	else \
+		echo "test: no PostgreSQL server programs; the tests that need one skip"; \
+	fi
 
 # Debian packages: what the build needs (docker/Dockerfile installs exactly
 # these; a test checks), and what the tests add.
 BUILD_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev \
-	libcurl4-openssl-dev zlib1g-dev
+	libcurl4-openssl-dev zlib1g-dev libpq-dev
+# postgresql: the server binaries (initdb, pg_ctl) that scripts/pg.sh runs
+# a private test server with.
 TEST_PACKAGES = curl sqlite3 python3 python3-cryptography python3-jsonschema \
-	prometheus
+	prometheus postgresql
 # What `make fuzz` adds: clang and its libFuzzer/sanitizer runtimes.
 FUZZ_PACKAGES = clang libclang-rt-dev
 DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
@@ -50,10 +70,12 @@ run: build
 	./$(BUILD)/computedb serve --listen $(LISTEN) --db $(DB)
 
 # The fuzz corpora are replayed by libFuzzer binaries built with clang when
-# it can link them (fuzz-replay), else by the gcc build's plain driver.
+# it can link them (fuzz-replay), else by the gcc build's plain driver. A
+# private PostgreSQL server (scripts/pg.sh) runs for the length of ctest.
 test: build-asan
 	@sh scripts/tools.sh $(ASAN)/tools
-	@if $(HAVE_LIBFUZZER); then \
+	@$(call pg_up,$(ASAN)/pg); \
+	if $(HAVE_LIBFUZZER); then \
 		rc=0; \
 		(cd $(ASAN) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) -LE fuzz) \
 			|| rc=$$?; \
@@ -90,6 +112,7 @@ test-tsan: deps
 	cmake -S . -B $(TSAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
 		-DSVC_SANITIZE=thread -DSVC_WERROR=ON
 	cmake --build $(TSAN) -j $(JOBS)
+	@$(call pg_up,$(TSAN)/pg); \
 	cd $(TSAN) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		ctest --output-on-failure -j $(JOBS) -L 'http|compat|e2e'
 
