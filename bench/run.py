@@ -73,7 +73,8 @@ def start(db, *flags):
                    check=True, stdout=subprocess.DEVNULL)
     # Signed loads run at ~15k requests/s: the replay cache must hold every
     # nonce of the window (here 10 s), else it rightly answers 503.
-    log = open(db + ".log", "w")
+    log_path = os.path.join(WORK, "pg-server.log") if db.startswith("postgres") else db + ".log"
+    log = open(log_path, "w")
     proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--db", db,
                              "--admin-key", os.path.join(WORK, "unused.key"),
                              "--public-read", "--auth-window-ms", "10000",
@@ -81,7 +82,7 @@ def start(db, *flags):
                             stderr=log, stdout=log)
     for _ in range(400):
         time.sleep(0.025)
-        text = open(db + ".log").read()
+        text = open(log_path).read()
         m = re.search(r"listening on http://127.0.0.1:(\d+)", text)
         if m:
             break
@@ -90,7 +91,7 @@ def start(db, *flags):
         pass
     if not m:
         proc.kill()
-        raise SystemExit("bench: server did not start: " + open(db + ".log").read())
+        raise SystemExit("bench: server did not start: " + open(log_path).read())
     servers.append(proc)
     return proc, "http://127.0.0.1:%s" % m.group(1)
 
@@ -203,6 +204,7 @@ def main():
 
     allocations()
     target(6, "peak RSS of the server through the bench, MiB", peak_rss / 2**20, 64, False)
+    postgres(body)
     report()
 
 
@@ -239,6 +241,79 @@ def allocations():
            ok_simple, 0.8, True, "either this or the previous line must hold")
 
 
+def psql(url, sql):
+    subprocess.run(["psql", "-q", url, "-c", sql], check=True, stdout=subprocess.DEVNULL)
+
+
+def postgres(challenges_body):
+    """The same loads on the PostgreSQL driver (one replica, a private local
+    server started by scripts/pg.sh), after `computedb migrate` of the big
+    database: figures, not targets."""
+    pgdir = os.path.join(WORK, "pg")
+    r = subprocess.run(["sh", os.path.join(ROOT, "scripts", "pg.sh"), "start", pgdir],
+                       capture_output=True, text=True)
+    if r.returncode != 0 or not shutil.which("psql"):
+        say("bench: no PostgreSQL server here (%s); driver figures skipped" % r.stderr.strip())
+        return
+    base = r.stdout.strip().splitlines()[-1]
+    name = "bench_%d" % os.getpid()
+    url = base.rsplit("/", 1)[0] + "/" + name
+    pg = results["postgres"] = {}
+    try:
+        psql(base, "CREATE DATABASE " + name)
+        src = fresh_copy(generate(BIG), "pg-source.db")
+        t0 = time.time()
+        subprocess.run([BIN, "migrate", "--from", "sqlite:" + src, "--to", url], check=True,
+                       stdout=subprocess.DEVNULL)
+        pg["migrate_seconds"] = round(time.time() - t0, 2)
+        pg["migrate_rows"] = BIG
+        say("bench: computedb migrate copied %d challenge rows in %.1f s" % (BIG, pg["migrate_seconds"]))
+        proc, purl = start(url)
+        pg["miners"] = load("postgres: miners 32 conns", purl, "/miners")["rps"]
+        pg["miners_304"] = load("postgres: miners 304 32 conns", purl, "/miners", etag=True)["rps"]
+        pg["miners_signed"] = load("postgres: miners signed 32 conns", purl, "/miners",
+                                   signed=True)["rps"]
+        pg["stats_p50_ms"] = load("postgres: stats 1 conn", purl, "/challenges/stats",
+                                  conns=1)["p50_ms"]
+        pg["challenge_rows"] = 256 * load("postgres: POST /challenges x256 rows", purl,
+                                          "/challenges", conns=4, signed=True, method="POST",
+                                          body=challenges_body)["rps"]
+        pg["allocations"] = load("postgres: PUT /allocations", purl, "/allocations/x", conns=32,
+                                 signed=True, method="PUT",
+                                 body=os.path.join(WORK, "alloc.json"),
+                                 paths=os.path.join(WORK, "alloc-paths.txt"))["rps"]
+        stop(proc)
+    finally:
+        subprocess.run(["psql", "-q", base, "-c", "DROP DATABASE IF EXISTS " + name],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["sh", os.path.join(ROOT, "scripts", "pg.sh"), "stop", pgdir],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def driver_table():
+    """SQLite and PostgreSQL side by side, from this run."""
+    pg, runs = results.get("postgres"), results["runs"]
+    if not pg or "allocations" not in pg:
+        return
+    rows = [
+        ("GET /miners, 32 connections, req/s", runs["miners 32 conns"]["rps"], pg["miners"]),
+        ("conditional GET /miners (304), req/s", runs["miners 304 32 conns"]["rps"], pg["miners_304"]),
+        ("signed GET /miners, req/s", runs["miners signed 32 conns"]["rps"], pg["miners_signed"]),
+        ("GET /challenges/stats, 1 connection, p50 ms", runs["stats 1 conn"]["p50_ms"],
+         pg["stats_p50_ms"]),
+        ("POST /challenges, rows/s", runs["POST /challenges x256 rows"]["rps"] * 256,
+         pg["challenge_rows"]),
+        ("PUT /allocations, 32 connections, req/s", runs["PUT /allocations, group commit"]["rps"],
+         pg["allocations"]),
+    ]
+    print()
+    print("%-48s %12s %12s" % ("drivers (same run, same machine)", "SQLite", "PostgreSQL"))
+    for what, lite, post in rows:
+        print("%-48s %12.1f %12.1f" % (what, lite, post))
+    print("%-48s %12s %12.1f" % ("computedb migrate of %s challenge rows, s" % f"{BIG:,}", "-",
+                                 pg["migrate_seconds"]))
+
+
 def report():
     rows = results["targets"]
     t4 = [r for r in rows if r["target"] == 4]
@@ -256,6 +331,7 @@ def report():
     with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
         json.dump(results, f, indent=2)
         f.write("\n")
+    driver_table()
     print("\n%d of %d targets pass; results in bench/results.json" % (
         len({r["target"] for r in rows}) - len({r["target"] for r in failed}),
         len({r["target"] for r in rows})))

@@ -13,6 +13,9 @@ int cli_sign(int argc, char **argv);
 int cli_call(int argc, char **argv);
 int cli_principal(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* computedb migrate --from sqlite:PATH --to postgres://...: copies a
+ * database into PostgreSQL. */
+int cli_migrate(int argc, char **argv);
 /* computedb pog info|benchmark|selftest: the PoG engine, no server. */
 int cli_pog(int argc, char **argv);
 

@@ -117,6 +117,18 @@ struct backup_file {
     char path[4200];
 };
 
+/* The backup folder; a PostgreSQL database has none (409). */
+static enum svc_rc backup_dir(struct req *req, struct backup_file *f)
+{
+    enum svc_rc rc = db_backup_dir(req->app->db, f->dir, sizeof(f->dir));
+
+    if (rc == SVC_ERR_CONFLICT)
+        return req_fail(req, rc, NULL,
+                        "the database is PostgreSQL: back it up with "
+                        "pg_dump or the server's own tools");
+    return rc;
+}
+
 /* Resolves name (validated; no paths) inside the backup folder. */
 static enum svc_rc backup_path(struct req *req, const char *name,
                                struct backup_file *f)
@@ -127,7 +139,7 @@ static enum svc_rc backup_path(struct req *req, const char *name,
         return req_fail(req, SVC_ERR_INVALID, "name",
                         "must be 1-64 of [A-Za-z0-9._-], not starting with "
                         "'.' or '-'");
-    rc = db_backup_dir(req->app->db, f->dir, sizeof(f->dir));
+    rc = backup_dir(req, f);
     if (rc == SVC_OK)
         snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
     return rc;
@@ -153,8 +165,9 @@ enum svc_rc h_backup_post(struct req *req, struct reply *rep)
     gmtime_r(&now, &tm);
     strftime(name, sizeof(name), "backup-%Y%m%dT%H%M%SZ.db", &tm);
     rc = backup_path(req, given ? given : name, &f);
-    if (rc == SVC_OK)
-        rc = db_backup_file(db_pool_path(req->app->db), f.path, &bytes);
+    if (rc != SVC_OK)
+        return rc;
+    rc = db_backup_file(db_pool_path(req->app->db), f.path, &bytes);
     if (rc == SVC_ERR_CONFLICT)
         return req_fail(req, rc, "name", "a backup of that name exists");
     if (rc != SVC_OK)
@@ -198,7 +211,7 @@ enum svc_rc h_backup_get(struct req *req, struct reply *rep)
     struct backup_file f;
     struct stat st;
     int fd;
-    enum svc_rc rc = db_backup_dir(req->app->db, f.dir, sizeof(f.dir));
+    enum svc_rc rc = backup_dir(req, &f);
 
     if (rc != SVC_OK)
         return rc;

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct db_pool;
 struct db; /* one connection and its prepared-statement cache */
@@ -107,10 +108,21 @@ SVC_NODISCARD enum svc_rc db_table_rows(struct db_pool *pool,
 
 /* What the pool serves: the SQLite file, or the PostgreSQL URL. */
 const char *db_pool_path(const struct db_pool *pool);
+/* Records key (a signed request's signer and nonce) as used until
+ * expires_ms, where every replica sharing the database sees it; *fresh is
+ * false when it was used before and has not expired. With SQLite (one
+ * process owns the file) nothing is stored and *fresh is true: the
+ * in-memory replay cache decides alone. */
+SVC_NODISCARD enum svc_rc db_nonce_claim(struct db_pool *pool, const char *key,
+                                         int64_t expires_ms, int64_t now_ms,
+                                         bool *fresh);
 /* "sqlite" or "postgres". */
 const char *db_driver_name(const struct db_pool *pool);
 /* True when where is a PostgreSQL URL (postgres:// or postgresql://). */
 bool db_is_url(const char *where);
+/* Writes where into out with a URL's password replaced by "***": what
+ * logs and `config print` show. */
+void db_where_shown(const char *where, char *out, size_t len);
 
 /* ---- online backup (backup.c) ---------------------------------------- */
 
@@ -127,9 +139,25 @@ db_backup_file(const char *src_path, const char *dest_path, long long *bytes);
 bool db_backup_name_ok(const char *name);
 /* Writes into out the folder backups of pool go to: "backups" beside the
  * database file, created when missing. Returns SVC_ERR_DB when it cannot
- * be made. */
+ * be made, SVC_ERR_CONFLICT for a PostgreSQL database (backed up with its
+ * own tools). */
 SVC_NODISCARD enum svc_rc db_backup_dir(const struct db_pool *pool, char *out,
                                         size_t len);
+
+/* ---- migration to PostgreSQL (pg_import.c) ----------------------------- */
+
+/* Called after each table is copied, with its row count. */
+typedef void db_copy_fn(const char *table, long long rows, void *ctx);
+/* Copies the SQLite database at sqlite_path (upgraded to our schema
+ * first) into the PostgreSQL database at url, which must have no rows:
+ * every table, ids included, in one transaction, checking row counts on
+ * both sides. Returns SVC_ERR_CONFLICT when the destination has rows,
+ * SVC_ERR_INVALID when this build has no PostgreSQL driver, else a
+ * storage error; err then says why. */
+SVC_NODISCARD enum svc_rc db_copy_to_postgres(const char *sqlite_path,
+                                              const char *url,
+                                              db_copy_fn *progress, void *ctx,
+                                              char *err, size_t errlen);
 
 /* The SQLite library version ("3.40.1"); static storage. */
 const char *db_sqlite_version(void);

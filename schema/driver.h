@@ -55,6 +55,10 @@ struct db_driver {
     enum svc_rc (*ready)(struct db_pool *pool);
     enum svc_rc (*checkpoint)(struct db_pool *pool);
     const char *(*where)(const struct db_pool *pool);
+    /* Shared replay protection, or NULL when the process owns the
+     * database alone (see db_nonce_claim()). */
+    enum svc_rc (*nonce_claim)(struct db_pool *pool, const char *key,
+                               int64_t expires_ms, int64_t now_ms, bool *fresh);
     /* statements: SQL text uses ?1, ?2... placeholders; the statement is
      * cached per connection, keyed by the address of the static text */
     enum svc_rc (*prepare)(struct db *db, const char *sql,

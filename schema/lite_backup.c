@@ -25,6 +25,9 @@ bool db_backup_name_ok(const char *name)
 enum svc_rc db_backup_dir(const struct db_pool *pool, char *out, size_t len)
 {
     const char *path = db_pool_path(pool);
+
+    if (db_is_url(path))
+        return SVC_ERR_CONFLICT; /* a server, not a file: its own tools */
     const char *slash = strrchr(path, '/');
     int n = slash
                 ? snprintf(out, len, "%.*s/backups", (int)(slash - path), path)

@@ -15,6 +15,36 @@ bool db_is_url(const char *where)
            strncmp(where, "postgresql://", 13) == 0;
 }
 
+void db_where_shown(const char *where, char *out, size_t len)
+{
+    const char *scheme = db_is_url(where) ? strstr(where, "://") : NULL;
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon =
+        at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+
+    if (!colon) {
+        snprintf(out, len, "%s", where);
+        return;
+    }
+    snprintf(out, len, "%.*s:***%s", (int)(colon - where), where, at);
+}
+
+#ifndef COMPUTEDB_HAVE_PG
+enum svc_rc db_copy_to_postgres(const char *sqlite_path, const char *url,
+                                db_copy_fn *progress, void *ctx, char *err,
+                                size_t errlen)
+{
+    (void)sqlite_path;
+    (void)url;
+    (void)progress;
+    (void)ctx;
+    snprintf(err, errlen,
+             "this build has no PostgreSQL driver (libpq was "
+             "not found when it was built)");
+    return SVC_ERR_INVALID;
+}
+#endif
+
 enum svc_rc db_pool_open(const struct db_options *opt, struct db_pool **out)
 {
     if (!db_is_url(opt->path))
@@ -90,6 +120,15 @@ enum svc_rc db_checkpoint(struct db_pool *pool)
 const char *db_pool_path(const struct db_pool *pool)
 {
     return pool->drv->where(pool);
+}
+
+enum svc_rc db_nonce_claim(struct db_pool *pool, const char *key,
+                           int64_t expires_ms, int64_t now_ms, bool *fresh)
+{
+    *fresh = true;
+    if (!pool->drv->nonce_claim)
+        return SVC_OK;
+    return pool->drv->nonce_claim(pool, key, expires_ms, now_ms, fresh);
 }
 
 const char *db_driver_name(const struct db_pool *pool)

@@ -117,7 +117,7 @@ static enum svc_rc sum_row(struct db_stmt *st, void *ctx)
 static enum svc_rc last20_difficulty(struct db *db, int64_t uid, json_t **out)
 {
     static const char sql[] = "SELECT difficulty FROM challenge_details "
-                              "WHERE uid = ?1 AND success = 1 "
+                              "WHERE uid = ?1 AND success = TRUE "
                               "ORDER BY created_at DESC, rowid DESC LIMIT 20";
     double acc[2] = {0, 0};
     struct db_stmt *st = NULL;
@@ -238,18 +238,20 @@ enum svc_rc q_challenges_page(struct db *db, bool has_uid, int64_t uid,
         "ORDER BY rowid LIMIT ?3";
     static const char all[] =
         "SELECT rowid, uid, ss58_address, success, elapsed_time, difficulty, "
-        "created_at FROM challenge_details WHERE rowid > ?2 "
-        "ORDER BY rowid LIMIT ?3";
+        "created_at FROM challenge_details WHERE rowid > ?1 "
+        "ORDER BY rowid LIMIT ?2";
     struct page_ctx p = {json_array(), 0};
     struct db_stmt *st = NULL;
     enum svc_rc rc =
         p.items ? db_stmt(db, has_uid ? by_uid : all, &st) : SVC_ERR_NOMEM;
 
     if (rc == SVC_OK) {
+        int at = has_uid ? 2 : 1; /* where the cursor's parameter is */
+
         if (has_uid)
             db_bind_int(st, 1, uid);
-        db_bind_int(st, 2, after);
-        db_bind_int(st, 3, limit);
+        db_bind_int(st, at, after);
+        db_bind_int(st, at + 1, limit);
         rc = db_each(st, page_row, &p);
     }
     if (rc != SVC_OK) {

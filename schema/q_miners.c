@@ -15,7 +15,8 @@ enum svc_rc q_miners_insert(struct db *db, int64_t uid, const char *hotkey,
                             bool *inserted)
 {
     static const char sql[] =
-        "INSERT OR IGNORE INTO miner (uid, ss58_address) VALUES (?1, ?2)";
+        "INSERT INTO miner (uid, ss58_address) VALUES (?1, ?2) "
+        "ON CONFLICT DO NOTHING";
     struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 

@@ -102,8 +102,9 @@ enum svc_rc q_specs_upsert(struct db *db, const char *hotkey,
     static const char no_specs[] =
         "INSERT INTO miner_details (hotkey, details, no_specs_count) "
         "VALUES (?1, '{}', 1) ON CONFLICT(hotkey) DO UPDATE SET "
-        "details = '{}', no_specs_count = "
-        "MIN(COALESCE(miner_details.no_specs_count, 0) + 1, ?2)";
+        "details = '{}', no_specs_count = CASE "
+        "WHEN COALESCE(miner_details.no_specs_count, 0) < ?2 "
+        "THEN COALESCE(miner_details.no_specs_count, 0) + 1 ELSE ?2 END";
     bool empty = !details || json_object_size(details) == 0;
     struct db_stmt *st = NULL;
     char *text = NULL;

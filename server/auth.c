@@ -247,6 +247,8 @@ struct auth {
     int64_t window_ms;
     int64_t started_ms;
     struct replay *replay;
+    auth_nonce_fn *shared;
+    void *shared_ctx;
 };
 
 struct auth *auth_new(const struct auth_options *opt)
@@ -258,6 +260,8 @@ struct auth *auth_new(const struct auth_options *opt)
     snprintf(a->audience, sizeof(a->audience), "%s", opt->audience);
     a->window_ms = opt->window_ms;
     a->started_ms = opt->started_ms;
+    a->shared = opt->shared;
+    a->shared_ctx = opt->shared_ctx;
     a->replay = replay_new(opt->replay_capacity);
     if (!a->replay) {
         free(a);
@@ -339,6 +343,23 @@ static enum svc_rc check_signature(const struct auth *a,
     return rc;
 }
 
+/* Step 7, across replicas: the key must be new to the shared store too
+ * (a request replayed to another replica sharing the database). */
+static enum svc_rc claim_shared(struct auth *a, const uint8_t *key,
+                                size_t key_len, int64_t expires_ms,
+                                int64_t now_ms, enum auth_reason *reason)
+{
+    char hex[2 * crypto_generichash_BYTES_MIN + 1];
+    bool fresh = false;
+    enum svc_rc rc;
+
+    sodium_bin2hex(hex, sizeof(hex), key, key_len);
+    rc = a->shared(a->shared_ctx, hex, expires_ms, now_ms, &fresh);
+    if (rc != SVC_OK)
+        return rc;
+    return fresh ? SVC_OK : refuse(reason, AUTH_REPLAY);
+}
+
 /* Step 7: remember (signer, nonce) until the timestamp leaves the window.
  */
 static enum svc_rc check_replay(struct auth *a, const struct auth_headers *h,
@@ -355,7 +376,9 @@ static enum svc_rc check_replay(struct auth *a, const struct auth_headers *h,
     crypto_generichash_final(&st, key, sizeof(key));
     switch (replay_insert(a->replay, key, ts + a->window_ms + 1, now_ms)) {
     case REPLAY_FRESH:
-        return SVC_OK;
+        return a->shared ? claim_shared(a, key, sizeof(key),
+                                        ts + a->window_ms + 1, now_ms, reason)
+                         : SVC_OK;
     case REPLAY_SEEN:
         return refuse(reason, AUTH_REPLAY);
     case REPLAY_FULL:

@@ -116,11 +116,19 @@ SVC_NODISCARD enum svc_rc auth_key_create(const char *path,
 
 struct auth;
 
+/* Claims a (signer, nonce) key (hex) until expires_ms in storage that
+ * other processes share; *fresh false when it was claimed before. */
+typedef enum svc_rc auth_nonce_fn(void *ctx, const char *key,
+                                  int64_t expires_ms, int64_t now_ms,
+                                  bool *fresh);
+
 struct auth_options {
     const char *audience;
     unsigned window_ms;     /* accepted clock skew either way */
     size_t replay_capacity; /* live (signer, nonce) pairs remembered */
     int64_t started_ms;     /* earlier timestamps are refused */
+    auth_nonce_fn *shared;  /* also claim nonces there (replicas), or NULL */
+    void *shared_ctx;
 };
 
 /* Returns a new verifier (copies the audience), or NULL on out of memory.

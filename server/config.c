@@ -4,6 +4,7 @@
  * `computedb config print`, so they cannot drift apart. */
 #include "config.h"
 
+#include "../schema/db.h"
 #include "log.h"
 
 #include <jansson.h>
@@ -48,7 +49,8 @@ static const struct opt opts[] = {
     {"--listen", OPT_LISTEN, 0, 0, 0,
      "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks one)"},
     {"--db", OPT_PATH, OFF(db_path), 0, 0,
-     "SQLite database file (default ./data/database.db, created if missing)"},
+     "SQLite database file (default ./data/database.db, created if missing), "
+     "or a postgres:// URL for replicas sharing one PostgreSQL database"},
     {"--audience", OPT_AUDIENCE, OFF(audience), 0, 0,
      "audience signed requests must name (default computedb)"},
     {"--auth-window-ms", OPT_UINT, OFF(auth_window_ms), 1000, 300000,
@@ -521,7 +523,7 @@ enum svc_rc config_reload(struct config *live, int argc, char **argv, FILE *err)
 static json_t *opt_value(const struct config *cfg, const struct opt *o)
 {
     const char *field = (const char *)cfg + o->offset;
-    char listen[96];
+    char listen[96], shown[sizeof(cfg->db_path)];
     json_t *arr;
 
     switch (o->kind) {
@@ -547,6 +549,9 @@ static json_t *opt_value(const struct config *cfg, const struct opt *o)
         for (unsigned i = 0; arr && i < cfg->n_cors; i++)
             json_array_append_new(arr, json_string(cfg->cors[i]));
         return arr;
+    case OPT_PATH: /* --db may be a URL with a password */
+        db_where_shown(field, shown, sizeof(shown));
+        return *field ? json_string(shown) : json_null();
     default:
         return *field ? json_string(field) : json_null();
     }

@@ -14,7 +14,7 @@
 struct config {
     char listen_host[64];     /* IPv4/IPv6 literal or "localhost" */
     uint16_t port;            /* 0 picks a free port */
-    char db_path[4096];       /* SQLite file */
+    char db_path[4096];       /* SQLite file or postgres:// URL */
     unsigned threads;         /* HTTP worker threads (default: cores) */
     unsigned readers;         /* reader connections (default: threads) */
     unsigned write_threads;   /* threads running write requests */

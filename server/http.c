@@ -606,14 +606,19 @@ static void seed_prefix(struct http_server *s)
 
 static enum svc_rc start_writers(struct http_server *s, unsigned n)
 {
+    unsigned started = 0;
+
     s->writers = calloc(n ? n : 1, sizeof(*s->writers));
     if (!s->writers)
         return SVC_ERR_NOMEM;
-    for (; s->n_writers < n; s->n_writers++)
-        if (pthread_create(&s->writers[s->n_writers], NULL, write_thread, s)) {
-            log_err("cannot start the write threads");
-            return SVC_ERR_INTERNAL;
-        }
+    while (started < n &&
+           pthread_create(&s->writers[started], NULL, write_thread, s) == 0)
+        started++;
+    s->n_writers = started;
+    if (started < n) {
+        log_err("cannot start the write threads");
+        return SVC_ERR_INTERNAL;
+    }
     return SVC_OK;
 }
 
@@ -625,9 +630,10 @@ static void stop_writers(struct http_server *s)
     s->q_stop = true;
     pthread_cond_broadcast(&s->q_cond);
     pthread_mutex_unlock(&s->q_lock);
+    /* n_writers stays: MHD threads may still read it (offload() then
+     * sees q_stop under the lock). */
     for (unsigned i = 0; i < s->n_writers; i++)
         pthread_join(s->writers[i], NULL);
-    s->n_writers = 0;
     free(s->writers);
     s->writers = NULL;
 }
@@ -655,6 +661,13 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
     seed_prefix(s);
     if (v6)
         flags |= MHD_USE_IPv6;
+    /* Before the daemon: its threads read n_writers. */
+    rc = start_writers(s,
+                       cfg->write_threads ? cfg->write_threads : cfg->threads);
+    if (rc != SVC_OK) {
+        http_stop(s);
+        return rc;
+    }
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, s, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
@@ -668,12 +681,6 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
                 cfg->listen_host, (unsigned)cfg->port);
         http_stop(s);
         return SVC_ERR_INTERNAL;
-    }
-    rc = start_writers(s,
-                       cfg->write_threads ? cfg->write_threads : cfg->threads);
-    if (rc != SVC_OK) {
-        http_stop(s);
-        return rc;
     }
     *out = s;
     return SVC_OK;

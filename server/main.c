@@ -35,6 +35,8 @@ static void usage(FILE *out)
           "  keygen     make an ed25519 key for signing requests\n"
           "  principal  add, remove or list who may sign requests\n"
           "  backup     copy a database file online (--db PATH --out FILE)\n"
+          "  migrate    copy a SQLite database into PostgreSQL (--from "
+          "sqlite:PATH\n             --to postgres://URL)\n"
           "  pog        run the Proof-of-GPU engine here: info, benchmark, "
           "selftest\n"
           "  version    print the version\n"
@@ -220,7 +222,8 @@ static int serve(int argc, char **argv)
      * receiver and MHD's threads never see them. */
     block_signals(&set);
     metrics_init(svc_routes, svc_routes_count);
-    if (ss58_init() != SVC_OK || ensure_parent_dir(cfg.db_path) != 0)
+    if (ss58_init() != SVC_OK ||
+        (!db_is_url(cfg.db_path) && ensure_parent_dir(cfg.db_path) != 0))
         goto out;
     dbo = (struct db_options){cfg.db_path,         cfg.readers,
                               cfg.busy_timeout_ms, !cfg.no_group_commit,
@@ -230,8 +233,9 @@ static int serve(int argc, char **argv)
     if (db_write(pool, count_tx, &principals) != SVC_OK ||
         (principals == 0 && bootstrap_admin(pool, &cfg) != 0))
         goto out;
-    ao = (struct auth_options){cfg.audience, cfg.auth_window_ms,
-                               cfg.replay_capacity, auth_now_ms()};
+    ao = (struct auth_options){cfg.audience,        cfg.auth_window_ms,
+                               cfg.replay_capacity, auth_now_ms(),
+                               policy_nonce_claim,  pool};
     app = (struct app){.db = pool,
                        .cfg = &cfg,
                        .started_ms = ao.started_ms,
@@ -246,7 +250,7 @@ static int serve(int argc, char **argv)
         goto out;
     log_info("computedb %s listening on http://%s:%u (db %s, %u threads)",
              SVC_VERSION, cfg.listen_host, (unsigned)http_port(http),
-             cfg.db_path, cfg.threads);
+             db_pool_path(pool), cfg.threads);
     sig = run_until_stopped(&set, &cfg, argc, argv);
     log_info("stopping on signal %d", sig);
     drain(http, &app, &cfg);
@@ -302,6 +306,8 @@ int main(int argc, char **argv)
         return cli_principal(argc - 2, argv + 2);
     if (strcmp(argv[1], "backup") == 0)
         return cli_backup(argc - 2, argv + 2);
+    if (strcmp(argv[1], "migrate") == 0)
+        return cli_migrate(argc - 2, argv + 2);
     if (strcmp(argv[1], "pog") == 0)
         return cli_pog(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

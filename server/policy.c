@@ -142,3 +142,9 @@ enum svc_rc policy_authenticate(struct req *req)
     /* 401 bodies carry the short reason code and nothing else. */
     return req_fail(req, rc, NULL, "%s", auth_reason_code(reason));
 }
+
+enum svc_rc policy_nonce_claim(void *ctx, const char *key, int64_t expires_ms,
+                               int64_t now_ms, bool *fresh)
+{
+    return db_nonce_claim(ctx, key, expires_ms, now_ms, fresh);
+}

@@ -144,8 +144,9 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
                             !th.cfg.sync_normal,
                             th.cfg.wal_max};
     CHECK(db_pool_open(&o, &th.pool) == SVC_OK);
-    ao = (struct auth_options){th.cfg.audience, th.cfg.auth_window_ms,
-                               th.cfg.replay_capacity, auth_now_ms()};
+    ao = (struct auth_options){th.cfg.audience,        th.cfg.auth_window_ms,
+                               th.cfg.replay_capacity, auth_now_ms(),
+                               policy_nonce_claim,     th.pool};
     th.app = (struct app){.db = th.pool,
                           .cfg = &th.cfg,
                           .started_ms = ao.started_ms,

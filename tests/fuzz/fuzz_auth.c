@@ -43,7 +43,8 @@ static void remove_key(void)
 
 static void setup(void)
 {
-    struct auth_options o = {"computedb", 30000, 16, fixed_now - 60000};
+    struct auth_options o = {"computedb",       30000, 16,
+                             fixed_now - 60000, NULL,  NULL};
     int fd;
 
     fz_init(false);

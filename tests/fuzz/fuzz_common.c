@@ -140,8 +140,12 @@ static void open_db(void)
     snprintf(fz.db, sizeof(fz.db), "%s/database.db", fz.dir);
     o = (struct db_options){fz.db, 1, 1000, false, false, 0};
     FZ_ASSERT(db_pool_open(&o, &fz.app.db) == SVC_OK);
-    ao = (struct auth_options){fz.cfg.audience, fz.cfg.auth_window_ms,
-                               fz.cfg.replay_capacity, auth_now_ms()};
+    ao = (struct auth_options){fz.cfg.audience,
+                               fz.cfg.auth_window_ms,
+                               fz.cfg.replay_capacity,
+                               auth_now_ms(),
+                               NULL,
+                               NULL};
     fz.app.auth = auth_new(&ao);
     FZ_ASSERT(fz.app.auth != NULL);
     FZ_ASSERT(sqlite3_open_v2(fz.db, &fz.peek, SQLITE_OPEN_READONLY, NULL) ==

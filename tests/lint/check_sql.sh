@@ -167,7 +167,7 @@ def main(files):
                 continue
             before = t[:m.start()].rstrip()
             # A declaration or definition, not a call: a type precedes it.
-            if re.search(r"(\b(enum\s+\w+|int|void|bool|char|svc_rc)\s*\**|\*)$", before) \
+            if re.search(r"(\b(enum\s+\w+|int|void|bool|char|svc_rc|long|double|\w+_t)\s*\**|\*)$", before) \
                     and not before.endswith(("=", "(", ",", "return")):
                 continue
             args = call_args(t, m.end() - 1)

@@ -115,7 +115,8 @@ static enum auth_reason verify(struct auth *a, const struct auth_headers *h,
 static void check_verify(void)
 {
     const int64_t ts = 1700000000000;
-    struct auth_options o = {"example-service", 30000, 64, ts - 60000};
+    struct auth_options o = {"example-service", 30000, 64,
+                             ts - 60000,        NULL,  NULL};
     struct auth *a = auth_new(&o);
     struct auth_headers h = {alice_ss58, "1700000000000",
                              "0123456789abcdef0123456789abcdef", vector_sig,

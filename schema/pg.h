@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* The PostgreSQL driver's internals (pg_*.c): its connection, statement
+ * and pool structs. The query modules do not include it; they use
+ * stmt.h. */
+#ifndef SCHEMA_PG_H
+#define SCHEMA_PG_H
+
+#include "stmt.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+enum { PG_STMT_CACHE = 64, PG_MAX_PARAMS = 16 };
+
+struct pg_stmt {
+    struct db_stmt base;
+    const char *sql; /* identity key: the static SQL text */
+    char name[16];   /* the prepared statement's name on the session */
+    int n_params;    /* the highest ?N in the text */
+    char *params[PG_MAX_PARAMS]; /* owned text values; NULL for NULL */
+    PGresult *res;               /* the current run's rows, or NULL */
+    int row, n_rows;             /* the current row, -1 before the first */
+};
+
+struct pg_db {
+    struct db base;
+    PGconn *conn;
+    struct pg_stmt cache[PG_STMT_CACHE];
+    size_t n_cache;
+    int64_t changes; /* rows changed by the last statement */
+    bool broken;     /* the session failed: reset before the next lease */
+    struct pg_db *next_free;
+};
+
+struct pg_pool {
+    struct db_pool base;
+    char url[1024];   /* as given */
+    char shown[1024]; /* the URL without its password, for logs */
+    struct pg_db *conns;
+    unsigned n_conns;
+    struct pg_db *free_conns;
+    unsigned busy_ms; /* lock_timeout of every session */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    _Atomic unsigned long long waits, wait_us, writes, write_failures,
+        busy_retries;
+};
+
+#define PG_POOL(p) ((struct pg_pool *)(p))
+#define PG_DB(d)   ((struct pg_db *)(d))
+
+/* Translates a failed result (or, with res NULL, the connection's state)
+ * into the service's table; logs what becomes a 5xx and marks the
+ * connection broken when the session is gone. */
+enum svc_rc pg_rc(struct pg_db *db, const PGresult *res);
+/* Runs sql (no parameters, one or more statements) on db. */
+SVC_NODISCARD enum svc_rc pg_exec(struct pg_db *db, const char *sql);
+
+/* Ends the open transaction, if any, without its changes. */
+void pg_rollback(struct pg_db *db);
+
+/* Migrations (pg_migrate.c): creates what is missing, under an advisory
+ * lock so replicas starting together take turns, and records the schema
+ * version in computedb_schema. */
+SVC_NODISCARD enum svc_rc pg_migrate(struct pg_db *db);
+
+#endif

@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: MIT */
+/* The PostgreSQL driver (libpq), for several computedb replicas serving
+ * one database.
+ *
+ * DESIGN: a fixed pool of sessions (--readers of them) serves reads and
+ * writes alike; a lease waits while all are out. Statements are prepared
+ * once per session (named c0, c1... in the order first used) from the same
+ * SQL text as the SQLite driver, ?N placeholders becoming $N; values travel
+ * as text and results come back as text, converted on access.
+ * - Reads run in REPEATABLE READ READ ONLY transactions: one snapshot per
+ *   request, as SQLite's read transactions.
+ * - Writes run one transaction each, first taking a transaction-level
+ *   advisory lock that every replica's writes share: writes are
+ *   serialised as SQLite serialises them, so read-modify-write rules (the
+ *   last admin, keep-4 trims, no_specs_count) hold across replicas. The
+ *   session's lock_timeout is --busy-timeout-ms: a write that cannot get
+ *   the lock in time is answered 503, as with a busy SQLite file.
+ * - Validators come from computedb_versions (statement triggers bump a
+ *   table's counter in the writing transaction, whichever replica or
+ *   client writes), read before the data: exact per table and across
+ *   replicas, at the price of one small query per conditional GET.
+ * - Signed requests' nonces go to computedb_nonces (a unique insert;
+ *   expired keys are overwritten and swept), so a request replayed to
+ *   another replica is refused too.
+ * - A session that fails (server restart, failover) is reset at its next
+ *   lease; the request that saw the failure gets 503 and may be retried. */
+#include "../server/log.h"
+#include "pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The advisory lock every write holds ("writes" in a 63-bit key). */
+static const char lock_writes[] =
+    "SELECT pg_advisory_xact_lock(8319104481439490675)";
+
+/* PostgreSQL type oids (pg_type.h) the conversions need. */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* SQLSTATE classes: 23 integrity, 40 rollback, 53 resources, 08
+ * connection, 57P operator intervention, 55P03 lock timeout, 25006 a
+ * read-only (standby) server. */
+enum svc_rc pg_rc(struct pg_db *db, const PGresult *res)
+{
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        db->broken = true;
+        log_warn("postgres: session lost: %s", PQerrorMessage(db->conn));
+        return SVC_ERR_BUSY;
+    }
+    if (!st) {
+        log_err("postgres: %s", PQerrorMessage(db->conn));
+        return SVC_ERR_DB;
+    }
+    if (strncmp(st, "23", 2) == 0)
+        return SVC_ERR_CONFLICT;
+    if (strncmp(st, "40", 2) == 0 || strcmp(st, "55P03") == 0 ||
+        strcmp(st, "25006") == 0)
+        return SVC_ERR_BUSY;
+    if (strcmp(st, "53100") == 0)
+        return SVC_ERR_FULL;
+    if (strcmp(st, "53200") == 0)
+        return SVC_ERR_NOMEM;
+    if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0) {
+        db->broken = true;
+        log_warn("postgres: %s", PQresultErrorMessage(res));
+        return SVC_ERR_BUSY;
+    }
+    log_err("postgres error %s: %s", st, PQresultErrorMessage(res));
+    return SVC_ERR_DB;
+}
+
+enum svc_rc pg_exec(struct pg_db *db, const char *sql)
+{
+    PGresult *res = PQexec(db->conn, sql);
+    ExecStatusType s = PQresultStatus(res);
+    enum svc_rc rc =
+        s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? SVC_OK : pg_rc(db, res);
+
+    PQclear(res);
+    return rc;
+}
+
+void pg_rollback(struct pg_db *db)
+{
+    PQclear(PQexec(db->conn, "ROLLBACK"));
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+/* Copies sql into out with ?N placeholders as $N (outside quotes); sets
+ * *n to the highest N. False when out is too small. */
+static bool translate(const char *sql, char *out, size_t cap, int *n)
+{
+    char quote = 0;
+    size_t o = 0;
+
+    *n = 0;
+    for (const char *p = sql; *p; p++) {
+        char c = *p;
+
+        if (quote && c == quote)
+            quote = 0;
+        else if (!quote && (c == '\'' || c == '"'))
+            quote = c;
+        else if (!quote && c == '?' && p[1] >= '0' && p[1] <= '9') {
+            int v = (int)strtol(p + 1, NULL, 10);
+
+            *n = v > *n ? v : *n;
+            c = '$';
+        }
+        if (o + 1 >= cap)
+            return false;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+static void stmt_clear(struct pg_stmt *s)
+{
+    PQclear(s->res);
+    s->res = NULL;
+    s->row = -1;
+    s->n_rows = 0;
+    for (int i = 0; i < PG_MAX_PARAMS; i++) {
+        free(s->params[i]);
+        s->params[i] = NULL;
+    }
+}
+
+/* Forgets every prepared statement (a new session has none). */
+static void cache_clear(struct pg_db *db)
+{
+    for (size_t i = 0; i < db->n_cache; i++)
+        stmt_clear(&db->cache[i]);
+    db->n_cache = 0;
+}
+
+static enum svc_rc op_prepare(struct db *base, const char *sql,
+                              struct db_stmt **out)
+{
+    struct pg_db *db = PG_DB(base);
+    struct pg_stmt *s;
+    char text[4096];
+    PGresult *res;
+    enum svc_rc rc;
+
+    for (size_t i = 0; i < db->n_cache; i++)
+        if (db->cache[i].sql == sql) {
+            stmt_clear(&db->cache[i]);
+            *out = &db->cache[i].base;
+            return SVC_OK;
+        }
+    if (db->n_cache == PG_STMT_CACHE) {
+        log_err("statement cache full");
+        return SVC_ERR_INTERNAL;
+    }
+    s = &db->cache[db->n_cache];
+    memset(s, 0, sizeof(*s));
+    if (!translate(sql, text, sizeof(text), &s->n_params) ||
+        s->n_params > PG_MAX_PARAMS) {
+        log_err("statement too long or with too many parameters: %.60s", sql);
+        return SVC_ERR_INTERNAL;
+    }
+    snprintf(s->name, sizeof(s->name), "c%zu", db->n_cache);
+    res = PQprepare(db->conn, s->name, text, 0, NULL);
+    rc = PQresultStatus(res) == PGRES_COMMAND_OK ? SVC_OK : pg_rc(db, res);
+    PQclear(res);
+    if (rc != SVC_OK)
+        return rc;
+    s->base.db = base;
+    s->sql = sql;
+    s->row = -1;
+    db->n_cache++;
+    *out = &s->base;
+    return SVC_OK;
+}
+
+#define PST(st) ((struct pg_stmt *)(st))
+
+static void set_param(struct db_stmt *st, int idx, char *v)
+{
+    struct pg_stmt *s = PST(st);
+
+    if (idx < 1 || idx > PG_MAX_PARAMS) {
+        free(v);
+        return;
+    }
+    free(s->params[idx - 1]);
+    s->params[idx - 1] = v;
+}
+
+static void op_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%lld", (long long)v);
+    set_param(st, idx, strdup(buf));
+}
+
+static void op_bind_double(struct db_stmt *st, int idx, double v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%.17g", v);
+    set_param(st, idx, strdup(buf));
+}
+
+static void op_bind_text(struct db_stmt *st, int idx, const char *v)
+{
+    set_param(st, idx, strdup(v));
+}
+
+static void op_bind_null(struct db_stmt *st, int idx)
+{
+    set_param(st, idx, NULL);
+}
+
+static enum svc_rc op_step(struct db_stmt *st, bool *row)
+{
+    struct pg_stmt *s = PST(st);
+    struct pg_db *db = PG_DB(st->db);
+
+    if (!s->res) {
+        ExecStatusType status;
+
+        s->res = PQexecPrepared(db->conn, s->name, s->n_params,
+                                (const char *const *)s->params, NULL, NULL, 0);
+        status = PQresultStatus(s->res);
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+            enum svc_rc rc = pg_rc(db, s->res);
+
+            PQclear(s->res);
+            s->res = NULL;
+            *row = false;
+            return rc;
+        }
+        s->n_rows = status == PGRES_TUPLES_OK ? PQntuples(s->res) : 0;
+        db->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
+        s->row = -1;
+    }
+    if (s->row < s->n_rows)
+        s->row++;
+    *row = s->row < s->n_rows;
+    return SVC_OK;
+}
+
+static void op_reset(struct db_stmt *st)
+{
+    stmt_clear(PST(st));
+}
+
+static Oid col_oid(struct db_stmt *st, int col)
+{
+    return PQftype(PST(st)->res, col);
+}
+
+static enum db_type op_col_type(struct db_stmt *st, int col)
+{
+    struct pg_stmt *s = PST(st);
+
+    if (PQgetisnull(s->res, s->row, col))
+        return DB_NULL;
+    switch (col_oid(st, col)) {
+    case OID_BOOL:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+        return DB_INT;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC:
+        return DB_FLOAT;
+    case OID_BYTEA:
+        return DB_BLOB;
+    default:
+        return DB_TEXT;
+    }
+}
+
+static const char *op_col_text(struct db_stmt *st, int col)
+{
+    struct pg_stmt *s = PST(st);
+
+    if (PQgetisnull(s->res, s->row, col))
+        return NULL;
+    return PQgetvalue(s->res, s->row, col);
+}
+
+static double op_col_double(struct db_stmt *st, int col)
+{
+    const char *v = op_col_text(st, col);
+
+    if (!v)
+        return 0;
+    if (col_oid(st, col) == OID_BOOL)
+        return *v == 't' ? 1 : 0;
+    return strtod(v, NULL);
+}
+
+static int64_t op_col_int(struct db_stmt *st, int col)
+{
+    const char *v = op_col_text(st, col);
+    Oid t = col_oid(st, col);
+
+    if (!v)
+        return 0;
+    if (t == OID_BOOL)
+        return *v == 't';
+    if (t == OID_FLOAT4 || t == OID_FLOAT8 || t == OID_NUMERIC)
+        return (int64_t)strtod(v, NULL);
+    return strtoll(v, NULL, 10);
+}
+
+static size_t op_col_bytes(struct db_stmt *st, int col)
+{
+    struct pg_stmt *s = PST(st);
+
+    return (size_t)PQgetlength(s->res, s->row, col);
+}
+
+static int64_t op_changes(struct db *db)
+{
+    return PG_DB(db)->changes;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+/* Per-session settings: lock waits as long as --busy-timeout-ms. */
+static enum svc_rc session_setup(struct pg_db *db, unsigned busy_timeout_ms)
+{
+    static const char sql[] = "SELECT set_config('lock_timeout', $1, false)";
+    char ms[24];
+    const char *params[1] = {ms};
+    PGresult *res;
+    enum svc_rc rc;
+
+    snprintf(ms, sizeof(ms), "%ums", busy_timeout_ms ? busy_timeout_ms : 1);
+    res = PQexecParams(db->conn, sql, 1, NULL, params, NULL, NULL, 0);
+    rc = PQresultStatus(res) == PGRES_TUPLES_OK ? SVC_OK : pg_rc(db, res);
+    PQclear(res);
+    return rc;
+}
+
+/* The server's notices ("relation exists, skipping") are for debugging. */
+static void on_notice(void *arg, const char *msg)
+{
+    size_t n = strlen(msg);
+
+    (void)arg;
+    while (n && msg[n - 1] == '\n')
+        n--;
+    log_debug("postgres: %.*s", (int)n, msg);
+}
+
+static enum svc_rc session_open(struct pg_pool *pool, struct pg_db *db,
+                                unsigned busy_timeout_ms)
+{
+    db->base.drv = &pg_driver;
+    db->base.pool = &pool->base;
+    db->conn = PQconnectdb(pool->url);
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        log_err("cannot connect to %s: %s", pool->shown,
+                PQerrorMessage(db->conn));
+        return SVC_ERR_DB;
+    }
+    PQsetNoticeProcessor(db->conn, on_notice, NULL);
+    return session_setup(db, busy_timeout_ms);
+}
+
+static void session_close(struct pg_db *db)
+{
+    cache_clear(db);
+    PQfinish(db->conn);
+    db->conn = NULL;
+}
+
+static struct pg_db *lease(struct pg_pool *pool)
+{
+    struct pg_db *db;
+
+    pthread_mutex_lock(&pool->lock);
+    if (!pool->free_conns) {
+        int64_t t0 = mono_us();
+
+        while (!pool->free_conns)
+            pthread_cond_wait(&pool->cond, &pool->lock);
+        atomic_fetch_add(&pool->waits, 1);
+        atomic_fetch_add(&pool->wait_us, (unsigned long long)(mono_us() - t0));
+    }
+    db = pool->free_conns;
+    pool->free_conns = db->next_free;
+    pthread_mutex_unlock(&pool->lock);
+    return db;
+}
+
+static void give_back(struct pg_pool *pool, struct pg_db *db)
+{
+    pthread_mutex_lock(&pool->lock);
+    db->next_free = pool->free_conns;
+    pool->free_conns = db;
+    pthread_cond_signal(&pool->cond);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* A leased session, reset first when it failed before. */
+static enum svc_rc lease_ok(struct pg_pool *pool, struct pg_db **out)
+{
+    struct pg_db *db = lease(pool);
+
+    if (db->broken || PQstatus(db->conn) != CONNECTION_OK) {
+        cache_clear(db);
+        PQreset(db->conn);
+        db->broken = PQstatus(db->conn) != CONNECTION_OK ||
+                     session_setup(db, pool->busy_ms) != SVC_OK;
+        if (db->broken) {
+            log_warn("postgres: cannot reconnect to %s: %s", pool->shown,
+                     PQerrorMessage(db->conn));
+            give_back(pool, db);
+            return SVC_ERR_BUSY;
+        }
+        log_info("postgres: reconnected to %s", pool->shown);
+    }
+    *out = db;
+    return SVC_OK;
+}
+
+/* ---- the pool -------------------------------------------------------------
+ */
+
+static void pg_close(struct db_pool *base)
+{
+    struct pg_pool *pool = PG_POOL(base);
+
+    for (unsigned i = 0; pool->conns && i < pool->n_conns; i++)
+        session_close(&pool->conns[i]);
+    free(pool->conns);
+    pthread_mutex_destroy(&pool->lock);
+    pthread_cond_destroy(&pool->cond);
+    db_pool_base_free(&pool->base);
+    free(pool);
+}
+
+enum svc_rc pg_pool_open(const struct db_options *opt, struct db_pool **out)
+{
+    struct pg_pool *pool = calloc(1, sizeof(*pool));
+    enum svc_rc rc = SVC_OK;
+
+    if (!pool)
+        return SVC_ERR_NOMEM;
+    db_pool_base_init(&pool->base, &pg_driver);
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->cond, NULL);
+    snprintf(pool->url, sizeof(pool->url), "%s", opt->path);
+    db_where_shown(opt->path, pool->shown, sizeof(pool->shown));
+    pool->busy_ms = opt->busy_timeout_ms;
+    pool->n_conns = opt->readers ? opt->readers : 1;
+    pool->conns = calloc(pool->n_conns, sizeof(*pool->conns));
+    if (!pool->conns)
+        rc = SVC_ERR_NOMEM;
+    for (unsigned i = 0; rc == SVC_OK && i < pool->n_conns; i++) {
+        rc = session_open(pool, &pool->conns[i], opt->busy_timeout_ms);
+        if (rc == SVC_OK && i == 0)
+            rc = pg_migrate(&pool->conns[0]);
+        pool->conns[i].next_free = pool->free_conns;
+        pool->free_conns = &pool->conns[i];
+    }
+    if (rc != SVC_OK) {
+        pg_close(&pool->base);
+        return rc;
+    }
+    *out = &pool->base;
+    return SVC_OK;
+}
+
+static enum svc_rc pg_read_begin(struct db_pool *base, struct db **out)
+{
+    struct pg_pool *pool = PG_POOL(base);
+    struct pg_db *db = NULL;
+    enum svc_rc rc = lease_ok(pool, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (rc != SVC_OK) {
+        give_back(pool, db);
+        return rc;
+    }
+    *out = &db->base;
+    return SVC_OK;
+}
+
+static void pg_read_end(struct db_pool *base, struct db *conn)
+{
+    struct pg_db *db = PG_DB(conn);
+
+    if (pg_exec(db, "COMMIT") != SVC_OK)
+        pg_rollback(db);
+    give_back(PG_POOL(base), db);
+}
+
+static enum svc_rc pg_write(struct db_pool *base, db_fn *fn, void *ctx)
+{
+    struct pg_pool *pool = PG_POOL(base);
+    struct pg_db *db = NULL;
+    enum svc_rc rc = lease_ok(pool, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = pg_exec(db, "BEGIN");
+    if (rc == SVC_OK)
+        rc = pg_exec(db, lock_writes);
+    if (rc == SVC_OK)
+        rc = fn(&db->base, ctx);
+    if (rc == SVC_OK)
+        rc = pg_exec(db, "COMMIT");
+    if (rc != SVC_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+        pg_rollback(db);
+    atomic_fetch_add(&pool->writes, 1);
+    if (rc != SVC_OK)
+        atomic_fetch_add(&pool->write_failures, 1);
+    give_back(pool, db);
+    return rc;
+}
+
+/* Tables in enum db_table order, as computedb_versions names them. */
+static const char *const version_names[DB_T_COUNT] = {
+    "miner",      "miner_details", "challenge_details",
+    "allocation", "blacklist",     "pog_stats",
+    "stats",      "wandb_runs",    "principals",
+    "other",
+};
+
+struct version_sum {
+    unsigned mask;
+    unsigned long long sum;
+};
+
+static enum svc_rc add_version(struct db_stmt *st, void *ctx)
+{
+    struct version_sum *v = ctx;
+    const char *name = db_col_str(st, 0);
+
+    for (unsigned t = 0; name && t < DB_T_COUNT; t++)
+        if ((v->mask & DB_TABLE(t)) && strcmp(name, version_names[t]) == 0)
+            v->sum += (unsigned long long)db_col_int(st, 1);
+    return SVC_OK;
+}
+
+static void pg_etag(struct db_pool *base, unsigned mask, char out[64])
+{
+    static const char sql[] = "SELECT tbl, version FROM computedb_versions";
+    static atomic_ulong failures;
+    struct pg_pool *pool = PG_POOL(base);
+    struct version_sum v = {mask, 0};
+    struct db_stmt *st = NULL;
+    struct pg_db *db = NULL;
+    enum svc_rc rc = lease_ok(pool, &db);
+
+    if (rc == SVC_OK) {
+        rc = db_stmt(&db->base, sql, &st);
+        if (rc == SVC_OK)
+            rc = db_each(st, add_version, &v);
+        give_back(pool, db);
+    }
+    if (rc != SVC_OK) {
+        /* Unknown: a validator that matches nothing, so never a 304. */
+        snprintf(out, 64, "W/\"pg-x%lx\"", atomic_fetch_add(&failures, 1));
+        return;
+    }
+    snprintf(out, 64, "W/\"pg-%llx\"", v.sum);
+}
+
+static void pg_stats(struct db_pool *base, struct db_stats *out)
+{
+    struct pg_pool *pool = PG_POOL(base);
+
+    out->reader_waits = atomic_load(&pool->waits);
+    out->reader_wait_us = atomic_load(&pool->wait_us);
+    out->writes = atomic_load(&pool->writes);
+    out->write_failures = atomic_load(&pool->write_failures);
+    out->batches = out->writes;
+}
+
+/* The schema is ours (else SVC_ERR_DB) and the server takes writes (a
+ * standby is read-only: SVC_ERR_BUSY until it is promoted). */
+static enum svc_rc version_row(struct db_stmt *st, void *ctx)
+{
+    (void)ctx;
+    if (db_col_int(st, 0) != db_schema_version())
+        return SVC_ERR_DB;
+    return db_col_int(st, 1) == 0 ? SVC_OK : SVC_ERR_BUSY;
+}
+
+static enum svc_rc pg_ready(struct db_pool *base)
+{
+    static const char sql[] =
+        "SELECT (SELECT MAX(version) FROM computedb_schema), "
+        "CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END";
+    struct pg_pool *pool = PG_POOL(base);
+    struct db_stmt *st = NULL;
+    struct pg_db *db = NULL;
+    enum svc_rc rc = lease_ok(pool, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = db_stmt(&db->base, sql, &st);
+    if (rc == SVC_OK)
+        rc = db_one(st, version_row, NULL);
+    give_back(pool, db);
+    return rc;
+}
+
+static enum svc_rc pg_checkpoint(struct db_pool *base)
+{
+    (void)base; /* the server's own business */
+    return SVC_OK;
+}
+
+static const char *pg_where(const struct db_pool *base)
+{
+    return ((const struct pg_pool *)base)->shown;
+}
+
+static enum svc_rc pg_nonce_claim(struct db_pool *base, const char *key,
+                                  int64_t expires_ms, int64_t now_ms,
+                                  bool *fresh)
+{
+    /* A key whose time ran out is taken over; an unexpired one stays. A
+     * lost nonce (the server crashed within its commit delay) could only
+     * be replayed within the window: not worth an fsync per request, so
+     * this one transaction commits asynchronously. */
+    static const char async[] = "SET LOCAL synchronous_commit = off";
+    static const char claim[] =
+        "INSERT INTO computedb_nonces (key, expires_ms) VALUES (?1, ?2) "
+        "ON CONFLICT (key) DO UPDATE SET expires_ms = excluded.expires_ms "
+        "WHERE computedb_nonces.expires_ms < ?3";
+    static const char sweep[] =
+        "DELETE FROM computedb_nonces WHERE expires_ms < ?1";
+    static atomic_ulong claims;
+    struct pg_pool *pool = PG_POOL(base);
+    struct db_stmt *st = NULL;
+    struct pg_db *db = NULL;
+    enum svc_rc rc = lease_ok(pool, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = pg_exec(db, "BEGIN");
+    if (rc == SVC_OK)
+        rc = db_run(&db->base, async);
+    if (rc == SVC_OK)
+        rc = db_stmt(&db->base, claim, &st);
+    if (rc == SVC_OK) {
+        db_bind_text(st, 1, key);
+        db_bind_int(st, 2, expires_ms);
+        db_bind_int(st, 3, now_ms);
+        rc = db_step_done(st);
+    }
+    if (rc == SVC_OK)
+        *fresh = db_changes(&db->base) == 1;
+    if (rc == SVC_OK)
+        rc = pg_exec(db, "COMMIT");
+    if (rc != SVC_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+        pg_rollback(db);
+    if (rc == SVC_OK && atomic_fetch_add(&claims, 1) % 4096 == 4095 &&
+        db_stmt(&db->base, sweep, &st) == SVC_OK) {
+        db_bind_int(st, 1, now_ms);
+        if (db_step_done(st) != SVC_OK)
+            log_warn("postgres: sweeping expired nonces failed");
+    }
+    give_back(pool, db);
+    return rc;
+}
+
+const struct db_driver pg_driver = {
+    .name = "postgres",
+    .close = pg_close,
+    .read_begin = pg_read_begin,
+    .read_end = pg_read_end,
+    .write = pg_write,
+    .etag = pg_etag,
+    .stats = pg_stats,
+    .ready = pg_ready,
+    .checkpoint = pg_checkpoint,
+    .where = pg_where,
+    .nonce_claim = pg_nonce_claim,
+    .prepare = op_prepare,
+    .bind_int = op_bind_int,
+    .bind_double = op_bind_double,
+    .bind_text = op_bind_text,
+    .bind_null = op_bind_null,
+    .step = op_step,
+    .reset = op_reset,
+    .col_type = op_col_type,
+    .col_int = op_col_int,
+    .col_double = op_col_double,
+    .col_text = op_col_text,
+    .col_bytes = op_col_bytes,
+    .changes = op_changes,
+};

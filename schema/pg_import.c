@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/* computedb migrate: copies a SQLite validator database into PostgreSQL.
+ *
+ * DESIGN: the source is first opened as the service opens it (migrated to
+ * our schema, keeping everything), then read in one read transaction (one
+ * snapshot, while the validator may keep writing). The destination gets
+ * the schema, must have no rows, and receives every table with COPY in one
+ * transaction, ids and SQLite's rowids included; identity sequences then
+ * continue after the largest id (pog_stats after the largest id ever
+ * handed out: it is AUTOINCREMENT upstream). Row counts of both sides are
+ * compared before COMMIT: a copy is all or nothing, and a value PostgreSQL
+ * cannot hold as it is (text in an integer column, a boolean other than
+ * 0/1) stops it with the table and line. */
+#include "../server/log.h"
+#include "lite.h"
+#include "pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* clang-format off */
+/* The tables copied, in this order. */
+static const char *const names[] = {
+    "miner",
+    "miner_details",
+    "tb",
+    "challenge_details",
+    "blacklist",
+    "allocation",
+    "wandb_runs",
+    "pog_stats",
+    "stats",
+    "computedb_legacy_miner_details",
+    "principals",
+    "pog_jobs",
+};
+
+/* SQLite: each table's columns, in COPY's order. */
+static const char *const selects[] = {
+    "SELECT uid, ss58_address FROM miner",
+    "SELECT id, hotkey, details, no_specs_count FROM miner_details",
+    "SELECT id, hotkey, details FROM tb",
+    "SELECT rowid, uid, ss58_address, success, elapsed_time, "
+    "difficulty, created_at FROM challenge_details",
+    "SELECT id, hotkey, details FROM blacklist",
+    "SELECT id, hotkey, details FROM allocation",
+    "SELECT hotkey, run_id FROM wandb_runs",
+    "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats",
+    "SELECT uid, hotkey, gpu_specs, score, allocated, own_score, "
+    "reliability_score, created_at FROM stats",
+    "SELECT id, hotkey, details, no_specs_count, "
+    "moved_at FROM computedb_legacy_miner_details",
+    "SELECT ss58, role, label, created_at, expires_at FROM principals",
+    "SELECT id, kind, state, device, params, result, error, "
+    "submitted_at, started_at, finished_at FROM pog_jobs",
+};
+
+/* PostgreSQL: the matching COPY. */
+static const char *const copies[] = {
+    "COPY miner (uid, ss58_address) FROM STDIN",
+    "COPY miner_details (id, hotkey, details, no_specs_count) FROM STDIN",
+    "COPY tb (id, hotkey, details) FROM STDIN",
+    "COPY challenge_details (rowid, uid, ss58_address, success, elapsed_time, "
+    "difficulty, created_at) FROM STDIN",
+    "COPY blacklist (id, hotkey, details) FROM STDIN",
+    "COPY allocation (id, hotkey, details) FROM STDIN",
+    "COPY wandb_runs (hotkey, run_id) FROM STDIN",
+    "COPY pog_stats (id, hotkey, gpu_name, num_gpus, created_at) FROM STDIN",
+    "COPY stats (uid, hotkey, gpu_specs, score, allocated, own_score, "
+    "reliability_score, created_at) FROM STDIN",
+    "COPY computedb_legacy_miner_details (id, hotkey, details, no_specs_count, "
+    "moved_at) FROM STDIN",
+    "COPY principals (ss58, role, label, created_at, expires_at) FROM STDIN",
+    "COPY pog_jobs (id, kind, state, device, params, result, error, "
+    "submitted_at, started_at, finished_at) FROM STDIN",
+};
+
+/* Row counts, the same text on both sides. */
+static const char *const counts[] = {
+    "SELECT COUNT(*) FROM miner",
+    "SELECT COUNT(*) FROM miner_details",
+    "SELECT COUNT(*) FROM tb",
+    "SELECT COUNT(*) FROM challenge_details",
+    "SELECT COUNT(*) FROM blacklist",
+    "SELECT COUNT(*) FROM allocation",
+    "SELECT COUNT(*) FROM wandb_runs",
+    "SELECT COUNT(*) FROM pog_stats",
+    "SELECT COUNT(*) FROM stats",
+    "SELECT COUNT(*) FROM computedb_legacy_miner_details",
+    "SELECT COUNT(*) FROM principals",
+    "SELECT COUNT(*) FROM pog_jobs",
+};
+
+/* Identity columns continue after what was copied. */
+static const char reseed[] =
+    "SELECT setval(pg_get_serial_sequence('miner_details', 'id'), "
+    "COALESCE((SELECT MAX(id) FROM miner_details), 0) + 1, false);"
+    "SELECT setval(pg_get_serial_sequence('tb', 'id'), "
+    "COALESCE((SELECT MAX(id) FROM tb), 0) + 1, false);"
+    "SELECT setval(pg_get_serial_sequence('challenge_details', 'rowid'), "
+    "COALESCE((SELECT MAX(rowid) FROM challenge_details), 0) + 1, false);"
+    "SELECT setval(pg_get_serial_sequence('blacklist', 'id'), "
+    "COALESCE((SELECT MAX(id) FROM blacklist), 0) + 1, false);"
+    "SELECT setval(pg_get_serial_sequence('allocation', 'id'), "
+    "COALESCE((SELECT MAX(id) FROM allocation), 0) + 1, false);";
+static const char reseed_pog[] =
+    "SELECT setval(pg_get_serial_sequence('pog_stats', 'id'), "
+    "GREATEST(COALESCE((SELECT MAX(id) FROM pog_stats), 0), "
+    "$1::bigint) + 1, false)";
+/* clang-format on */
+
+enum { N_TABLES = sizeof(names) / sizeof(names[0]), CHUNK = 1 << 16 };
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static bool buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : CHUNK;
+        char *p;
+
+        while (cap < b->len + n)
+            cap *= 2;
+        p = realloc(b->p, cap);
+        if (!p)
+            return false;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return true;
+}
+
+/* COPY's text format: \N for NULL, backslash escapes in text. */
+static bool put_value(struct buf *b, sqlite3_stmt *st, int col)
+{
+    char num[40];
+    const unsigned char *t;
+    int n;
+
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL:
+        return buf_put(b, "\\N", 2);
+    case SQLITE_INTEGER:
+        n = snprintf(num, sizeof(num), "%lld",
+                     (long long)sqlite3_column_int64(st, col));
+        return buf_put(b, num, (size_t)n);
+    case SQLITE_FLOAT:
+        n = snprintf(num, sizeof(num), "%.17g", sqlite3_column_double(st, col));
+        return buf_put(b, num, (size_t)n);
+    default:
+        break;
+    }
+    t = sqlite3_column_text(st, col);
+    n = sqlite3_column_bytes(st, col);
+    for (int i = 0; t && i < n; i++) {
+        const char *esc = t[i] == '\\'   ? "\\\\"
+                          : t[i] == '\n' ? "\\n"
+                          : t[i] == '\r' ? "\\r"
+                          : t[i] == '\t' ? "\\t"
+                                         : NULL;
+        bool ok = esc ? buf_put(b, esc, 2) : buf_put(b, (const char *)t + i, 1);
+
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static enum svc_rc flush(struct pg_db *db, struct buf *b)
+{
+    if (b->len && PQputCopyData(db->conn, b->p, (int)b->len) != 1) {
+        log_err("postgres: %s", PQerrorMessage(db->conn));
+        return SVC_ERR_DB;
+    }
+    b->len = 0;
+    return SVC_OK;
+}
+
+/* Streams one table's rows into an open COPY; *rows counts them. */
+static enum svc_rc stream_rows(sqlite3 *src, struct pg_db *db, size_t t,
+                               long long *rows)
+{
+    struct buf b = {0};
+    sqlite3_stmt *st = NULL;
+    enum svc_rc rc = SVC_OK;
+    int src_rc = sqlite3_prepare_v2(src, selects[t], -1, &st, NULL);
+
+    while (src_rc == SQLITE_OK && (src_rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int cols = sqlite3_column_count(st);
+
+        for (int c = 0; rc == SVC_OK && c < cols; c++)
+            if ((c && !buf_put(&b, "\t", 1)) || !put_value(&b, st, c))
+                rc = SVC_ERR_NOMEM;
+        if (rc == SVC_OK && !buf_put(&b, "\n", 1))
+            rc = SVC_ERR_NOMEM;
+        if (rc == SVC_OK && b.len >= CHUNK)
+            rc = flush(db, &b);
+        if (rc != SVC_OK)
+            break;
+        (*rows)++;
+        src_rc = SQLITE_OK;
+    }
+    if (rc == SVC_OK && src_rc != SQLITE_DONE) {
+        log_err("reading %s: %s", names[t], sqlite3_errmsg(src));
+        rc = SVC_ERR_DB;
+    }
+    if (rc == SVC_OK)
+        rc = flush(db, &b);
+    sqlite3_finalize(st);
+    free(b.p);
+    return rc;
+}
+
+/* One table: COPY, then the destination's count must equal the source's. */
+static enum svc_rc copy_table(sqlite3 *src, struct pg_db *db, size_t t,
+                              long long *rows)
+{
+    PGresult *res = PQexec(db->conn, copies[t]);
+    enum svc_rc rc;
+    bool started = PQresultStatus(res) == PGRES_COPY_IN;
+
+    rc = started ? SVC_OK : pg_rc(db, res);
+    PQclear(res);
+    if (rc != SVC_OK)
+        return rc;
+    rc = stream_rows(src, db, t, rows);
+    if (PQputCopyEnd(db->conn, rc == SVC_OK ? NULL : "aborted") != 1)
+        rc = SVC_ERR_DB;
+    while ((res = PQgetResult(db->conn))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == SVC_OK)
+            rc = pg_rc(db, res);
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int64_t count_pg(struct pg_db *db, const char *sql)
+{
+    PGresult *res = PQexec(db->conn, sql);
+    int64_t n = -1;
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
+static int64_t count_lite(sqlite3 *src, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+
+    if (sqlite3_prepare_v2(src, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* pog_stats is AUTOINCREMENT upstream: ids deleted rows used are never
+ * handed out again; the sequence continues after the largest ever. */
+static enum svc_rc reseed_ids(sqlite3 *src, struct pg_db *db)
+{
+    char seq[24];
+    const char *params[1] = {seq};
+    long long n = 0;
+    sqlite3_stmt *st = NULL;
+    enum svc_rc rc = pg_exec(db, reseed);
+    PGresult *res;
+
+    if (sqlite3_prepare_v2(src,
+                           "SELECT seq FROM sqlite_sequence "
+                           "WHERE name = 'pog_stats'",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SVC_OK)
+        return rc;
+    snprintf(seq, sizeof(seq), "%lld", n);
+    res = PQexecParams(db->conn, reseed_pog, 1, NULL, params, NULL, NULL, 0);
+    rc = PQresultStatus(res) == PGRES_TUPLES_OK ? SVC_OK : pg_rc(db, res);
+    PQclear(res);
+    return rc;
+}
+
+static enum svc_rc check_empty(struct pg_db *db, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < N_TABLES; i++) {
+        int64_t n = count_pg(db, counts[i]);
+
+        if (n != 0) {
+            snprintf(err, errlen,
+                     n < 0 ? "cannot count the rows of %s"
+                           : "the destination already has rows in %s; copy "
+                             "into an empty database",
+                     names[i]);
+            return n < 0 ? SVC_ERR_DB : SVC_ERR_CONFLICT;
+        }
+    }
+    return SVC_OK;
+}
+
+static enum svc_rc copy_all(sqlite3 *src, struct pg_db *db,
+                            db_copy_fn *progress, void *ctx, char *err,
+                            size_t errlen)
+{
+    enum svc_rc rc = SVC_OK;
+
+    for (size_t i = 0; rc == SVC_OK && i < N_TABLES; i++) {
+        long long rows = 0;
+        int64_t there;
+
+        rc = copy_table(src, db, i, &rows);
+        if (rc != SVC_OK) {
+            snprintf(err, errlen, "copying %s failed: %s", names[i],
+                     PQerrorMessage(db->conn));
+            break;
+        }
+        there = count_pg(db, counts[i]);
+        if (there != rows || count_lite(src, counts[i]) != rows) {
+            snprintf(err, errlen, "%s: %lld rows read, %lld stored", names[i],
+                     rows, (long long)there);
+            rc = SVC_ERR_DB;
+            break;
+        }
+        if (progress)
+            progress(names[i], rows, ctx);
+    }
+    if (rc == SVC_OK && (rc = reseed_ids(src, db)) != SVC_OK)
+        snprintf(err, errlen, "setting the id sequences failed");
+    return rc;
+}
+
+/* The source at our schema: opened and closed once as the service would. */
+static enum svc_rc upgrade_source(const char *path)
+{
+    struct db_options o = {path, 1, 5000, false, true, 0};
+    struct db_pool *pool = NULL;
+    enum svc_rc rc = lite_pool_open(&o, &pool);
+
+    if (rc == SVC_OK)
+        db_pool_close(pool);
+    return rc;
+}
+
+enum svc_rc db_copy_to_postgres(const char *sqlite_path, const char *url,
+                                db_copy_fn *progress, void *ctx, char *err,
+                                size_t errlen)
+{
+    struct db_options o = {url, 1, 5000, false, true, 0};
+    struct db_pool *pool = NULL;
+    struct pg_db *db;
+    sqlite3 *src = NULL;
+    enum svc_rc rc;
+
+    snprintf(err, errlen, "failed");
+    rc = upgrade_source(sqlite_path);
+    if (rc != SVC_OK) {
+        snprintf(err, errlen, "cannot open %s", sqlite_path);
+        return rc;
+    }
+    if (sqlite3_open_v2(sqlite_path, &src, SQLITE_OPEN_READONLY, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read %s: %s", sqlite_path,
+                 sqlite3_errmsg(src));
+        sqlite3_close(src);
+        return SVC_ERR_DB;
+    }
+    rc = pg_pool_open(&o, &pool);
+    if (rc != SVC_OK) {
+        snprintf(err, errlen, "cannot open the destination");
+        goto out;
+    }
+    db = PG_POOL(pool)->free_conns; /* the only session, not leased */
+    rc = pg_exec(db, "BEGIN");
+    if (rc == SVC_OK)
+        rc = check_empty(db, err, errlen);
+    if (rc == SVC_OK)
+        rc = copy_all(src, db, progress, ctx, err, errlen);
+    if (rc == SVC_OK)
+        rc = pg_exec(db, "COMMIT");
+    if (rc != SVC_OK)
+        pg_rollback(db);
+out:
+    db_pool_close(pool);
+    sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(src);
+    return rc;
+}

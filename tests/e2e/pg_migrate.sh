@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# computedb migrate: a validator database written through the SQLite
+# driver is copied into PostgreSQL; every table's row count is printed,
+# the PostgreSQL server then answers every read byte for byte as the
+# SQLite server did, new rows continue the copied ids, and a second copy
+# into the now non-empty database is refused without writing anything.
+# Skips (77) without a test server (COMPUTEDB_TEST_PG) or driver.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+pg=${COMPUTEDB_TEST_PG:-}
+[ -n "$pg" ] || { echo "$name: skipped (COMPUTEDB_TEST_PG is not set)"; exit 77; }
+command -v psql >/dev/null || { echo "$name: skipped (no psql)"; exit 77; }
+db=computedb_e2e_migrate_$$
+url=${pg%/*}/$db
+psql -q "$pg" -c "CREATE DATABASE $db" || { bad "cannot create $db"; exit 1; }
+drop() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    wait 2>/dev/null
+    psql -q "$pg" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+    rm -rf "$dir"
+}
+trap drop EXIT
+alice=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY
+bob=5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty
+
+# -- a validator's database, written through the SQLite driver ----------
+start
+"$bin" call PUT /miners --data "{\"mode\": \"merge\", \"miners\": [{\"uid\": 1, \"hotkey\": \"$alice\"}, {\"uid\": 2, \"hotkey\": \"$bob\"}]}" >/dev/null || bad "miners"
+"$bin" call POST /challenges --data "{\"challenges\": [{\"uid\": 1, \"hotkey\": \"$alice\", \"success\": true, \"elapsed_time\": 1.25, \"difficulty\": 7}, {\"uid\": 1, \"hotkey\": \"$alice\", \"success\": false, \"elapsed_time\": 0.1, \"difficulty\": 7}, {\"uid\": 2, \"hotkey\": \"$bob\", \"success\": true, \"elapsed_time\": 3, \"difficulty\": 9}]}" >/dev/null || bad "challenges"
+"$bin" call PUT "/allocations/$alice" --data '{"details": {"password": "tab\there \\ and\nnewline", "uuid": "u-1"}}' >/dev/null || bad "allocation"
+"$bin" call PUT /miners/details --data "{\"miners\": [{\"hotkey\": \"$alice\", \"details\": {\"gpu\": {\"name\": \"NVIDIA H100\", \"count\": 8}, \"has_docker\": true}}, {\"hotkey\": \"$bob\", \"details\": {}}]}" >/dev/null || bad "details"
+"$bin" call PUT /stats --data "{\"stats\": {\"1\": {\"hotkey\": \"$alice\", \"score\": 0.5, \"allocated\": true, \"own_score\": false, \"reliability_score\": 0.25}}}" >/dev/null || bad "stats"
+"$bin" call POST /blacklist --data "{\"hotkeys\": [\"$bob\"]}" >/dev/null || bad "blacklist"
+"$bin" call PUT "/wandb-runs/$alice" --data '{"run_id": "r-1"}' >/dev/null || bad "wandb"
+"$bin" call POST /pog/stats --data "{\"hotkey\": \"$alice\", \"gpu_name\": \"NVIDIA H100\", \"num_gpus\": 8}" >/dev/null || bad "pog"
+paths="/miners /miners/details /challenges/stats /challenges /allocations /stats /blacklist /wandb-runs /pog/stats /admin/principals"
+for p in $paths; do
+    "$bin" call GET "$p" >"$dir/lite$(echo "$p" | tr / _).json" || bad "GET $p (sqlite)"
+done
+stop
+
+# -- copy, then serve the copy --------------------------------------------
+"$bin" migrate --from "sqlite:$dir/data/database.db" --to "$url" >"$dir/migrate.out" 2>&1 ||
+    { cat "$dir/migrate.out"; bad "migrate failed"; }
+for t in miner:2 challenge_details:3 allocation:1 miner_details:2 stats:1 blacklist:1 wandb_runs:1 pog_stats:1 principals:1; do
+    grep -Eq "^${t%%:*} +${t#*:} rows$" "$dir/migrate.out" || bad "row count of ${t%%:*} is not ${t#*:}: $(cat "$dir/migrate.out")"
+done
+"$bin" migrate --from "sqlite:$dir/data/database.db" --to "$url" >"$dir/again.out" 2>&1
+[ $? = 1 ] || bad "a second copy into a non-empty database was not refused"
+grep -q "already has rows" "$dir/again.out" || bad "no reason given: $(cat "$dir/again.out")"
+
+"$bin" serve --listen 127.0.0.1:0 --db "$url" --admin-key "$dir/data/admin.key" >"$dir/pg.log" 2>&1 &
+pid=$!
+port=
+for _ in $(seq 200); do
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/pg.log")
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+[ -n "$port" ] || { cat "$dir/pg.log"; bad "the PostgreSQL server did not start"; exit 1; }
+export COMPUTEDB_URL=http://127.0.0.1:$port
+for p in $paths; do
+    f=$(echo "$p" | tr / _)
+    "$bin" call GET "$p" >"$dir/pg$f.json" || bad "GET $p (postgres)"
+    cmp -s "$dir/lite$f.json" "$dir/pg$f.json" || {
+        diff "$dir/lite$f.json" "$dir/pg$f.json" | head -20
+        bad "GET $p differs between the drivers"
+    }
+done
+# New rows continue the copied ids.
+"$bin" call PUT "/allocations/$bob" --data '{"details": {"uuid": "u-2"}}' >/dev/null || bad "allocation on postgres"
+"$bin" call GET /allocations | grep -q '"id": 2' || bad "the new allocation did not get id 2"
+finish
