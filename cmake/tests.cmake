@@ -20,6 +20,19 @@ function(svc_test label src)
     ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
 endfunction()
 
+# The same HTTP tests against the PostgreSQL driver (http_pg.<name>): each
+# server gets a fresh database on the test server that `make test` starts
+# (COMPUTEDB_TEST_PG); skipped without one. The tests listed here check the
+# database through portable SQL; the others still assert SQLite storage
+# classes or use SQLite-only SQL in their direct checks.
+set(SVC_PG_HTTP_TESTS access allocations auth blacklist etag smoke specs wandb)
+foreach(name ${SVC_PG_HTTP_TESTS})
+  add_test(NAME http_pg.${name} COMMAND test_http_${name})
+  set_tests_properties(http_pg.${name} PROPERTIES LABELS http_pg
+    TIMEOUT 300 SKIP_RETURN_CODE 77
+    ENVIRONMENT "COMPUTEDB_TEST_DRIVER=postgres;COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
+endforeach()
+
 set(SVC_RESPONSE_LOG ${CMAKE_BINARY_DIR}/responses)
 foreach(label unit http compat gpu)
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${label}/test_*.c)
@@ -38,7 +51,7 @@ set_tests_properties(contract.mkdir PROPERTIES LABELS contract DEPENDS contract.
   FIXTURES_SETUP response_dir)
 get_property(all_tests DIRECTORY PROPERTY TESTS)
 foreach(t ${all_tests})
-  if(t MATCHES "^http\\.")
+  if(t MATCHES "^http(_pg)?\\.")
     set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "COMPUTEDB_RESPONSE_LOG=${SVC_RESPONSE_LOG}")
     set_tests_properties(${t} PROPERTIES FIXTURES_REQUIRED response_dir FIXTURES_SETUP responses)
   endif()

@@ -17,6 +17,9 @@
 #include "server/policy.h"
 
 #include <curl/curl.h>
+#ifdef COMPUTEDB_HAVE_PG
+#include <libpq-fe.h>
+#endif
 #include <sodium.h>
 
 #include <ftw.h>
@@ -103,6 +106,76 @@ static void remove_dirs(void)
         nftw(made[i], unlink_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* COMPUTEDB_TEST_DRIVER=postgres: every server this process starts on a
+ * fresh database gets its own PostgreSQL database, made on the test server
+ * (COMPUTEDB_TEST_PG) and dropped at exit. */
+static char pg_made[16][96];
+static unsigned n_pg_made;
+
+bool th_postgres(void)
+{
+    const char *d = getenv("COMPUTEDB_TEST_DRIVER");
+
+    return d && strcmp(d, "postgres") == 0;
+}
+
+#ifdef COMPUTEDB_HAVE_PG
+/* Runs one statement on the test server's maintenance database. */
+static bool pg_admin(const char *sql)
+{
+    PGconn *c = PQconnectdb(getenv("COMPUTEDB_TEST_PG"));
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+
+    if (!ok)
+        fprintf(stderr, "harness: %s: %s\n", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok;
+}
+
+static void drop_pg(void)
+{
+    char sql[160];
+
+    for (unsigned i = 0; i < n_pg_made; i++) {
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+                 pg_made[i]);
+        (void)pg_admin(sql);
+    }
+}
+
+/* A new database on the test server; its URL into url. */
+static void new_pg_database(char *url, size_t len)
+{
+    const char *base = getenv("COMPUTEDB_TEST_PG");
+    const char *slash = base ? strrchr(base, '/') : NULL;
+    char sql[160];
+
+    if (!slash) {
+        fprintf(stderr, "harness: COMPUTEDB_TEST_PG is not set; skipped\n");
+        exit(77);
+    }
+    CHECK(n_pg_made < sizeof(pg_made) / sizeof(pg_made[0]));
+    snprintf(pg_made[n_pg_made], sizeof(pg_made[0]), "computedb_t_%d_%u",
+             (int)getpid(), n_pg_made);
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_made[n_pg_made]);
+    CHECK(pg_admin(sql));
+    if (n_pg_made++ == 0)
+        atexit(drop_pg);
+    snprintf(url, len, "%.*s/%s", (int)(slash - base), base,
+             pg_made[n_pg_made - 1]);
+}
+#else
+static void new_pg_database(char *url, size_t len)
+{
+    (void)url;
+    (void)len;
+    fprintf(stderr, "harness: built without PostgreSQL; skipped\n");
+    exit(77);
+}
+#endif
+
 void th_start(const char *db_path)
 {
     th_start_with(db_path, NULL);
@@ -125,6 +198,8 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
         snprintf(made[n_made++], sizeof(made[0]), "%s", th.dir);
     if (db_path)
         snprintf(th.db, sizeof(th.db), "%s", db_path);
+    else if (th_postgres())
+        new_pg_database(th.db, sizeof(th.db));
     else
         snprintf(th.db, sizeof(th.db), "%s/database.db", th.dir);
     config_defaults(&th.cfg);

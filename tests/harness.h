@@ -48,7 +48,11 @@ const char *th_base(void);
 void th_key_file(const struct th_key *key, const char *path);
 /* The temporary directory of this run (for extra files). */
 const char *th_dir(void);
-/* The database file the server uses. */
+/* True when COMPUTEDB_TEST_DRIVER=postgres: servers started without an
+ * explicit file run on a fresh PostgreSQL database of the test server
+ * (COMPUTEDB_TEST_PG; the test exits 77, skipped, without one). */
+bool th_postgres(void);
+/* The database the server uses: a file, or a postgres:// URL. */
 const char *th_db_path(void);
 /* Stops the server and closes the database (safe to call twice). */
 void th_stop(void);

@@ -84,19 +84,21 @@ static void check_external_write(void)
     CHECK_INT_EQ(json_object_size(r.json), 0);
     th_resp_free(&r);
     etag_of("/challenges/stats", e1, sizeof(e1));
-    tu_exec("INSERT INTO challenge_details (uid, ss58_address, success, "
-            "elapsed_time, difficulty, created_at) VALUES (5, %Q, 1, 1.0, 9, "
-            "'2025-01-01T00:00:00')",
-            hk(5));
+    tu_exec(
+        "INSERT INTO challenge_details (uid, ss58_address, success, "
+        "elapsed_time, difficulty, created_at) VALUES (5, %Q, TRUE, 1.0, 9, "
+        "'2025-01-01T00:00:00')",
+        hk(5));
     etag_of("/challenges/stats", e2, sizeof(e2));
     CHECK(strcmp(e1, e2) != 0); /* at once */
-    /* Within a second or two the server accounts for the external commit
-     * and validators are exact (per table) again, still not e1. */
-    for (int i = 0; i < 40 && !strchr(e2, '.'); i++) {
+    /* SQLite: within a second or two the server accounts for the external
+     * commit and validators are exact (per table) again, still not e1.
+     * PostgreSQL's are always exact (counted by triggers). */
+    for (int i = 0; !th_postgres() && i < 40 && !strchr(e2, '.'); i++) {
         nanosleep(&tick, NULL);
         etag_of("/challenges/stats", e2, sizeof(e2));
     }
-    CHECK(strchr(e2, '.') != NULL);
+    CHECK(th_postgres() || strchr(e2, '.') != NULL);
     CHECK(strcmp(e1, e2) != 0);
     r = th_get("/challenges/stats");
     CHECK_INT_EQ(json_object_size(r.json), 1);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the HTTP tests: requests with printf-built bodies,
- * direct SQLite access to the server's database file, whole-database
+ * direct access to the server's database (the SQLite file, or with
+ * COMPUTEDB_TEST_DRIVER=postgres its PostgreSQL database), whole-database
  * snapshots that prove a rejected request wrote nothing, and stable
  * hotkeys. Header-only; every function is static inline so a test that
  * uses a few of them compiles without unused-function warnings. */
@@ -12,6 +13,9 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#ifdef COMPUTEDB_HAVE_PG
+#include <libpq-fe.h>
+#endif
 
 #include <math.h>
 #include <stdarg.h>
@@ -48,11 +52,48 @@ static const char *const tu_tables[] = {
 enum { TU_NTABLES = sizeof(tu_tables) / sizeof(tu_tables[0]) };
 
 static sqlite3 *tu_conn;
+#ifdef COMPUTEDB_HAVE_PG
+static PGconn *tu_pg; /* instead of tu_conn when the server runs on it */
+
+/* Runs sql on the PostgreSQL database; exits on failure. */
+static inline PGresult *tu_pg_run(const char *sql)
+{
+    PGresult *r = PQexec(tu_pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        fprintf(stderr, "postgres(%s): %s\n", sql, PQerrorMessage(tu_pg));
+        exit(1);
+    }
+    return r;
+}
+
+/* The first value of r as text, or NULL (SQL NULL, no row); booleans read
+ * as SQLite stores them, 1 and 0. */
+static inline const char *tu_pg_value(const PGresult *r)
+{
+    const char *v;
+
+    if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
+        return NULL;
+    v = PQgetvalue(r, 0, 0);
+    if (PQftype(r, 0) == 16) /* boolean */
+        return *v == 't' ? "1" : "0";
+    return v;
+}
+#endif
 
 /* Starts the server on a fresh database and opens a direct connection. */
 static inline void tu_start(void)
 {
     th_start(NULL);
+#ifdef COMPUTEDB_HAVE_PG
+    if (th_postgres()) {
+        tu_pg = PQconnectdb(th_db_path());
+        CHECK(PQstatus(tu_pg) == CONNECTION_OK);
+        return;
+    }
+#endif
     CHECK(sqlite3_open(th_db_path(), &tu_conn) == SQLITE_OK);
     sqlite3_busy_timeout(tu_conn, 5000);
 }
@@ -60,6 +101,10 @@ static inline void tu_start(void)
 /* Closes the direct connection and stops the server. */
 static inline void tu_stop(void)
 {
+#ifdef COMPUTEDB_HAVE_PG
+    PQfinish(tu_pg);
+    tu_pg = NULL;
+#endif
     sqlite3_close(tu_conn);
     tu_conn = NULL;
     th_stop();
@@ -83,6 +128,13 @@ static inline void tu_exec(const char *fmt, ...)
     va_start(ap, fmt);
     sql = tu_vsql(fmt, ap);
     va_end(ap);
+#ifdef COMPUTEDB_HAVE_PG
+    if (tu_pg) {
+        PQclear(tu_pg_run(sql));
+        sqlite3_free(sql);
+        return;
+    }
+#endif
     if (sqlite3_exec(tu_conn, sql, NULL, NULL, &err) != SQLITE_OK) {
         fprintf(stderr, "tu_exec(%s): %s\n", sql, err ? err : "?");
         exit(1);
@@ -112,6 +164,21 @@ static inline int64_t tu_int(const char *fmt, ...)
     va_start(ap, fmt);
     sql = tu_vsql(fmt, ap);
     va_end(ap);
+#ifdef COMPUTEDB_HAVE_PG
+    if (tu_pg) {
+        PGresult *r = tu_pg_run(sql);
+        const char *t = tu_pg_value(r);
+
+        if (PQntuples(r) < 1) {
+            fprintf(stderr, "tu_int(%s): no row\n", sql);
+            exit(1);
+        }
+        v = t ? (int64_t)strtod(t, NULL) : 0;
+        PQclear(r);
+        sqlite3_free(sql);
+        return v;
+    }
+#endif
     st = tu_prepare(sql);
     if (sqlite3_step(st) != SQLITE_ROW) {
         fprintf(stderr, "tu_int(%s): no row\n", sql);
@@ -134,6 +201,17 @@ static inline char *tu_text(const char *fmt, ...)
     va_start(ap, fmt);
     sql = tu_vsql(fmt, ap);
     va_end(ap);
+#ifdef COMPUTEDB_HAVE_PG
+    if (tu_pg) {
+        PGresult *r = tu_pg_run(sql);
+        const char *t = tu_pg_value(r);
+
+        out = t ? strdup(t) : NULL;
+        PQclear(r);
+        sqlite3_free(sql);
+        return out;
+    }
+#endif
     st = tu_prepare(sql);
     if (sqlite3_step(st) == SQLITE_ROW &&
         sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -162,6 +240,10 @@ static inline char *tu_text(const char *fmt, ...)
 
 static inline int64_t tu_count(const char *table)
 {
+#ifdef COMPUTEDB_HAVE_PG
+    if (tu_pg && strcmp(table, "sqlite_sequence") == 0)
+        return 0; /* SQLite's own */
+#endif
     return tu_int("SELECT COUNT(*) FROM \"%w\"", table);
 }
 
@@ -184,6 +266,25 @@ static inline void tu_append(struct tu_snap *s, const char *p, size_t n)
     s->dump[s->len] = '\0';
 }
 
+#ifdef COMPUTEDB_HAVE_PG
+/* PostgreSQL: every row as its text form, in that order. */
+static inline void tu_dump_pg(struct tu_snap *s, size_t t)
+{
+    char *sql = sqlite3_mprintf("SELECT r::text FROM \"%w\" AS r ORDER BY 1",
+                                tu_tables[t]);
+    PGresult *r;
+
+    CHECK(sql != NULL);
+    r = tu_pg_run(sql);
+    for (int i = 0; i < PQntuples(r); i++) {
+        tu_append(s, "\n", 1);
+        tu_append(s, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+    }
+    PQclear(r);
+    sqlite3_free(sql);
+}
+#endif
+
 static inline void tu_dump_table(struct tu_snap *s, size_t t)
 {
     char *sql =
@@ -192,9 +293,17 @@ static inline void tu_dump_table(struct tu_snap *s, size_t t)
     char tag[32];
 
     CHECK(sql != NULL);
-    st = tu_prepare(sql);
     snprintf(tag, sizeof(tag), "\n#%zu", t);
     tu_append(s, tag, strlen(tag));
+#ifdef COMPUTEDB_HAVE_PG
+    if (tu_pg) {
+        sqlite3_free(sql);
+        if (strcmp(tu_tables[t], "sqlite_sequence") != 0)
+            tu_dump_pg(s, t);
+        return;
+    }
+#endif
+    st = tu_prepare(sql);
     while (sqlite3_step(st) == SQLITE_ROW) {
         tu_append(s, "\n", 1);
         for (int c = 0; c < sqlite3_column_count(st); c++) {
