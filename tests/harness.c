@@ -120,10 +120,10 @@ bool th_postgres(void)
 }
 
 #ifdef COMPUTEDB_HAVE_PG
-/* Runs one statement on the test server's maintenance database. */
-static bool pg_admin(const char *sql)
+/* Runs one statement on the database at url. */
+static bool pg_run(const char *url, const char *sql)
 {
-    PGconn *c = PQconnectdb(getenv("COMPUTEDB_TEST_PG"));
+    PGconn *c = PQconnectdb(url);
     PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
     bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
 
@@ -133,6 +133,23 @@ static bool pg_admin(const char *sql)
     PQfinish(c);
     return ok;
 }
+
+/* Runs one statement on the test server's maintenance database. */
+static bool pg_admin(const char *sql)
+{
+    return pg_run(getenv("COMPUTEDB_TEST_PG"), sql);
+}
+
+/* The tests check SQLite storage classes with typeof(); in their
+ * PostgreSQL databases the same question is answered from the column's
+ * type (a boolean is stored as an integer by SQLite). */
+static const char typeof_fixture[] =
+    "CREATE FUNCTION typeof(v anyelement) RETURNS text LANGUAGE sql "
+    "IMMUTABLE AS $$ SELECT CASE WHEN v IS NULL THEN 'null' "
+    "WHEN pg_typeof(v) IN ('bigint'::regtype, 'integer'::regtype, "
+    "'smallint'::regtype, 'boolean'::regtype) THEN 'integer' "
+    "WHEN pg_typeof(v) IN ('double precision'::regtype, 'real'::regtype, "
+    "'numeric'::regtype) THEN 'real' ELSE 'text' END $$";
 
 static void drop_pg(void)
 {
@@ -165,6 +182,7 @@ static void new_pg_database(char *url, size_t len)
         atexit(drop_pg);
     snprintf(url, len, "%.*s/%s", (int)(slash - base), base,
              pg_made[n_pg_made - 1]);
+    CHECK(pg_run(url, typeof_fixture));
 }
 #else
 static void new_pg_database(char *url, size_t len)

@@ -209,10 +209,11 @@ static void test_insert_and_stats(void)
 
         CHECK_INT_EQ(tu_int("SELECT COUNT(*) FROM challenge_details WHERE "
                             "rowid = %d AND uid = %d AND ss58_address = %Q "
-                            "AND success = %d AND typeof(success) = "
+                            "AND success = %s AND typeof(success) = "
                             "'integer' AND elapsed_time = %.17g AND "
                             "difficulty = %d AND created_at = %Q",
-                            i + 1, w->uid, hk(w->seed), w->success, w->elapsed,
+                            i + 1, w->uid, hk(w->seed),
+                            w->success ? "TRUE" : "FALSE", w->elapsed,
                             w->difficulty, w->created),
                      1);
     }

@@ -7,12 +7,13 @@
 /* Seeds rows that a purge of (uid, hotkey) must or must not touch. */
 static void seed_owned_rows(int uid, const char *hotkey, const char *other)
 {
-    tu_exec("INSERT INTO challenge_details VALUES "
-            "(%d, %Q, 1, 1.5, 10, '2024-01-01T00:00:01.000000'),"
-            "(%d, %Q, 0, 2.5, 10, '2024-01-01T00:00:02.000000'),"
-            "(%d, %Q, 1, 3.5, 10, '2024-01-01T00:00:03.000000'),"
-            "(%d, %Q, 1, 1.0, 10, '2024-01-01T00:00:04.000000'),"
-            "(%d, %Q, 1, 1.0, 10, '2024-01-01T00:00:05.000000')",
+    tu_exec("INSERT INTO challenge_details (uid, ss58_address, success, "
+            "elapsed_time, difficulty, created_at) VALUES "
+            "(%d, %Q, TRUE, 1.5, 10, '2024-01-01T00:00:01.000000'),"
+            "(%d, %Q, FALSE, 2.5, 10, '2024-01-01T00:00:02.000000'),"
+            "(%d, %Q, TRUE, 3.5, 10, '2024-01-01T00:00:03.000000'),"
+            "(%d, %Q, TRUE, 1.0, 10, '2024-01-01T00:00:04.000000'),"
+            "(%d, %Q, TRUE, 1.0, 10, '2024-01-01T00:00:05.000000')",
             uid, hotkey, uid, hotkey, uid, hotkey, uid + 1000, hotkey, uid,
             other);
     tu_exec("INSERT INTO miner_details (hotkey, details, no_specs_count) "
@@ -24,7 +25,7 @@ static void seed_owned_rows(int uid, const char *hotkey, const char *other)
             "(%Q, 'NVIDIA A100', 1, '2024-01-01 00:00:00')",
             hotkey, hotkey, other);
     tu_exec("INSERT INTO stats (uid, hotkey, score, allocated, own_score) "
-            "VALUES (%d, %Q, 10.0, 0, 1), (%d, %Q, 20.0, 0, 1)",
+            "VALUES (%d, %Q, 10.0, FALSE, TRUE), (%d, %Q, 20.0, FALSE, TRUE)",
             uid, hotkey, uid + 1000, hotkey);
     tu_exec("INSERT INTO allocation (hotkey, details) VALUES (%Q, '{}')",
             hotkey);

@@ -63,7 +63,7 @@ static void test_put_and_read(void)
                    "SELECT gpu_specs FROM stats WHERE uid = 14");
     CHECK_INT_EQ(tu_int("SELECT COUNT(*) FROM stats WHERE uid = 12 AND "
                         "hotkey = %Q AND score = 100.0 AND typeof(score) = "
-                        "'real' AND allocated = 0 AND own_score = 1 AND "
+                        "'real' AND allocated = FALSE AND own_score = TRUE AND "
                         "typeof(allocated) = 'integer' AND "
                         "typeof(own_score) = 'integer' AND "
                         "reliability_score = 0.0 AND "
@@ -72,7 +72,7 @@ static void test_put_and_read(void)
                  1);
     CHECK_INT_EQ(tu_int("SELECT COUNT(*) FROM stats WHERE uid = 13 AND "
                         "score = 0.0 AND typeof(score) = 'real' AND "
-                        "allocated = 1 AND own_score = 0 AND "
+                        "allocated = TRUE AND own_score = FALSE AND "
                         "reliability_score IS NULL"),
                  1);
     at = tu_text("SELECT created_at FROM stats WHERE uid = 14");
@@ -144,8 +144,8 @@ static void test_upsert(void)
     }
     CHECK_INT_EQ(tu_int("SELECT COUNT(*) FROM stats WHERE uid = 12 AND "
                         "hotkey = %Q AND gpu_specs IS NULL AND score = 50.0 "
-                        "AND typeof(score) = 'real' AND allocated = 1 AND "
-                        "own_score = 0 AND reliability_score IS NULL",
+                        "AND typeof(score) = 'real' AND allocated = TRUE AND "
+                        "own_score = FALSE AND reliability_score IS NULL",
                         hk(15)),
                  1);
 
@@ -197,7 +197,7 @@ static void test_coercion(void)
     tu_exec("INSERT INTO stats (uid, hotkey) VALUES (20, %Q)", hk(20));
     tu_exec("INSERT INTO stats (uid, hotkey, gpu_specs, score, allocated, "
             "own_score, reliability_score, created_at) VALUES "
-            "(21, %Q, '{\"gpu_name\": ', 7.0, 1, 1, 3.5, "
+            "(21, %Q, '{\"gpu_name\": ', 7.0, TRUE, TRUE, 3.5, "
             "'2025-02-26 10:31:05')",
             hk(21));
     r = th_get("/stats/20");
