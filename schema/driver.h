@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,7 +35,23 @@ void db_pool_base_free(struct db_pool *pool);
 struct db {
     const struct db_driver *drv;
     struct db_pool *pool;
+    struct db *next_free; /* struct db_leases' free list link */
 };
+
+/* A fixed set of connections handed out one caller at a time: take()
+ * waits while all are out (counting the waits for /metrics), put() gives
+ * one back. */
+struct db_leases {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct db *free;
+    _Atomic unsigned long long waits, wait_us;
+};
+
+void db_leases_init(struct db_leases *l);
+void db_leases_free(struct db_leases *l);
+struct db *db_leases_take(struct db_leases *l);
+void db_leases_put(struct db_leases *l, struct db *db);
 
 struct db_stmt {
     struct db *db; /* the connection it was prepared on */

@@ -34,7 +34,6 @@ struct lite_db {
     unsigned busy_timeout_ms;
     struct db_stmt_slot cache[DB_STMT_CACHE];
     size_t n_cache;
-    struct lite_db *next_free; /* pool free list link */
 };
 
 #define LITE_POOL(p) ((struct lite_pool *)(p))
@@ -45,15 +44,13 @@ struct lite_pool {
     struct db_pool base;
     char path[4096];
     char wal_path[4200];
-    _Atomic unsigned long long reader_waits, reader_wait_us, busy_retries,
-        writes, write_failures, batches, wal_restarts;
+    _Atomic unsigned long long busy_retries, writes, write_failures, batches,
+        wal_restarts;
     struct lite_db *writer;
     pthread_mutex_t write_lock; /* the writer connection's transactions */
     struct lite_db *readers;    /* all reader connections, array */
     unsigned n_readers;
-    struct lite_db *free_readers; /* free list */
-    pthread_mutex_t read_lock;
-    pthread_cond_t read_cond;
+    struct db_leases leases; /* of the readers */
     /* lite_writer.c: group commit queue */
     bool group_commit;
     pthread_mutex_t q_lock;

@@ -300,8 +300,7 @@ static enum svc_rc open_readers(struct lite_pool *pool,
 
         if (rc != SVC_OK)
             return rc;
-        pool->readers[i].next_free = pool->free_readers;
-        pool->free_readers = &pool->readers[i];
+        db_leases_put(&pool->leases, &pool->readers[i].base);
     }
     return SVC_OK;
 }
@@ -317,8 +316,7 @@ static void lite_close(struct db_pool *base)
     conn_close(pool->writer);
     free(pool->writer);
     pthread_mutex_destroy(&pool->write_lock);
-    pthread_mutex_destroy(&pool->read_lock);
-    pthread_cond_destroy(&pool->read_cond);
+    db_leases_free(&pool->leases);
     db_pool_base_free(&pool->base);
     free(pool);
 }
@@ -332,10 +330,9 @@ enum svc_rc lite_pool_open(const struct db_options *opt, struct db_pool **out)
         return SVC_ERR_NOMEM;
     db_pool_base_init(&pool->base, &lite_driver);
     pthread_mutex_init(&pool->write_lock, NULL);
-    pthread_mutex_init(&pool->read_lock, NULL);
+    db_leases_init(&pool->leases);
     snprintf(pool->path, sizeof(pool->path), "%s", opt->path);
     snprintf(pool->wal_path, sizeof(pool->wal_path), "%s-wal", opt->path);
-    pthread_cond_init(&pool->read_cond, NULL);
     pool->writer = calloc(1, sizeof(*pool->writer));
     if (!pool->writer)
         goto out;
@@ -363,11 +360,7 @@ static void lite_read_end(struct db_pool *base, struct db *conn)
 
     if (!sqlite3_get_autocommit(db->h) && lite_run(db, commit) != SVC_OK)
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-    pthread_mutex_lock(&pool->read_lock);
-    db->next_free = pool->free_readers;
-    pool->free_readers = db;
-    pthread_cond_signal(&pool->read_cond);
-    pthread_mutex_unlock(&pool->read_lock);
+    db_leases_put(&pool->leases, &db->base);
 }
 
 static enum svc_rc lite_read_begin(struct db_pool *base, struct db **out)
@@ -377,19 +370,7 @@ static enum svc_rc lite_read_begin(struct db_pool *base, struct db **out)
     struct lite_db *db;
     enum svc_rc rc;
 
-    pthread_mutex_lock(&pool->read_lock);
-    if (!pool->free_readers) {
-        int64_t t0 = now_us();
-
-        while (!pool->free_readers)
-            pthread_cond_wait(&pool->read_cond, &pool->read_lock);
-        atomic_fetch_add(&pool->reader_waits, 1);
-        atomic_fetch_add(&pool->reader_wait_us,
-                         (unsigned long long)(now_us() - t0));
-    }
-    db = pool->free_readers;
-    pool->free_readers = db->next_free;
-    pthread_mutex_unlock(&pool->read_lock);
+    db = LITE_DB(db_leases_take(&pool->leases));
     rc = lite_run(db, begin);
     if (rc != SVC_OK) {
         lite_read_end(base, &db->base);
@@ -409,8 +390,8 @@ static void lite_stats(struct db_pool *base, struct db_stats *out)
     struct lite_pool *pool = LITE_POOL(base);
     struct stat st;
 
-    out->reader_waits = atomic_load(&pool->reader_waits);
-    out->reader_wait_us = atomic_load(&pool->reader_wait_us);
+    out->reader_waits = atomic_load(&pool->leases.waits);
+    out->reader_wait_us = atomic_load(&pool->leases.wait_us);
     out->busy_retries = atomic_load(&pool->busy_retries);
     out->writes = atomic_load(&pool->writes);
     out->write_failures = atomic_load(&pool->write_failures);

@@ -31,7 +31,6 @@ struct pg_db {
     size_t n_cache;
     int64_t changes; /* rows changed by the last statement */
     bool broken;     /* the session failed: reset before the next lease */
-    struct pg_db *next_free;
 };
 
 struct pg_pool {
@@ -40,12 +39,9 @@ struct pg_pool {
     char shown[1024]; /* the URL without its password, for logs */
     struct pg_db *conns;
     unsigned n_conns;
-    struct pg_db *free_conns;
+    struct db_leases leases;
     unsigned busy_ms; /* lock_timeout of every session */
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    _Atomic unsigned long long waits, wait_us, writes, write_failures,
-        busy_retries;
+    _Atomic unsigned long long writes, write_failures;
 };
 
 #define PG_POOL(p) ((struct pg_pool *)(p))

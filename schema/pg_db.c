@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The advisory lock every write holds ("writes" in a 63-bit key). */
 static const char lock_writes[] =
@@ -48,14 +47,6 @@ enum {
     OID_FLOAT8 = 701,
     OID_NUMERIC = 1700
 };
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* SQLSTATE classes: 23 integrity, 40 rollback, 53 resources, 08
  * connection, 57P operator intervention, 55P03 lock timeout, 25006 a
@@ -398,38 +389,15 @@ static void session_close(struct pg_db *db)
     db->conn = NULL;
 }
 
-static struct pg_db *lease(struct pg_pool *pool)
-{
-    struct pg_db *db;
-
-    pthread_mutex_lock(&pool->lock);
-    if (!pool->free_conns) {
-        int64_t t0 = mono_us();
-
-        while (!pool->free_conns)
-            pthread_cond_wait(&pool->cond, &pool->lock);
-        atomic_fetch_add(&pool->waits, 1);
-        atomic_fetch_add(&pool->wait_us, (unsigned long long)(mono_us() - t0));
-    }
-    db = pool->free_conns;
-    pool->free_conns = db->next_free;
-    pthread_mutex_unlock(&pool->lock);
-    return db;
-}
-
 static void give_back(struct pg_pool *pool, struct pg_db *db)
 {
-    pthread_mutex_lock(&pool->lock);
-    db->next_free = pool->free_conns;
-    pool->free_conns = db;
-    pthread_cond_signal(&pool->cond);
-    pthread_mutex_unlock(&pool->lock);
+    db_leases_put(&pool->leases, &db->base);
 }
 
 /* A leased session, reset first when it failed before. */
 static enum svc_rc lease_ok(struct pg_pool *pool, struct pg_db **out)
 {
-    struct pg_db *db = lease(pool);
+    struct pg_db *db = PG_DB(db_leases_take(&pool->leases));
 
     if (db->broken || PQstatus(db->conn) != CONNECTION_OK) {
         cache_clear(db);
@@ -458,8 +426,7 @@ static void pg_close(struct db_pool *base)
     for (unsigned i = 0; pool->conns && i < pool->n_conns; i++)
         session_close(&pool->conns[i]);
     free(pool->conns);
-    pthread_mutex_destroy(&pool->lock);
-    pthread_cond_destroy(&pool->cond);
+    db_leases_free(&pool->leases);
     db_pool_base_free(&pool->base);
     free(pool);
 }
@@ -472,8 +439,7 @@ enum svc_rc pg_pool_open(const struct db_options *opt, struct db_pool **out)
     if (!pool)
         return SVC_ERR_NOMEM;
     db_pool_base_init(&pool->base, &pg_driver);
-    pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->cond, NULL);
+    db_leases_init(&pool->leases);
     snprintf(pool->url, sizeof(pool->url), "%s", opt->path);
     db_where_shown(opt->path, pool->shown, sizeof(pool->shown));
     pool->busy_ms = opt->busy_timeout_ms;
@@ -485,8 +451,7 @@ enum svc_rc pg_pool_open(const struct db_options *opt, struct db_pool **out)
         rc = session_open(pool, &pool->conns[i], opt->busy_timeout_ms);
         if (rc == SVC_OK && i == 0)
             rc = pg_migrate(&pool->conns[0]);
-        pool->conns[i].next_free = pool->free_conns;
-        pool->free_conns = &pool->conns[i];
+        db_leases_put(&pool->leases, &pool->conns[i].base);
     }
     if (rc != SVC_OK) {
         pg_close(&pool->base);
@@ -598,8 +563,8 @@ static void pg_stats(struct db_pool *base, struct db_stats *out)
 {
     struct pg_pool *pool = PG_POOL(base);
 
-    out->reader_waits = atomic_load(&pool->waits);
-    out->reader_wait_us = atomic_load(&pool->wait_us);
+    out->reader_waits = atomic_load(&pool->leases.waits);
+    out->reader_wait_us = atomic_load(&pool->leases.wait_us);
     out->writes = atomic_load(&pool->writes);
     out->write_failures = atomic_load(&pool->write_failures);
     out->batches = out->writes;

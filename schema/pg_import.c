@@ -379,7 +379,7 @@ enum svc_rc db_copy_to_postgres(const char *sqlite_path, const char *url,
         snprintf(err, errlen, "cannot open the destination");
         goto out;
     }
-    db = PG_POOL(pool)->free_conns; /* the only session, not leased */
+    db = PG_DB(PG_POOL(pool)->leases.free); /* the only session */
     rc = pg_exec(db, "BEGIN");
     if (rc == SVC_OK)
         rc = check_empty(db, err, errlen);
