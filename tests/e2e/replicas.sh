@@ -28,27 +28,31 @@ drop() {
 }
 trap drop EXIT
 mkdir -p "$dir/data"
+printf '{"run_id": "r-1"}' >"$dir/run.json"
 
-# replica NAME: starts a server on the shared database; sets NAME_url.
+# replica NAME [flags]: starts a server on the shared database; sets
+# NAME_url.
 replica() {
+    r=$1
+    shift
     "$bin" serve --listen 127.0.0.1:0 --db "$url" \
-        --admin-key "$dir/data/admin.key" >"$dir/$1.log" 2>&1 &
+        --admin-key "$dir/data/admin.key" "$@" >"$dir/$r.log" 2>&1 &
     pids="$pids $!"
     p=
     for _ in $(seq 200); do
-        p=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/$1.log")
+        p=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/$r.log")
         [ -n "$p" ] && break
-        if grep -q "no PostgreSQL driver" "$dir/$1.log"; then
+        if grep -q "no PostgreSQL driver" "$dir/$r.log"; then
             echo "$name: skipped (built without libpq)"; exit 77
         fi
         sleep 0.05
     done
-    [ -n "$p" ] || { cat "$dir/$1.log"; bad "replica $1 did not start"; exit 1; }
-    eval "${1}_url=http://127.0.0.1:$p"
+    [ -n "$p" ] || { cat "$dir/$r.log"; bad "replica $r did not start"; exit 1; }
+    eval "${r}_url=http://127.0.0.1:$p"
 }
 
 replica a # makes the admin key: the database has no principal yet
-replica b
+replica b --busy-timeout-ms 400
 export COMPUTEDB_KEY=$dir/data/admin.key
 alice=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY
 bob=5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty
@@ -101,6 +105,20 @@ code=$(curl -s -o /dev/null -w '%{http_code}' $headers "$a_url/miners")
 grep -q "e2e-secret-pw" "$dir"/a.log "$dir"/b.log && bad "the database password reached a log"
 grep -q ':\*\*\*@' "$dir/a.log" || bad "the log does not name the database (password hidden)"
 "$bin" config print --db "$url" | grep -q "e2e-secret-pw" && bad "config print shows the password"
+
+# Writes wait for the one write lock at most --busy-timeout-ms, then 503
+# with Retry-After (as a busy SQLite file); nothing is written.
+psql -q "$url" -c "SELECT pg_advisory_lock(8319104481439490675), pg_sleep(3)" >/dev/null 2>&1 &
+holder=$!
+sleep 1
+code=$(curl -s -o "$dir/busy.json" -D "$dir/busy.h" -w '%{http_code}' \
+    $("$bin" sign --key "$COMPUTEDB_KEY" PUT "/wandb-runs/$alice" --body-file "$dir/run.json" 2>/dev/null) \
+    -X PUT -H 'Content-Type: application/json' --data-binary @"$dir/run.json" "$b_url/wandb-runs/$alice")
+[ "$code" = 503 ] || bad "write under another's lock: expected 503, got $code $(cat "$dir/busy.json")"
+grep -qi '^Retry-After:' "$dir/busy.h" || bad "503 without Retry-After"
+wait "$holder"
+"$bin" call --url "$b_url" PUT "/wandb-runs/$alice" --data '{"run_id": "r-1"}' >/dev/null ||
+    bad "the write failed after the lock was released"
 
 # Backups are PostgreSQL's business: 409 with the reason.
 out=$("$bin" call --url "$a_url" POST /admin/backup --data '{}' 2>&1)
