@@ -171,6 +171,7 @@ enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
 {
     struct pog_service *svc = calloc(1, sizeof(*svc));
     struct recover r = {0, 0};
+    bool workers = strcmp(cfg->pog_backend, "off") != 0;
     enum svc_rc rc = svc ? SVC_OK : SVC_ERR_NOMEM;
 
     why[0] = '\0';
@@ -181,13 +182,17 @@ enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
     svc->app = app;
     atomic_init(&svc->closing, false);
     rc = load_table(svc, cfg->gpu_table, why, cap);
-    if (rc == SVC_OK && (rc = db_write(app->db, recover_tx, &r)) != SVC_OK)
+    /* Unfinished jobs are this process's leftovers, unless the database
+     * is shared and this replica runs no workers: then they belong to the
+     * replica that does (README, Deployment). */
+    if (rc == SVC_OK && !(db_shared(app->db) && !workers) &&
+        (rc = db_write(app->db, recover_tx, &r)) != SVC_OK)
         snprintf(why, cap, "pog_jobs: %s", svc_rc_text(rc));
     if (rc == SVC_OK && r.marked)
         log_warn("pog: %lld job(s) left unfinished by the last run marked "
                  "failed (" POG_SERVICE_INTERRUPTED ")",
                  (long long)r.marked);
-    if (rc == SVC_OK && strcmp(cfg->pog_backend, "off") != 0)
+    if (rc == SVC_OK && workers)
         rc = start_pool(app, svc, cfg, r.max_id, why, cap);
     else if (rc == SVC_OK)
         log_info("pog: workers off (--pog-backend off)");

@@ -116,6 +116,9 @@ const char *db_pool_path(const struct db_pool *pool);
 SVC_NODISCARD enum svc_rc db_nonce_claim(struct db_pool *pool, const char *key,
                                          int64_t expires_ms, int64_t now_ms,
                                          bool *fresh);
+/* True when other computedb processes may serve the same database
+ * (PostgreSQL replicas), false when this process owns it (SQLite). */
+bool db_shared(const struct db_pool *pool);
 /* "sqlite" or "postgres". */
 const char *db_driver_name(const struct db_pool *pool);
 /* True when where is a PostgreSQL URL (postgres:// or postgresql://). */

@@ -131,6 +131,11 @@ enum svc_rc db_nonce_claim(struct db_pool *pool, const char *key,
     return pool->drv->nonce_claim(pool, key, expires_ms, now_ms, fresh);
 }
 
+bool db_shared(const struct db_pool *pool)
+{
+    return pool->drv->nonce_claim != NULL;
+}
+
 const char *db_driver_name(const struct db_pool *pool)
 {
     return pool->drv->name;

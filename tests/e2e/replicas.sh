@@ -4,8 +4,8 @@
 # through the other, validators move with the other's writes (no stale
 # 304), a principal added through one signs on the other, and a signed
 # request sent to one is refused as a replay by the other; backups are
-# refused (PostgreSQL's own tools make them); the URL's password is never
-# logged. Skips (77)
+# refused (PostgreSQL's own tools make them); a PoG job run on one is read
+# through the other; the URL's password is never logged. Skips (77)
 # without a test server (COMPUTEDB_TEST_PG, set by `make test`) or without
 # the driver in this build.
 set -u
@@ -52,7 +52,7 @@ replica() {
 }
 
 replica a # makes the admin key: the database has no principal yet
-replica b --busy-timeout-ms 400
+replica b --busy-timeout-ms 400 --pog-backend off # PoG workers on a only
 export COMPUTEDB_KEY=$dir/data/admin.key
 alice=5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY
 bob=5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty
@@ -105,6 +105,20 @@ code=$(curl -s -o /dev/null -w '%{http_code}' $headers "$a_url/miners")
 grep -q "e2e-secret-pw" "$dir"/a.log "$dir"/b.log && bad "the database password reached a log"
 grep -q ':\*\*\*@' "$dir/a.log" || bad "the log does not name the database (password hidden)"
 "$bin" config print --db "$url" | grep -q "e2e-secret-pw" && bad "config print shows the password"
+
+# PoG job records are shared: a job run by a's workers is read through b,
+# which runs none (and so never marks a's unfinished jobs interrupted).
+out=$("$bin" call --url "$a_url" POST /pog/jobs --data '{"kind": "selftest"}') ||
+    bad "POST /pog/jobs through a failed"
+id=$(echo "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+state=
+for _ in $(seq 150); do
+    state=$("$bin" call --url "$b_url" GET "/pog/jobs/$id" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])')
+    [ "$state" = done ] && break
+    sleep 0.1
+done
+[ "$state" = done ] || bad "b does not see a's job $id finish (state $state)"
 
 # Writes wait for the one write lock at most --busy-timeout-ms, then 503
 # with Retry-After (as a busy SQLite file); nothing is written.
