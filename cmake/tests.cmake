@@ -26,11 +26,18 @@ endfunction()
 # backup (file backups; PostgreSQL answers 409, checked by e2e.replicas),
 # pog_restart (restarts on a file it names) and attacks (floods and
 # descriptor counts that do not depend on the driver).
-set(SVC_PG_HTTP_TESTS access allocations auth blacklist challenges errors etag
-  miners pog pog_jobs smoke specs stats wandb)
-foreach(name ${SVC_PG_HTTP_TESTS})
-  add_test(NAME http_pg.${name} COMMAND test_http_${name})
-  set_tests_properties(http_pg.${name} PROPERTIES LABELS http_pg
+# Of compat/, the client snippets run on both; the rest is about the
+# SQLite file the Python validator shares (its PostgreSQL counterpart is
+# e2e.pg_migrate).
+set(SVC_PG_TESTS http:access http:allocations http:auth http:blacklist
+  http:challenges http:errors http:etag http:miners http:pog http:pog_jobs
+  http:smoke http:specs http:stats http:wandb compat:clients)
+foreach(t ${SVC_PG_TESTS})
+  string(REPLACE ":" ";" parts ${t})
+  list(GET parts 0 label)
+  list(GET parts 1 name)
+  add_test(NAME ${label}_pg.${name} COMMAND test_${label}_${name})
+  set_tests_properties(${label}_pg.${name} PROPERTIES LABELS ${label}_pg
     TIMEOUT 300 SKIP_RETURN_CODE 77
     ENVIRONMENT "COMPUTEDB_TEST_DRIVER=postgres;COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
 endforeach()
