@@ -162,17 +162,14 @@ static void drop_pg(void)
     }
 }
 
-/* A new database on the test server; its URL into url. */
-static void new_pg_database(char *url, size_t len)
+bool th_pg_database(char *url, size_t len)
 {
     const char *base = getenv("COMPUTEDB_TEST_PG");
     const char *slash = base ? strrchr(base, '/') : NULL;
     char sql[160];
 
-    if (!slash) {
-        fprintf(stderr, "harness: COMPUTEDB_TEST_PG is not set; skipped\n");
-        exit(77);
-    }
+    if (!slash)
+        return false;
     CHECK(n_pg_made < sizeof(pg_made) / sizeof(pg_made[0]));
     snprintf(pg_made[n_pg_made], sizeof(pg_made[0]), "computedb_t_%d_%u",
              (int)getpid(), n_pg_made);
@@ -183,16 +180,26 @@ static void new_pg_database(char *url, size_t len)
     snprintf(url, len, "%.*s/%s", (int)(slash - base), base,
              pg_made[n_pg_made - 1]);
     CHECK(pg_run(url, typeof_fixture));
+    return true;
 }
 #else
-static void new_pg_database(char *url, size_t len)
+bool th_pg_database(char *url, size_t len)
 {
     (void)url;
     (void)len;
-    fprintf(stderr, "harness: built without PostgreSQL; skipped\n");
-    exit(77);
+    return false;
 }
 #endif
+
+/* A new database on the test server, or exit 77 (skipped) without one. */
+static void new_pg_database(char *url, size_t len)
+{
+    if (!th_pg_database(url, len)) {
+        fprintf(stderr, "harness: no PostgreSQL test server "
+                        "(COMPUTEDB_TEST_PG) or driver; skipped\n");
+        exit(77);
+    }
+}
 
 void th_start(const char *db_path)
 {

@@ -52,6 +52,10 @@ const char *th_dir(void);
  * explicit file run on a fresh PostgreSQL database of the test server
  * (COMPUTEDB_TEST_PG; the test exits 77, skipped, without one). */
 bool th_postgres(void);
+/* Makes a fresh database on the PostgreSQL test server (dropped at exit)
+ * and writes its URL into url; false when there is no test server or this
+ * build has no driver. */
+bool th_pg_database(char *url, size_t len);
 /* The database the server uses: a file, or a postgres:// URL. */
 const char *th_db_path(void);
 /* Stops the server and closes the database (safe to call twice). */
