@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* PoG jobs across restarts: a running and a queued job read failed
  * ("interrupted by a restart") after the server stops and starts again on
- * the same file, as do jobs a crashed process left running; finished jobs
+ * the same database, as do jobs a crashed process left running; finished jobs
  * keep their results, ids continue after the stored ones, and a proof of a
  * compute job of the previous run is recomputed. Then the workers off
  * (--pog-backend off: 503 for job routes, stored jobs still readable) and a
@@ -14,15 +14,27 @@
 static char db_path[512];
 static char table_path[600];
 
-/* Opens the direct connection of util.h on the database file. */
+/* Opens the direct connection of util.h on the database (the file, or the
+ * PostgreSQL database with COMPUTEDB_TEST_DRIVER=postgres). */
 static void open_direct(void)
 {
+#ifdef COMPUTEDB_HAVE_PG
+    if (th_postgres()) {
+        tu_pg = PQconnectdb(db_path);
+        CHECK(PQstatus(tu_pg) == CONNECTION_OK);
+        return;
+    }
+#endif
     CHECK(sqlite3_open(db_path, &tu_conn) == SQLITE_OK);
     sqlite3_busy_timeout(tu_conn, 5000);
 }
 
 static void close_direct(void)
 {
+#ifdef COMPUTEDB_HAVE_PG
+    PQfinish(tu_pg);
+    tu_pg = NULL;
+#endif
     sqlite3_close(tu_conn);
     tu_conn = NULL;
 }
@@ -158,7 +170,7 @@ static void table_run(void)
     struct resp r;
     json_t *items;
 
-    snprintf(table_path, sizeof(table_path), "%s.table.json", db_path);
+    snprintf(table_path, sizeof(table_path), "%s/table.json", th_dir());
     f = fopen(table_path, "w");
     CHECK(f != NULL);
     fputs("{\"gpus\": [{\"name\": \"Test GPU A\", \"fp16\": 100, \"fp32\": 10, "
