@@ -22,13 +22,13 @@ endfunction()
 
 # The same HTTP tests against the PostgreSQL driver (http_pg.<name>): each
 # server gets a fresh database on the test server that `make test` starts
-# (COMPUTEDB_TEST_PG); skipped without one. Two stay SQLite-only: backup
-# (file backups; PostgreSQL answers 409, checked by e2e.replicas) and
-# attacks (floods and descriptor counts that do not depend on the driver).
+# (COMPUTEDB_TEST_PG); skipped without one. On PostgreSQL, backup checks
+# the 409 that replaces file backups.
 # Of compat/, the client snippets run on both; the rest is about the
 # SQLite file the Python validator shares (its PostgreSQL counterpart is
 # e2e.pg_migrate).
-set(SVC_PG_TESTS http:access http:allocations http:auth http:blacklist
+set(SVC_PG_TESTS http:access http:allocations http:attacks http:auth http:backup
+  http:blacklist
   http:challenges http:errors http:etag http:miners http:pog http:pog_jobs
   http:pog_restart http:smoke http:specs http:stats http:wandb compat:clients)
 foreach(t ${SVC_PG_TESTS})

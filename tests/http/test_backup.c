@@ -179,9 +179,28 @@ static void check_bad_names(void)
     th_resp_free(&r);
 }
 
+/* A PostgreSQL database is backed up with its own tools: both backup
+ * routes answer 409 and say so. */
+static void check_postgres_refusal(void)
+{
+    struct resp r = th_send("POST", "/admin/backup", "{}");
+
+    th_expect_error(&r, 409, "conflict", NULL);
+    CHECK(strstr(r.body, "pg_dump") != NULL);
+    th_resp_free(&r);
+    r = th_get("/admin/backup");
+    th_expect_error(&r, 409, "conflict", NULL);
+    th_resp_free(&r);
+}
+
 int main(void)
 {
     tu_start();
+    if (th_postgres()) {
+        check_postgres_refusal();
+        tu_stop();
+        return 0;
+    }
     check_concurrent_backup();
     check_bad_names();
     check_download_and_names();

@@ -83,10 +83,9 @@ static inline const char *tu_pg_value(const PGresult *r)
 }
 #endif
 
-/* Starts the server on a fresh database and opens a direct connection. */
-static inline void tu_start(void)
+/* Opens the direct connection on the running server's database. */
+static inline void tu_connect(void)
 {
-    th_start(NULL);
 #ifdef COMPUTEDB_HAVE_PG
     if (th_postgres()) {
         tu_pg = PQconnectdb(th_db_path());
@@ -96,6 +95,13 @@ static inline void tu_start(void)
 #endif
     CHECK(sqlite3_open(th_db_path(), &tu_conn) == SQLITE_OK);
     sqlite3_busy_timeout(tu_conn, 5000);
+}
+
+/* Starts the server on a fresh database and opens a direct connection. */
+static inline void tu_start(void)
+{
+    th_start(NULL);
+    tu_connect();
 }
 
 /* Closes the direct connection and stops the server. */
