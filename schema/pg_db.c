@@ -395,22 +395,53 @@ static void give_back(struct pg_pool *pool, struct pg_db *db)
 }
 
 /* A leased session, reset first when it failed before. */
+/* Re-opens a session that failed; false when the server cannot be
+ * reached (it stays broken, to be tried again at its next lease). */
+static bool reset_session(struct pg_pool *pool, struct pg_db *db)
+{
+    cache_clear(db);
+    PQreset(db->conn);
+    db->broken = PQstatus(db->conn) != CONNECTION_OK ||
+                 session_setup(db, pool->busy_ms) != SVC_OK;
+    if (db->broken)
+        log_warn("postgres: cannot reconnect to %s: %s", pool->shown,
+                 PQerrorMessage(db->conn));
+    else
+        log_info("postgres: reconnected to %s", pool->shown);
+    return !db->broken;
+}
+
 static enum svc_rc lease_ok(struct pg_pool *pool, struct pg_db **out)
 {
     struct pg_db *db = PG_DB(db_leases_take(&pool->leases));
 
-    if (db->broken || PQstatus(db->conn) != CONNECTION_OK) {
-        cache_clear(db);
-        PQreset(db->conn);
-        db->broken = PQstatus(db->conn) != CONNECTION_OK ||
-                     session_setup(db, pool->busy_ms) != SVC_OK;
-        if (db->broken) {
-            log_warn("postgres: cannot reconnect to %s: %s", pool->shown,
-                     PQerrorMessage(db->conn));
-            give_back(pool, db);
-            return SVC_ERR_BUSY;
-        }
-        log_info("postgres: reconnected to %s", pool->shown);
+    if ((db->broken || PQstatus(db->conn) != CONNECTION_OK) &&
+        !reset_session(pool, db)) {
+        give_back(pool, db);
+        return SVC_ERR_BUSY;
+    }
+    *out = db;
+    return SVC_OK;
+}
+
+/* A leased session with a transaction begun (sql: BEGIN ...). An idle session
+ * whose server went away (a restart, a failover, a killed backend) only
+ * shows it now: it is re-opened and the BEGIN tried once more, so the
+ * request does not fail for it. */
+static enum svc_rc lease_begin(struct pg_pool *pool, const char *sql,
+                               struct pg_db **out)
+{
+    struct pg_db *db = NULL;
+    enum svc_rc rc = lease_ok(pool, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = pg_exec(db, sql);
+    if (rc != SVC_OK && db->broken && reset_session(pool, db))
+        rc = pg_exec(db, sql);
+    if (rc != SVC_OK) {
+        give_back(pool, db);
+        return rc;
     }
     *out = db;
     return SVC_OK;
@@ -463,19 +494,13 @@ enum svc_rc pg_pool_open(const struct db_options *opt, struct db_pool **out)
 
 static enum svc_rc pg_read_begin(struct db_pool *base, struct db **out)
 {
-    struct pg_pool *pool = PG_POOL(base);
     struct pg_db *db = NULL;
-    enum svc_rc rc = lease_ok(pool, &db);
+    enum svc_rc rc = lease_begin(
+        PG_POOL(base), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &db);
 
-    if (rc != SVC_OK)
-        return rc;
-    rc = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (rc != SVC_OK) {
-        give_back(pool, db);
-        return rc;
-    }
-    *out = &db->base;
-    return SVC_OK;
+    if (rc == SVC_OK)
+        *out = &db->base;
+    return rc;
 }
 
 static void pg_read_end(struct db_pool *base, struct db *conn)
@@ -491,13 +516,11 @@ static enum svc_rc pg_write(struct db_pool *base, db_fn *fn, void *ctx)
 {
     struct pg_pool *pool = PG_POOL(base);
     struct pg_db *db = NULL;
-    enum svc_rc rc = lease_ok(pool, &db);
+    enum svc_rc rc = lease_begin(pool, "BEGIN", &db);
 
     if (rc != SVC_OK)
         return rc;
-    rc = pg_exec(db, "BEGIN");
-    if (rc == SVC_OK)
-        rc = pg_exec(db, lock_writes);
+    rc = pg_exec(db, lock_writes);
     if (rc == SVC_OK)
         rc = fn(&db->base, ctx);
     if (rc == SVC_OK)
@@ -629,13 +652,11 @@ static enum svc_rc pg_nonce_claim(struct db_pool *base, const char *key,
     struct pg_pool *pool = PG_POOL(base);
     struct db_stmt *st = NULL;
     struct pg_db *db = NULL;
-    enum svc_rc rc = lease_ok(pool, &db);
+    enum svc_rc rc = lease_begin(pool, "BEGIN", &db);
 
     if (rc != SVC_OK)
         return rc;
-    rc = pg_exec(db, "BEGIN");
-    if (rc == SVC_OK)
-        rc = db_run(&db->base, async);
+    rc = db_run(&db->base, async);
     if (rc == SVC_OK)
         rc = db_stmt(&db->base, claim, &st);
     if (rc == SVC_OK) {

@@ -134,6 +134,17 @@ wait "$holder"
 "$bin" call --url "$b_url" PUT "/wandb-runs/$alice" --data '{"run_id": "r-1"}' >/dev/null ||
     bad "the write failed after the lock was released"
 
+# The server drops every session (a restart, a failover): each replica
+# re-opens its sessions as it next uses them, and no request fails for it.
+psql -q "$pg" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$db'" >/dev/null ||
+    bad "cannot terminate the sessions"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+    "$bin" call --url "$a_url" GET /miners >/dev/null || bad "GET /miners $i after the sessions were dropped"
+done
+"$bin" call --url "$b_url" PUT "/wandb-runs/$bob" --data '{"run_id": "r-2"}' >/dev/null ||
+    bad "a write after the sessions were dropped"
+grep -q "reconnected" "$dir/a.log" || bad "replica a did not log the reconnection"
+
 # Backups are PostgreSQL's business: 409 with the reason.
 out=$("$bin" call --url "$a_url" POST /admin/backup --data '{}' 2>&1)
 case $out in
