@@ -30,7 +30,7 @@ int cli_migrate(int argc, char **argv)
                                    {"--to", &to, NULL},
                                    {"--help", NULL, &help},
                                    {NULL, NULL, NULL}};
-    char err[512];
+    char err[512], shown[1024];
     enum svc_rc rc;
 
     if (cli_parse("computedb migrate", argc, argv, opts, NULL, 0) < 0 ||
@@ -52,6 +52,7 @@ int cli_migrate(int argc, char **argv)
         fprintf(stderr, "computedb migrate: %s; nothing was copied\n", err);
         return 1;
     }
-    printf("done: %s -> %s\n", from + 7, to);
+    db_where_shown(to, shown, sizeof(shown));
+    printf("done: %s -> %s\n", from + 7, shown);
     return 0;
 }

@@ -156,8 +156,11 @@ enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep,
     struct slot *s;
     enum svc_rc rc;
 
-    if (!body)
+    if (!body) {
+        if (filling)
+            cache_abandon(key); /* the waiters render it themselves */
         return SVC_ERR_NOMEM;
+    }
     len = strlen(body);
     rc = reply_raw(rep, rep->status, "application/json", body, len);
     json_decref(rep->body);

@@ -14,7 +14,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-enum { DB_STMT_CACHE = 64 };
+enum { DB_STMT_CACHE = 128 };
 
 struct lite_stmt {
     struct db_stmt base;

@@ -63,14 +63,16 @@ struct write_job {
     struct write_job *next;
 };
 
-static long long data_version(struct lite_pool *pool)
+/* The watcher's PRAGMA data_version into *out; false when it could not be
+ * read (then nothing may be assumed unchanged). */
+static bool data_version(struct lite_pool *pool, long long *out)
 {
-    long long v = pool->last_dv;
+    bool ok = sqlite3_step(pool->dv_stmt) == SQLITE_ROW;
 
-    if (sqlite3_step(pool->dv_stmt) == SQLITE_ROW)
-        v = sqlite3_column_int64(pool->dv_stmt, 0);
+    if (ok)
+        *out = sqlite3_column_int64(pool->dv_stmt, 0);
     sqlite3_reset(pool->dv_stmt);
-    return v;
+    return ok;
 }
 
 static void random_boot(char out[9])
@@ -108,15 +110,23 @@ static void on_update(void *arg, int op, const char *dbname, const char *table,
     pool->txn_mask |= DB_TABLE(t);
 }
 
-/* Notes a change of the watcher's data_version (dv_lock held). */
-static void watch(struct lite_pool *pool)
+/* Notes a change of the watcher's data_version (dv_lock held). When it
+ * cannot be read, anything may have changed: the epoch moves and exact
+ * validators wait for the next accounting. */
+static bool watch(struct lite_pool *pool)
 {
-    long long dv = data_version(pool);
+    long long dv = 0;
 
+    if (!data_version(pool, &dv)) {
+        pool->acc_valid = false;
+        atomic_fetch_add(&pool->epoch, 1);
+        return false;
+    }
     if (dv != pool->last_dv) {
         pool->last_dv = dv;
         atomic_fetch_add(&pool->epoch, 1);
     }
+    return true;
 }
 
 /* See DESIGN: with write_lock held, accounts for every commit so far, or
@@ -141,9 +151,10 @@ static void account(struct lite_pool *pool)
         if (!pool->acc_valid || wdv != pool->writer_dv)
             pool->ext++;
         pool->writer_dv = wdv;
-        watch(pool);
-        pool->acc_dv = pool->last_dv;
-        pool->acc_valid = true;
+        if (watch(pool)) {
+            pool->acc_dv = pool->last_dv;
+            pool->acc_valid = true;
+        }
         pthread_mutex_unlock(&pool->dv_lock);
     }
     if (st)
@@ -332,7 +343,8 @@ enum svc_rc lite_writer_init(struct lite_pool *pool,
     pthread_cond_init(&pool->q_cond, NULL);
     pthread_mutex_init(&pool->dv_lock, NULL);
     pool->group_commit = opt->group_commit;
-    pool->last_dv = data_version(pool);
+    if (!data_version(pool, &pool->last_dv))
+        pool->last_dv = -1; /* the first successful read is a change */
     random_boot(pool->boot);
     sqlite3_update_hook(pool->writer->h, on_update, pool);
     wal_pages(pool, opt);

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-enum { PG_STMT_CACHE = 64, PG_MAX_PARAMS = 16 };
+enum { PG_STMT_CACHE = 128, PG_MAX_PARAMS = 16 };
 
 struct pg_stmt {
     struct db_stmt base;
@@ -40,6 +40,11 @@ struct pg_pool {
     struct pg_db *conns;
     unsigned n_conns;
     struct db_leases leases;
+    /* One write at a time takes a session: writes wait for the advisory
+     * lock anyway, and waiting writers must not hold every session while
+     * reads need one. */
+    pthread_mutex_t write_gate;
+    char boot[17];    /* random per open, for validators that match nothing */
     unsigned busy_ms; /* lock_timeout of every session */
     _Atomic unsigned long long writes, write_failures;
 };
