@@ -356,6 +356,17 @@ static enum svc_rc session_setup(struct pg_db *db, unsigned busy_timeout_ms)
     return rc;
 }
 
+/* Connects to url; unless it says otherwise, giving up after 5 s (a
+ * reset re-uses these settings, so a lease never hangs for the system's
+ * connect timeout while a server is down). */
+static PGconn *connect_url(const char *url)
+{
+    static const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *values[] = {"5", url, NULL};
+
+    return PQconnectdbParams(keys, values, 1);
+}
+
 /* The server's notices ("relation exists, skipping") are for debugging. */
 static void on_notice(void *arg, const char *msg)
 {
@@ -372,7 +383,7 @@ static enum svc_rc session_open(struct pg_pool *pool, struct pg_db *db,
 {
     db->base.drv = &pg_driver;
     db->base.pool = &pool->base;
-    db->conn = PQconnectdb(pool->url);
+    db->conn = connect_url(pool->url);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         log_err("cannot connect to %s: %s", pool->shown,
                 PQerrorMessage(db->conn));
