@@ -374,11 +374,19 @@ static enum svc_rc check_replay(struct auth *a, const struct auth_headers *h,
     crypto_generichash_update(&st, (const uint8_t *)"\n", 1);
     crypto_generichash_update(&st, (const uint8_t *)h->nonce, strlen(h->nonce));
     crypto_generichash_final(&st, key, sizeof(key));
+    /* The shared store first: when it cannot answer (503), nothing is
+     * remembered, so the client's retry of the same request is not taken
+     * for a replay. */
+    if (a->shared) {
+        enum svc_rc rc = claim_shared(a, key, sizeof(key),
+                                      ts + a->window_ms + 1, now_ms, reason);
+
+        if (rc != SVC_OK)
+            return rc;
+    }
     switch (replay_insert(a->replay, key, ts + a->window_ms + 1, now_ms)) {
     case REPLAY_FRESH:
-        return a->shared ? claim_shared(a, key, sizeof(key),
-                                        ts + a->window_ms + 1, now_ms, reason)
-                         : SVC_OK;
+        return SVC_OK;
     case REPLAY_SEEN:
         return refuse(reason, AUTH_REPLAY);
     case REPLAY_FULL:

@@ -161,6 +161,62 @@ static void check_verify(void)
     auth_free(a);
 }
 
+/* A shared nonce store (replicas) that is down on its first call. */
+struct store {
+    int calls;
+    char seen[8][40];
+    int n;
+};
+
+static enum svc_rc flaky_store(void *ctx, const char *key, int64_t expires_ms,
+                               int64_t now_ms, bool *fresh)
+{
+    struct store *s = ctx;
+
+    (void)expires_ms;
+    (void)now_ms;
+    if (s->calls++ == 0)
+        return SVC_ERR_BUSY;
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->seen[i], key) == 0) {
+            *fresh = false;
+            return SVC_OK;
+        }
+    CHECK(s->n < 8);
+    snprintf(s->seen[s->n++], sizeof(s->seen[0]), "%s", key);
+    *fresh = true;
+    return SVC_OK;
+}
+
+/* With a shared store: a request it could not record (503) is accepted on
+ * retry; once recorded, a replay is refused whichever process sees it
+ * (a second verifier stands for another replica). */
+static void check_shared_store(void)
+{
+    const int64_t ts = 1700000000000;
+    struct store store = {0, {{0}}, 0};
+    struct auth_options o = {"example-service", 30000,       64,
+                             ts - 60000,        flaky_store, &store};
+    struct auth *a = auth_new(&o), *b = auth_new(&o);
+    struct auth_headers h = {alice_ss58, "1700000000000",
+                             "0123456789abcdef0123456789abcdef", vector_sig,
+                             false};
+    struct auth_subject s = vector_subject();
+    enum auth_reason reason = AUTH_OK;
+    enum role role = ROLE_NONE;
+    int lookups = 0;
+
+    CHECK(a != NULL && b != NULL);
+    CHECK(auth_verify(a, &h, &s, ts, alice_is_writer, &lookups, &role,
+                      &reason) == SVC_ERR_BUSY);
+    CHECK(verify(a, &h, ts, &lookups) == AUTH_OK); /* the retry */
+    CHECK(verify(a, &h, ts, &lookups) == AUTH_REPLAY);
+    CHECK(verify(b, &h, ts, &lookups) == AUTH_REPLAY); /* another replica */
+    CHECK_INT_EQ(store.n, 1);
+    auth_free(a);
+    auth_free(b);
+}
+
 static void check_replay_cache(void)
 {
     struct replay *r = replay_new(64);
@@ -190,6 +246,7 @@ int main(void)
     check_worked_vector();
     check_fields();
     check_verify();
+    check_shared_store();
     check_replay_cache();
     return 0;
 }
