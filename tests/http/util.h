@@ -363,23 +363,35 @@ static inline struct tu_snap tu_snap_take(void)
 
 /* ---- requests -------------------------------------------------------- */
 
+/* A new string from a printf format and its arguments (free() it). */
+static inline char *tu_vstrf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+static inline char *tu_vstrf(const char *fmt, va_list ap)
+{
+    va_list again;
+    int n;
+    char *s;
+
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    CHECK(n >= 0);
+    s = malloc((size_t)n + 1);
+    CHECK(s != NULL);
+    vsnprintf(s, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return s;
+}
+
 /* A new string from a printf format (free() it). */
 static inline char *tu_strf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 static inline char *tu_strf(const char *fmt, ...)
 {
     va_list ap;
-    int n;
     char *s;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    CHECK(n >= 0);
-    s = malloc((size_t)n + 1);
-    CHECK(s != NULL);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    s = tu_vstrf(fmt, ap);
     va_end(ap);
     return s;
 }
@@ -392,18 +404,11 @@ static inline struct resp tu_sendf(const char *method, const char *path,
                                    const char *fmt, ...)
 {
     va_list ap;
-    int n;
     char *body;
     struct resp r;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    CHECK(n >= 0);
-    body = malloc((size_t)n + 1);
-    CHECK(body != NULL);
-    va_start(ap, fmt);
-    vsnprintf(body, (size_t)n + 1, fmt, ap);
+    body = tu_vstrf(fmt, ap);
     va_end(ap);
     r = th_send(method, path, body);
     free(body);
