@@ -82,12 +82,22 @@ static int fill_find(const char *key)
     return -1;
 }
 
-/* Waits (lock held) until no filler renders key, or the deadline. False
- * at the deadline. */
-static bool wait_fill(const char *key, const struct timespec *deadline)
+/* Waits (lock held) until no filler renders key, at most FILL_WAIT_MS.
+ * False when the wait ran out. */
+static bool wait_fill(const char *key)
 {
+    struct timespec deadline;
+
+    if (fill_find(key) < 0)
+        return true; /* the common case: nobody renders it */
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += FILL_WAIT_MS * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
     while (fill_find(key) >= 0)
-        if (pthread_cond_timedwait(&filled, &lock, deadline))
+        if (pthread_cond_timedwait(&filled, &lock, &deadline))
             return fill_find(key) < 0;
     return true;
 }
@@ -103,22 +113,15 @@ static bool copy_hit(const char *key, const char *etag, struct reply *rep)
 bool cache_get(const char *key, const char *etag, struct reply *rep,
                bool *filling)
 {
-    struct timespec deadline;
     bool hit;
     int free_fill;
 
     *filling = false;
     if (strlen(key) >= KEY_MAX)
         return false;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_nsec += FILL_WAIT_MS * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&lock);
     hit = copy_hit(key, etag, rep);
-    if (!hit && wait_fill(key, &deadline))
+    if (!hit && wait_fill(key))
         hit = copy_hit(key, etag, rep);
     if (!hit && fill_find(key) < 0 && (free_fill = fill_find("")) >= 0) {
         snprintf(fills[free_fill], KEY_MAX, "%s", key);

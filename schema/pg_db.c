@@ -677,8 +677,9 @@ static enum svc_rc pg_nonce_claim(struct db_pool *base, const char *key,
     /* A key whose time ran out is taken over; an unexpired one stays. A
      * lost nonce (the server crashed within its commit delay) could only
      * be replayed within the window: not worth an fsync per request, so
-     * this one transaction commits asynchronously. */
-    static const char async[] = "SET LOCAL synchronous_commit = off";
+     * this one transaction commits asynchronously (begun in the same round
+     * trip). */
+    static const char begin[] = "BEGIN; SET LOCAL synchronous_commit = off";
     static const char claim[] =
         "INSERT INTO computedb_nonces (key, expires_ms) VALUES (?1, ?2) "
         "ON CONFLICT (key) DO UPDATE SET expires_ms = excluded.expires_ms "
@@ -689,13 +690,11 @@ static enum svc_rc pg_nonce_claim(struct db_pool *base, const char *key,
     struct pg_pool *pool = PG_POOL(base);
     struct db_stmt *st = NULL;
     struct pg_db *db = NULL;
-    enum svc_rc rc = lease_begin(pool, "BEGIN", &db);
+    enum svc_rc rc = lease_begin(pool, begin, &db);
 
     if (rc != SVC_OK)
         return rc;
-    rc = db_run(&db->base, async);
-    if (rc == SVC_OK)
-        rc = db_stmt(&db->base, claim, &st);
+    rc = db_stmt(&db->base, claim, &st);
     if (rc == SVC_OK) {
         db_bind_text(st, 1, key);
         db_bind_int(st, 2, expires_ms);
