@@ -10,11 +10,12 @@
  * a reference (refs, under the pool lock). States move QUEUED -> RUNNING ->
  * DONE | FAILED | CANCELLED | TIMED_OUT; only the worker moves a job out of
  * RUNNING, and cancel() or a deadline sweep may finish a QUEUED one. Every
- * transition takes the job's cb_lock and then the pool lock, changes the
- * state, builds the snapshot, drops the pool lock and calls the event hook
- * under cb_lock, so each job's events arrive in order and the hook may take
- * its time (a database write) without blocking the pool. Cancellation and
- * deadlines are cooperative: backends poll a stop check between stages and
+ * transition takes the job's cb_lock, builds the snapshot of the new state
+ * under the pool lock, drops it, calls the event hook and only then applies
+ * the state. So each job's events arrive in order, the hook may take its
+ * time (a database write) without blocking the pool, and no change of state
+ * is seen before it is recorded. Cancellation and deadlines are
+ * cooperative: backends poll a stop check between stages and
  * GEMM panels. Idle workers wake every 250 ms to expire finished jobs
  * (result TTL), queued jobs past their deadline and a retained C past its
  * TTL. A worker whose backend reports a sticky error is re-opened; if that
@@ -260,49 +261,94 @@ static json_t *ms_or_null(int64_t ms)
     return ms ? json_integer(ms) : json_null();
 }
 
-static json_t *error_json(const struct job *j)
+/* The fields a snapshot shows: a job's own, or those a transition is about
+ * to give it. */
+struct view {
+    enum gpu_job_state state;
+    uint64_t seq;
+    int64_t started_ms, finished_ms;
+    enum svc_rc rc;
+    const char *error;
+    const json_t *result;
+};
+
+/* One transition's new fields, computed before anything changes. */
+struct change {
+    enum gpu_job_state to;
+    int64_t at_ms;
+    json_t *result; /* owned until applied */
+    enum svc_rc rc;
+    const char *err;
+};
+
+static json_t *error_json(enum svc_rc rc, const char *error)
 {
-    if (j->rc == SVC_OK)
+    if (rc == SVC_OK)
         return json_null();
-    return json_pack("{s:s,s:s}", "code", svc_rc_name(j->rc), "message",
-                     j->error[0] ? j->error : svc_rc_text(j->rc));
+    return json_pack("{s:s,s:s}", "code", svc_rc_name(rc), "message",
+                     error && error[0] ? error : svc_rc_text(rc));
+}
+
+static json_t *snapshot_view(const struct job *j, const struct view *v)
+{
+    return json_pack("{s:I,s:s,s:s,s:i,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+                     (json_int_t)j->id, "kind", gpu_job_kind_name(j->spec.kind),
+                     "state", gpu_job_state_name(v->state), "device", j->device,
+                     "seq", (json_int_t)v->seq, "submitted_at",
+                     ms_or_null(j->submitted_ms), "started_at",
+                     ms_or_null(v->started_ms), "finished_at",
+                     ms_or_null(v->finished_ms), "params", params_json(j),
+                     "error", error_json(v->rc, v->error), "result",
+                     v->result ? json_deep_copy(v->result) : json_null());
 }
 
 /* A new snapshot of j (see gpu_pool_status). Pool lock held. */
 static json_t *snapshot_locked(const struct job *j)
 {
-    return json_pack("{s:I,s:s,s:s,s:i,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
-                     (json_int_t)j->id, "kind", gpu_job_kind_name(j->spec.kind),
-                     "state", gpu_job_state_name(j->state), "device", j->device,
-                     "seq", (json_int_t)j->seq, "submitted_at",
-                     ms_or_null(j->submitted_ms), "started_at",
-                     ms_or_null(j->started_ms), "finished_at",
-                     ms_or_null(j->finished_ms), "params", params_json(j),
-                     "error", error_json(j), "result",
-                     j->result ? json_deep_copy(j->result) : json_null());
+    struct view v = {j->state, j->seq,   j->started_ms, j->finished_ms,
+                     j->rc,    j->error, j->result};
+
+    return snapshot_view(j, &v);
 }
 
-/* State bookkeeping of one transition. Pool lock held. */
+/* The snapshot j will have once c is applied. Pool lock held. */
+static json_t *snapshot_after_locked(const struct job *j,
+                                     const struct change *c)
+{
+    bool final = gpu_job_state_is_final(c->to);
+    struct view v = {
+        .state = c->to,
+        .seq = j->seq + 1,
+        .started_ms = c->to == GPU_JOB_RUNNING ? c->at_ms : j->started_ms,
+        .finished_ms = final ? c->at_ms : j->finished_ms,
+        .rc = final ? c->rc : j->rc,
+        .error = final ? c->err : j->error,
+        .result = final ? c->result : j->result,
+    };
+
+    return snapshot_view(j, &v);
+}
+
+/* State bookkeeping of one transition; takes c->result. Pool lock held. */
 static void apply_locked(struct gpu_pool *p, struct job *j,
-                         enum gpu_job_state to, json_t *result, enum svc_rc rc,
-                         const char *err)
+                         const struct change *c)
 {
     struct device *d = &p->dev[j->device];
 
     if (j->in_queue)
         q_remove(d, j);
-    j->state = to;
+    j->state = c->to;
     j->seq++;
-    if (to == GPU_JOB_RUNNING) {
-        j->started_ms = pool_unix_ms();
+    if (c->to == GPU_JOB_RUNNING) {
+        j->started_ms = c->at_ms;
         d->running = j;
         return;
     }
-    j->finished_ms = pool_unix_ms();
+    j->finished_ms = c->at_ms;
     j->finished_ns = pool_now_ns();
-    j->result = result;
-    j->rc = rc;
-    snprintf(j->error, sizeof(j->error), "%s", err ? err : "");
+    j->result = c->result;
+    j->rc = c->rc;
+    snprintf(j->error, sizeof(j->error), "%s", c->err ? c->err : "");
     if (d->running == j)
         d->running = NULL;
     if (j->listed)
@@ -311,12 +357,16 @@ static void apply_locked(struct gpu_pool *p, struct job *j,
 }
 
 /* Moves j from state `from` (-1: any non-final state) to `to`, installing
- * result (stolen), rc and err with a final state, and emits the event.
- * Returns false, changing nothing, when j is not in `from`. */
+ * result (stolen), rc and err with a final state. The event hook records the
+ * new state before it is applied, so whatever a reader of the pool sees (a
+ * status, a wait returning) has already been recorded. Holding cb_lock keeps
+ * every other transition of j out meanwhile. Returns false, changing
+ * nothing, when j is not in `from`. */
 static bool transition(struct gpu_pool *p, struct job *j, int from,
                        enum gpu_job_state to, json_t *result, enum svc_rc rc,
                        const char *err)
 {
+    struct change c = {to, pool_unix_ms(), result, rc, err};
     json_t *snap = NULL;
     bool moved;
 
@@ -324,16 +374,18 @@ static bool transition(struct gpu_pool *p, struct job *j, int from,
     pthread_mutex_lock(&p->lock);
     moved = from < 0 ? !gpu_job_state_is_final(j->state)
                      : j->state == (enum gpu_job_state)from;
-    if (moved) {
-        apply_locked(p, j, to, result, rc, err);
-        result = NULL;
-        if (p->o.on_event)
-            snap = snapshot_locked(j);
-    }
+    if (moved && p->o.on_event)
+        snap = snapshot_after_locked(j, &c);
     pthread_mutex_unlock(&p->lock);
     if (snap) {
         p->o.on_event(p->o.event_ctx, j->id, to, snap);
         json_decref(snap);
+    }
+    if (moved) {
+        pthread_mutex_lock(&p->lock);
+        apply_locked(p, j, &c);
+        pthread_mutex_unlock(&p->lock);
+        result = NULL;
     }
     pthread_mutex_unlock(&j->cb_lock);
     json_decref(result);

@@ -95,8 +95,12 @@ SVC_NODISCARD enum svc_rc gpu_job_spec_decode(json_t *body,
 
 /* State-change hook: called once per transition (QUEUED on submit, RUNNING,
  * the final state), in order for each job, from the thread that made the
- * change, with no pool lock held. snapshot is what gpu_pool_status returns,
- * borrowed for the call. It must not call gpu_pool_* functions. */
+ * change, with no pool lock held. snapshot is what gpu_pool_status will
+ * return, borrowed for the call. A RUNNING or final state is applied only
+ * after the hook returns, so gpu_pool_status, gpu_pool_wait and
+ * gpu_pool_cancel never show a state the hook has not seen; a QUEUED job is
+ * visible from submit on, and submit returns after its hook. It must not
+ * call gpu_pool_* functions. */
 typedef void gpu_job_event_fn(void *ctx, uint64_t id, enum gpu_job_state st,
                               const json_t *snapshot);
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The worker pool (POG.md 5.1 item 13) with a fake backend whose stages
  * sleep in short slices and can fail: state transitions and their events,
- * cancel while queued and while running, deadlines, backpressure, proofs,
- * result expiry, a worker re-opened after a sticky error, a disabled
- * device, and shutdown with work pending. Then a few jobs on the real CPU
- * backend. */
+ * events recorded before their state is seen, cancel while queued and while
+ * running, deadlines, backpressure, proofs, result expiry, a worker
+ * re-opened after a sticky error, a disabled device, and shutdown with work
+ * pending. Then a few jobs on the real CPU backend. */
 #include "check.h"
 #include "gpu/pog_verify.h"
 #include "gpu/pool.h"
@@ -190,6 +190,7 @@ static struct {
     uint64_t id[EV_MAX];
     enum gpu_job_state st[EV_MAX];
     int seq[EV_MAX];
+    atomic_int final_ms; /* a final event takes this long to record */
 } ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void on_event(void *ctx, uint64_t id, enum gpu_job_state st,
@@ -199,6 +200,8 @@ static void on_event(void *ctx, uint64_t id, enum gpu_job_state st,
     CHECK_STR_EQ(json_string_value(json_object_get(snap, "state")),
                  gpu_job_state_name(st));
     CHECK((uint64_t)json_integer_value(json_object_get(snap, "id")) == id);
+    if (gpu_job_state_is_final(st))
+        sleep_ms(atomic_load(&ev.final_ms));
     pthread_mutex_lock(&ev.lock);
     if (ev.n < EV_MAX) {
         ev.id[ev.n] = id;
@@ -228,17 +231,13 @@ static void events_of(uint64_t id, char *out, size_t cap)
     pthread_mutex_unlock(&ev.lock);
 }
 
-/* The final event is emitted just after waiters wake: poll for it. */
+/* Every event is recorded before its state can be seen, so once a wait
+ * has returned the final event is there. */
 static void check_events(uint64_t id, const char *want)
 {
     char got[128];
 
-    for (int t = 0; t < 1000; t++) {
-        events_of(id, got, sizeof(got));
-        if (!strcmp(got, want))
-            return;
-        sleep_ms(2);
-    }
+    events_of(id, got, sizeof(got));
     CHECK_STR_EQ(got, want);
 }
 
@@ -658,6 +657,29 @@ static void check_seeds(void)
     fake.devices = 1;
 }
 
+/* A slow event hook (a database write) holds each state back until it is
+ * recorded: a cancel returns, and a wait wakes, only after the final event. */
+static void check_recorded_first(void)
+{
+    struct gpu_pool *p;
+    struct gpu_job_spec s = compute_spec(0, 16);
+    uint64_t a, b;
+
+    atomic_store(&fake.stage_ms, 20);
+    atomic_store(&ev.final_ms, 300);
+    p = pool_of(&fake_be, 4, 0);
+    a = submit(p, &s);
+    await_running(p, a);
+    b = submit(p, &s); /* queued behind a */
+    CHECK(gpu_pool_cancel(p, b) == SVC_OK);
+    check_events(b, "queued,cancelled");
+    expect_state(p, b, "cancelled");
+    CHECK(wait_final(p, a) == GPU_JOB_DONE);
+    check_events(a, "queued,running,done");
+    atomic_store(&ev.final_ms, 0);
+    gpu_pool_free(p);
+}
+
 /* Shutdown with one job running and two queued: all end CANCELLED. */
 static void check_shutdown(void)
 {
@@ -800,6 +822,7 @@ int main(void)
     check_restart();
     check_disabled_device();
     check_seeds();
+    check_recorded_first();
     check_shutdown();
     check_cpu_backend();
     check_fake_benchmark();
