@@ -18,7 +18,9 @@
  * - Validators come from computedb_versions (statement triggers bump a
  *   table's counter in the writing transaction, whichever replica or
  *   client writes), read before the data: exact per table and across
- *   replicas, at the price of one small query per conditional GET.
+ *   replicas, at the price of one small query per conditional GET. They
+ *   also carry the database's oid: a dump restored into a new database
+ *   restarts the counters, and its validators must not match the old ones.
  * - Signed requests' nonces go to computedb_nonces (a unique insert;
  *   expired keys are overwritten and swept), so a request replayed to
  *   another replica is refused too.
@@ -477,6 +479,25 @@ static void random_hex(char *out, size_t len)
 /* ---- the pool -------------------------------------------------------------
  */
 
+static enum svc_rc dbid_row(struct db_stmt *st, void *ctx)
+{
+    *(long long *)ctx = (long long)db_col_int(st, 0);
+    return SVC_OK;
+}
+
+/* The oid of the database the sessions serve (pool->dbid). */
+static enum svc_rc read_dbid(struct pg_pool *pool, struct pg_db *db)
+{
+    static const char sql[] = "SELECT oid::bigint FROM pg_database "
+                              "WHERE datname = current_database()";
+    struct db_stmt *st = NULL;
+    enum svc_rc rc = db_stmt(&db->base, sql, &st);
+
+    if (rc == SVC_OK)
+        rc = db_one(st, dbid_row, &pool->dbid);
+    return rc;
+}
+
 static void pg_close(struct db_pool *base)
 {
     struct pg_pool *pool = PG_POOL(base);
@@ -512,6 +533,8 @@ enum svc_rc pg_pool_open(const struct db_options *opt, struct db_pool **out)
         rc = session_open(pool, &pool->conns[i], opt->busy_timeout_ms);
         if (rc == SVC_OK && i == 0)
             rc = pg_migrate(&pool->conns[0]);
+        if (rc == SVC_OK && i == 0)
+            rc = read_dbid(pool, &pool->conns[0]);
         db_leases_put(&pool->leases, &pool->conns[i].base);
     }
     if (rc != SVC_OK) {
@@ -616,7 +639,8 @@ static void pg_etag(struct db_pool *base, unsigned mask, char out[64])
                  atomic_fetch_add(&failures, 1));
         return;
     }
-    snprintf(out, 64, "W/\"pg-%llx\"", v.sum);
+    snprintf(out, 64, "W/\"pg-%llx-%llx\"", (unsigned long long)pool->dbid,
+             v.sum);
 }
 
 static void pg_stats(struct db_pool *base, struct db_stats *out)

@@ -4,7 +4,9 @@
 # driver is copied into PostgreSQL; every table's row count is printed,
 # the PostgreSQL server then answers every read byte for byte as the
 # SQLite server did, new rows continue the copied ids, and a second copy
-# into the now non-empty database is refused without writing anything.
+# into the now non-empty database is refused without writing anything. A
+# copy of that database (CREATE DATABASE ... TEMPLATE, as a restore makes)
+# answers alike but with validators the original's never match.
 # Skips (77) without a test server (COMPUTEDB_TEST_PG) or driver.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +21,7 @@ drop() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null
     wait 2>/dev/null
     psql -q "$pg" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+    psql -q "$pg" -c "DROP DATABASE IF EXISTS ${db}_copy" >/dev/null 2>&1
     rm -rf "$dir"
 }
 trap drop EXIT
@@ -51,16 +54,27 @@ done
 [ $? = 1 ] || bad "a second copy into a non-empty database was not refused"
 grep -q "already has rows" "$dir/again.out" || bad "no reason given: $(cat "$dir/again.out")"
 
-"$bin" serve --listen 127.0.0.1:0 --db "$url" --admin-key "$dir/data/admin.key" >"$dir/pg.log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 200); do
-    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/pg.log")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { cat "$dir/pg.log"; bad "the PostgreSQL server did not start"; exit 1; }
-export COMPUTEDB_URL=http://127.0.0.1:$port
+# serve_pg URL LOG: serves URL; sets pid and COMPUTEDB_URL.
+serve_pg() {
+    "$bin" serve --listen 127.0.0.1:0 --db "$1" --admin-key "$dir/data/admin.key" >"$2" 2>&1 &
+    pid=$!
+    port=
+    for _ in $(seq 200); do
+        port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$2")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || { cat "$2"; bad "the PostgreSQL server did not start"; exit 1; }
+    COMPUTEDB_URL=http://127.0.0.1:$port
+    export COMPUTEDB_URL
+}
+# etag PATH: the validator of a signed GET PATH.
+etag() {
+    curl -s -D - -o /dev/null $("$bin" sign --key "$dir/data/admin.key" GET "$1") "$COMPUTEDB_URL$1" |
+        sed -n 's/^[Ee][Tt]ag: *\(.*\)\r$/\1/p'
+}
+
+serve_pg "$url" "$dir/pg.log"
 for p in $paths; do
     f=$(echo "$p" | tr / _)
     "$bin" call GET "$p" >"$dir/pg$f.json" || bad "GET $p (postgres)"
@@ -72,4 +86,31 @@ done
 # New rows continue the copied ids.
 "$bin" call PUT "/allocations/$bob" --data '{"details": {"uuid": "u-2"}}' >/dev/null || bad "allocation on postgres"
 "$bin" call GET /allocations | grep -q '"id": 2' || bad "the new allocation did not get id 2"
+
+# A copy of the database (as a dump restored into a new database) answers
+# the same but with validators of its own: its counters restarted from
+# the dump's, and a client's validator from the original must not match.
+orig=$(etag /miners)
+[ -n "$orig" ] || bad "no ETag from the original"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $orig" \
+    $("$bin" sign --key "$dir/data/admin.key" GET /miners) "$COMPUTEDB_URL/miners")
+[ "$code" = 304 ] || bad "the original's own validator earned $code"
+"$bin" call GET /miners >"$dir/orig_miners.json" || bad "GET /miners (original)"
+stop
+# A template must have no sessions: the stopped server's may take a moment
+# to end.
+copied=
+for _ in $(seq 50); do
+    psql -q "$pg" -c "CREATE DATABASE ${db}_copy TEMPLATE $db" 2>"$dir/copy.err" && { copied=1; break; }
+    sleep 0.1
+done
+[ -n "$copied" ] || { cat "$dir/copy.err"; bad "cannot copy $db"; exit 1; }
+serve_pg "${url}_copy" "$dir/copy.log"
+"$bin" call GET /miners | cmp -s - "$dir/orig_miners.json" || bad "the copy answers differently"
+copy=$(etag /miners)
+[ -n "$copy" ] && [ "$copy" != "$orig" ] || bad "the copy's validator $copy matches the original's $orig"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $orig" \
+    $("$bin" sign --key "$dir/data/admin.key" GET /miners) "$COMPUTEDB_URL/miners")
+[ "$code" = 200 ] || bad "the original's validator earned $code from the copy"
+stop
 finish
