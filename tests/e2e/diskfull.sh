@@ -24,19 +24,8 @@ mount -t tmpfs -o size=2m,mode=0700 tmpfs "$mnt" 2>"$dir/mount.err" ||
 
 # start, on the small file system (the key outside it).
 start_small() {
-    : >"$dir/log"
-    "$bin" serve --listen 127.0.0.1:0 --db "$mnt/database.db" --admin-key "$dir/admin.key" \
-        --busy-timeout-ms 1000 "$@" >>"$dir/log" 2>&1 &
-    pid=$!
-    port=
-    for _ in $(seq 200); do
-        port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/log")
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$dir/log"; bad "server did not start on the tmpfs"; exit 1; }
-    export COMPUTEDB_URL=http://127.0.0.1:$port COMPUTEDB_KEY=$dir/admin.key
+    serve_on "$mnt/database.db" "$dir/admin.key" "$dir/log" --busy-timeout-ms 1000 "$@"
+    export COMPUTEDB_KEY="$dir/admin.key"
 }
 
 # put N: PUT /miners/details with 8 hotkeys of batch N and ~40 KB of details;

@@ -5,27 +5,10 @@
 # documented; a restart never overwrites the key; `computedb sign` output
 # works with curl; keygen never overwrites; principal add/ls/rm offline.
 set -u
-bin=${COMPUTEDB_BIN:?}
-dir=$(mktemp -d /tmp/computedb-firstrun-XXXXXX)
-pid=
-fail=0
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-bad() { echo "firstrun: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
-start() {
-    "$bin" serve --listen 127.0.0.1:0 --db "$dir/data/database.db" \
-        --admin-key "$dir/data/admin.key" >"$dir/log" 2>&1 &
-    pid=$!
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/log")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$dir/log"; bad "server did not start"; exit 1; }
-    export COMPUTEDB_URL=http://127.0.0.1:$port
-}
-stop() { kill "$pid"; wait "$pid"; pid=; }
+# No COMPUTEDB_KEY here: the calls name their key.
+start() { serve_on "$dir/data/database.db" "$dir/data/admin.key" "$dir/log"; }
 
 start
 key=$dir/data/admin.key
@@ -79,5 +62,4 @@ r=$(cat "$dir/r.addr")
 "$bin" principal rm --db "$dir/data/database.db" "$r" >/dev/null || bad "principal rm"
 "$bin" principal rm --db "$dir/data/database.db" "$addr" >/dev/null 2>&1; [ $? = 1 ] || bad "last admin removed"
 
-[ $fail -eq 0 ] && echo "firstrun: ok"
-exit $fail
+finish

@@ -55,19 +55,7 @@ done
 grep -q "already has rows" "$dir/again.out" || bad "no reason given: $(cat "$dir/again.out")"
 
 # serve_pg URL LOG: serves URL; sets pid and COMPUTEDB_URL.
-serve_pg() {
-    "$bin" serve --listen 127.0.0.1:0 --db "$1" --admin-key "$dir/data/admin.key" >"$2" 2>&1 &
-    pid=$!
-    port=
-    for _ in $(seq 200); do
-        port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$2")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$2"; bad "the PostgreSQL server did not start"; exit 1; }
-    COMPUTEDB_URL=http://127.0.0.1:$port
-    export COMPUTEDB_URL
-}
+serve_pg() { serve_on "$1" "$dir/data/admin.key" "$2"; }
 # etag PATH: the validator of a signed GET PATH.
 etag() {
     curl -s -D - -o /dev/null $("$bin" sign --key "$dir/data/admin.key" GET "$1") "$COMPUTEDB_URL$1" |

@@ -35,20 +35,9 @@ printf '{"run_id": "r-1"}' >"$dir/run.json"
 replica() {
     r=$1
     shift
-    "$bin" serve --listen 127.0.0.1:0 --db "$url" \
-        --admin-key "$dir/data/admin.key" "$@" >"$dir/$r.log" 2>&1 &
-    pids="$pids $!"
-    p=
-    for _ in $(seq 200); do
-        p=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/$r.log")
-        [ -n "$p" ] && break
-        if grep -q "no PostgreSQL driver" "$dir/$r.log"; then
-            echo "$name: skipped (built without libpq)"; exit 77
-        fi
-        sleep 0.05
-    done
-    [ -n "$p" ] || { cat "$dir/$r.log"; bad "replica $r did not start"; exit 1; }
-    eval "${r}_url=http://127.0.0.1:$p"
+    serve_on "$url" "$dir/data/admin.key" "$dir/$r.log" "$@"
+    pids="$pids $pid"
+    eval "${r}_url=\$COMPUTEDB_URL"
 }
 
 replica a # makes the admin key: the database has no principal yet
