@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CHECK(c)                                                               \
     do {                                                                       \
@@ -44,5 +45,14 @@
         fprintf(stderr, "skipped: %s\n", why);                                 \
         exit(77);                                                              \
     } while (0)
+
+/* Seconds on the monotonic clock, for timing what a test does. */
+static inline double check_now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 #endif

@@ -473,6 +473,26 @@ struct resp th_get(const char *path)
     return th_request("GET", path, NULL, NULL, NULL);
 }
 
+double th_metric(const char *name)
+{
+    struct resp r = th_get("/metrics");
+    size_t n = strlen(name);
+    const char *p = r.body;
+    double v = 0;
+
+    CHECK_INT_EQ(r.status, 200);
+    while (p && !(strncmp(p, name, n) == 0 && p[n] == ' ')) {
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    if (!p)
+        fprintf(stderr, "no sample %s in /metrics\n", name);
+    CHECK(p != NULL);
+    v = strtod(p + n + 1, NULL);
+    th_resp_free(&r);
+    return v;
+}
+
 struct resp th_send(const char *method, const char *path, const char *body)
 {
     return th_request(method, path, body, NULL, NULL);

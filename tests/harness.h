@@ -77,6 +77,9 @@ struct resp th_wait(struct th_async *a);
 void th_gzip(bool on);
 /* Shorthands with JSON bodies. */
 struct resp th_get(const char *path);
+/* The value of the unlabelled sample name in GET /metrics (exits the test
+ * when it is missing). */
+double th_metric(const char *name);
 struct resp th_send(const char *method, const char *path, const char *body);
 /* The value of response header name (case-insensitive), copied into buf;
  * false when absent. */

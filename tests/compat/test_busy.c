@@ -9,14 +9,6 @@
 
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(void)
 {
     char body[256], buf[64];
@@ -33,9 +25,9 @@ int main(void)
     up_exec(other, "BEGIN IMMEDIATE");
     up_exec(other, "INSERT INTO tb (hotkey) VALUES ('held')");
 
-    t0 = now_s();
+    t0 = check_now_s();
     r = th_send("PUT", "/miners", body);
-    waited = now_s() - t0;
+    waited = check_now_s() - t0;
     th_expect_error(&r, 503, "unavailable", NULL);
     CHECK(th_header(&r, "Retry-After", buf, sizeof(buf)));
     CHECK_STR_EQ(buf, "1");

@@ -53,14 +53,6 @@ static bool py_missing(void)
     return !p || pclose(p) != 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
     struct answer *a = ctx;
@@ -195,12 +187,12 @@ static void stats(struct worker *w, long seq, char *body, size_t cap)
 static void *work(void *arg)
 {
     struct worker *w = arg;
-    double end = now_s() + seconds;
+    double end = check_now_s() + seconds;
     char body[4096];
 
     w->curl = curl_easy_init();
     CHECK(w->curl != NULL);
-    for (long seq = 1; now_s() < end && w->bad == 0; seq++) {
+    for (long seq = 1; check_now_s() < end && w->bad == 0; seq++) {
         if (w->id < 2)
             challenges(w, seq, body, sizeof(body));
         else if (w->id == 2)

@@ -111,14 +111,24 @@ done
 
 # Writes wait for the one write lock at most --busy-timeout-ms, then 503
 # with Retry-After (as a busy SQLite file); nothing is written.
-psql -q "$url" -c "SELECT pg_advisory_lock(8319104481439490675), pg_sleep(3)" >/dev/null 2>&1 &
+# The holder keeps the lock until it is ended, once the write is answered.
+PGAPPNAME=e2e-holder psql -q "$url" \
+    -c "SELECT pg_advisory_lock(8319104481439490675), pg_sleep(60)" >/dev/null 2>&1 &
 holder=$!
-sleep 1
+held=0
+for _ in $(seq 300); do
+    held=$(psql -qtA "$pg" -c "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND d.datname = '$db'")
+    [ "$held" = 1 ] && break
+    sleep 0.05
+done
+[ "$held" = 1 ] || bad "the holder never took the write lock"
 code=$(curl -s -o "$dir/busy.json" -D "$dir/busy.h" -w '%{http_code}' \
     $("$bin" sign --key "$COMPUTEDB_KEY" PUT "/wandb-runs/$alice" --body-file "$dir/run.json" 2>/dev/null) \
     -X PUT -H 'Content-Type: application/json' --data-binary @"$dir/run.json" "$b_url/wandb-runs/$alice")
 [ "$code" = 503 ] || bad "write under another's lock: expected 503, got $code $(cat "$dir/busy.json")"
 grep -qi '^Retry-After:' "$dir/busy.h" || bad "503 without Retry-After"
+psql -q "$pg" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e-holder' AND datname = '$db'" >/dev/null ||
+    bad "cannot end the holder"
 wait "$holder"
 "$bin" call --url "$b_url" PUT "/wandb-runs/$alice" --data '{"run_id": "r-1"}' >/dev/null ||
     bad "the write failed after the lock was released"

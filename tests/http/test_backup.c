@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 static atomic_long acked;
 
@@ -103,8 +104,11 @@ static void check_concurrent_backup(void)
 
     snprintf(base, sizeof(base), "%s", th_base());
     CHECK(pthread_create(&t, NULL, writer, (void *)(uintptr_t)th_admin()) == 0);
-    while (atomic_load(&acked) < 2000)
-        ; /* let the writer get going */
+    while (atomic_load(&acked) < 2000) { /* let the writer get going */
+        struct timespec ms = {0, 1000000L};
+
+        nanosleep(&ms, NULL);
+    }
     before = atomic_load(&acked);
     r = th_send("POST", "/admin/backup", "{\"name\": \"during-writes.db\"}");
     CHECK_INT_EQ(r.status, 201);

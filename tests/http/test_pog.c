@@ -37,21 +37,6 @@ static int64_t rows_of(const char *hotkey)
     return tu_int("SELECT COUNT(*) FROM pog_stats WHERE hotkey = %Q", hotkey);
 }
 
-/* "YYYY-MM-DD HH:MM:SS" within a few seconds of now, in UTC. */
-static void check_utc_now(const char *s)
-{
-    struct tm tm = {0};
-    time_t now = time(NULL), t;
-
-    CHECK(s && strlen(s) == 19 && s[10] == ' ');
-    CHECK(sscanf(s, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6);
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    t = timegm(&tm);
-    CHECK(t >= now - 5 && t <= now + 5);
-}
-
 static void expect_latest(const char *hotkey, int64_t id, const char *name,
                           int num)
 {
@@ -83,7 +68,7 @@ static void test_post_and_latest(void)
     CHECK_STR_EQ(tu_jstr(r.json, "hotkey"), hk(1));
     CHECK_STR_EQ(tu_jstr(r.json, "gpu_name"), "NVIDIA H100 80GB HBM3");
     CHECK_INT_EQ(tu_jint(r.json, "num_gpus"), 8);
-    check_utc_now(tu_jstr(r.json, "created_at"));
+    tu_check_utc_now(tu_jstr(r.json, "created_at"));
     CHECK_INT_EQ(json_object_size(r.json), 5);
     th_resp_free(&r);
     CHECK_INT_EQ(tu_int("SELECT COUNT(*) FROM pog_stats WHERE id = %lld AND "

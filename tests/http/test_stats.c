@@ -8,20 +8,6 @@
 
 #include <time.h>
 
-static void check_utc_now(const char *s)
-{
-    struct tm tm = {0};
-    time_t now = time(NULL), t;
-
-    CHECK(s && strlen(s) == 19 && s[10] == ' ');
-    CHECK(sscanf(s, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6);
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    t = timegm(&tm);
-    CHECK(t >= now - 5 && t <= now + 5);
-}
-
 static void put_ok(const char *body, int updated)
 {
     struct resp r = th_send("PUT", "/stats", body);
@@ -76,7 +62,7 @@ static void test_put_and_read(void)
                         "reliability_score IS NULL"),
                  1);
     at = tu_text("SELECT created_at FROM stats WHERE uid = 14");
-    check_utc_now(at);
+    tu_check_utc_now(at);
     free(at);
 
     r = th_get("/stats");
@@ -93,7 +79,7 @@ static void test_put_and_read(void)
     CHECK(json_is_false(json_object_get(rec, "allocated")));
     CHECK(json_is_true(json_object_get(rec, "own_score")));
     CHECK_REAL_EQ(tu_jreal(rec, "reliability_score"), 0.0);
-    check_utc_now(tu_jstr(rec, "created_at"));
+    tu_check_utc_now(tu_jstr(rec, "created_at"));
     rec = json_object_get(r.json, "13");
     CHECK(json_is_null(json_object_get(rec, "gpu_specs")));
     CHECK_REAL_EQ(tu_jreal(rec, "score"), 0.0);
@@ -139,7 +125,7 @@ static void test_upsert(void)
     {
         char *at = tu_text("SELECT created_at FROM stats WHERE uid = 12");
 
-        check_utc_now(at);
+        tu_check_utc_now(at);
         free(at);
     }
     CHECK_INT_EQ(tu_int("SELECT COUNT(*) FROM stats WHERE uid = 12 AND "
@@ -208,7 +194,7 @@ static void test_coercion(void)
     CHECK(json_is_false(json_object_get(r.json, "own_score")));
     CHECK(json_is_null(json_object_get(r.json, "gpu_specs")));
     CHECK(json_is_null(json_object_get(r.json, "reliability_score")));
-    check_utc_now(tu_jstr(r.json, "created_at"));
+    tu_check_utc_now(tu_jstr(r.json, "created_at"));
     th_resp_free(&r);
 
     r = th_get("/stats");

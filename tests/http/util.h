@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CHECK_REAL_EQ(a, b)                                                    \
     do {                                                                       \
@@ -531,6 +532,22 @@ static inline const char *hk(unsigned seed)
     if (!cache[seed][0])
         snprintf(cache[seed], sizeof(cache[seed]), "%s", th_hotkey(seed));
     return cache[seed];
+}
+
+/* s is "YYYY-MM-DD HH:MM:SS" in UTC, within a minute of now (a generous
+ * bound: only a wrong zone or format is off by more). */
+static inline void tu_check_utc_now(const char *s)
+{
+    struct tm tm = {0};
+    time_t now = time(NULL), t;
+
+    CHECK(s && strlen(s) == 19 && s[10] == ' ');
+    CHECK(sscanf(s, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                 &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    t = timegm(&tm);
+    CHECK(t >= now - 60 && t <= now + 60);
 }
 
 /* The SS58 negative vector: right length and alphabet, bad checksum. */

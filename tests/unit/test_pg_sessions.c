@@ -42,7 +42,7 @@ static struct db_pool *shared_pool;
 
 static void *writer(void *arg)
 {
-    /* Waits for the lock another session holds (busy timeout 1 s): it
+    /* Waits for the lock another session holds (busy timeout 10 s): it
      * gets it once released, or answers busy. */
     enum svc_rc rc = db_write(shared_pool, nothing, NULL);
 
@@ -50,16 +50,9 @@ static void *writer(void *arg)
     return NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Three writers wait behind a lock held elsewhere (another replica); the
- * pool has two sessions; a read must still get one at once. */
+ * pool has two sessions; a read must still get one at once, not when a
+ * writer gives up after the 10 s busy timeout. */
 static void check_writes_leave_sessions(const char *url, struct db_pool *pool)
 {
     struct timespec settle = {0, 200 * 1000000L};
@@ -78,12 +71,12 @@ static void check_writes_leave_sessions(const char *url, struct db_pool *pool)
     for (int i = 0; i < 3; i++)
         CHECK(pthread_create(&t[i], NULL, writer, &ok[i]) == 0);
     nanosleep(&settle, NULL);
-    t0 = now_s();
+    t0 = check_now_s();
     CHECK(db_read_begin(pool, &db) == SVC_OK);
-    took = now_s() - t0;
+    took = check_now_s() - t0;
     db_read_end(pool, db);
     fprintf(stderr, "read beside waiting writes: %.3f s\n", took);
-    CHECK(took < 0.5);
+    CHECK(took < 5.0);
     PQclear(PQexec(other, "SELECT pg_advisory_unlock_all()"));
     for (int i = 0; i < 3; i++) {
         CHECK(pthread_join(t[i], NULL) == 0);
@@ -95,7 +88,7 @@ static void check_writes_leave_sessions(const char *url, struct db_pool *pool)
 int main(void)
 {
     char url[1024];
-    struct db_options o = {url, 2, 1000, false, true, 0};
+    struct db_options o = {url, 2, 10000, false, true, 0};
     struct db_pool *pool = NULL;
     struct db *db = NULL;
     bool fresh = false;

@@ -344,14 +344,6 @@ static void await_running(struct gpu_pool *p, uint64_t id)
     CHECK(!"job never started");
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* ---- cases -------------------------------------------------------------- */
 
 static void check_lifecycle(void)
@@ -472,11 +464,11 @@ static void check_cancel(void)
     CHECK(gpu_pool_cancel(p, b) == SVC_OK);
     expect_state(p, b, "cancelled");
     check_events(b, "queued,cancelled");
-    /* Running: seen at the next check, well before the 600 ms end. */
-    t0 = now_ms();
+    /* Running: seen at the next check (2 ms), well before its 4 s end. */
+    t0 = check_now_s();
     CHECK(gpu_pool_cancel(p, a) == SVC_OK);
     CHECK(wait_final(p, a) == GPU_JOB_CANCELLED);
-    CHECK(now_ms() - t0 < 500);
+    CHECK(check_now_s() - t0 < 2.0);
     check_events(a, "queued,running,cancelled");
     CHECK(gpu_pool_cancel(p, a) == SVC_ERR_CONFLICT);
     gpu_pool_free(p);
@@ -489,11 +481,11 @@ static void check_deadlines(void)
     uint64_t a, b;
     json_t *st;
 
-    atomic_store(&fake.stage_ms, 40); /* 160 ms per compute */
+    atomic_store(&fake.stage_ms, 500); /* 2 s per compute */
     p = pool_of(&fake_be, 4, 0);
-    s.timeout_ms = 100;
+    s.timeout_ms = 1000;
     a = submit(p, &s); /* times out while running */
-    s.timeout_ms = 30;
+    s.timeout_ms = 300;
     b = submit(p, &s); /* times out while queued behind a */
     CHECK(wait_final(p, a) == GPU_JOB_TIMED_OUT);
     CHECK(wait_final(p, b) == GPU_JOB_TIMED_OUT);
@@ -665,7 +657,7 @@ static void check_recorded_first(void)
     struct gpu_job_spec s = compute_spec(0, 16);
     uint64_t a, b;
 
-    atomic_store(&fake.stage_ms, 20);
+    atomic_store(&fake.stage_ms, 250); /* 1 s per compute */
     atomic_store(&ev.final_ms, 300);
     p = pool_of(&fake_be, 4, 0);
     a = submit(p, &s);
@@ -688,14 +680,14 @@ static void check_shutdown(void)
     uint64_t ids[3];
     double t0;
 
-    atomic_store(&fake.stage_ms, 1000);
+    atomic_store(&fake.stage_ms, 1000); /* 4 s per compute */
     p = pool_of(&fake_be, 4, 0);
     for (int k = 0; k < 3; k++)
         ids[k] = submit(p, &s);
     await_running(p, ids[0]);
-    t0 = now_ms();
-    gpu_pool_free(p);
-    CHECK(now_ms() - t0 < 500);
+    t0 = check_now_s();
+    gpu_pool_free(p); /* stops the running job at its next check */
+    CHECK(check_now_s() - t0 < 2.0);
     check_events(ids[0], "queued,running,cancelled");
     check_events(ids[1], "queued,cancelled");
     check_events(ids[2], "queued,cancelled");
