@@ -24,13 +24,14 @@ endfunction()
 # server gets a fresh database on the test server that `make test` starts
 # (COMPUTEDB_TEST_PG); skipped without one. On PostgreSQL, backup checks
 # the 409 that replaces file backups.
-# Of compat/, the client snippets run on both; the rest is about the
-# SQLite file the Python validator shares (its PostgreSQL counterpart is
-# e2e.pg_migrate).
+# Of compat/, the client snippets and another writer holding the write
+# lock run on both; the rest is about the SQLite file the Python validator
+# shares (its PostgreSQL counterpart is e2e.pg_migrate).
 set(SVC_PG_TESTS http:access http:allocations http:attacks http:auth http:backup
   http:blacklist
   http:challenges http:errors http:etag http:miners http:pog http:pog_jobs
-  http:pog_restart http:smoke http:specs http:stats http:wandb compat:clients)
+  http:pog_restart http:smoke http:specs http:stats http:wandb compat:clients
+  compat:busy compat:busy_reads)
 foreach(t ${SVC_PG_TESTS})
   string(REPLACE ":" ";" parts ${t})
   list(GET parts 0 label)

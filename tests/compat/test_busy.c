@@ -1,29 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Another process holding the write lock: computedb retries for the busy
+/* Another writer holding the write lock (another process on the SQLite
+ * file, another replica on PostgreSQL): computedb retries for the busy
  * timeout (1 s in the harness), then answers 503 with Retry-After and
- * writes nothing; reads keep working (WAL); once the lock is released the
- * same write succeeds. Never a silent drop. */
-#include "check.h"
-#include "harness.h"
-#include "upstream.h"
-
-#include <time.h>
+ * writes nothing; reads keep working; once the lock is released the same
+ * write succeeds. Never a silent drop. */
+#include "http/util.h"
 
 int main(void)
 {
     char body[256], buf[64];
     struct resp r;
-    sqlite3 *other;
     double t0, waited;
 
-    th_start(NULL);
+    tu_start();
     snprintf(body, sizeof(body),
              "{\"mode\": \"merge\", \"miners\": [{\"uid\": 1, \"hotkey\": "
              "\"%s\"}]}",
              th_hotkey(1));
-    other = up_open(th_db_path());
-    up_exec(other, "BEGIN IMMEDIATE");
-    up_exec(other, "INSERT INTO tb (hotkey) VALUES ('held')");
+    tu_hold_write_lock();
 
     t0 = check_now_s();
     r = th_send("PUT", "/miners", body);
@@ -39,13 +33,12 @@ int main(void)
     CHECK_INT_EQ(json_object_size(r.json), 0);
     th_resp_free(&r);
 
-    up_exec(other, "COMMIT");
-    CHECK_INT_EQ(up_int(other, "SELECT COUNT(*) FROM miner"), 0);
+    tu_exec("COMMIT");
+    CHECK_INT_EQ(tu_int("SELECT COUNT(*) FROM miner"), 0);
     r = th_send("PUT", "/miners", body);
     CHECK_INT_EQ(r.status, 200);
     th_resp_free(&r);
-    CHECK_INT_EQ(up_int(other, "SELECT COUNT(*) FROM miner"), 1);
-    sqlite3_close(other);
-    th_stop();
+    CHECK_INT_EQ(tu_int("SELECT COUNT(*) FROM miner"), 1);
+    tu_stop();
     return 0;
 }

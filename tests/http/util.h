@@ -550,6 +550,34 @@ static inline void tu_check_utc_now(const char *s)
     CHECK(t >= now - 60 && t <= now + 60);
 }
 
+/* What another writer of the database does: takes the write lock every
+ * computedb write needs, on the direct connection, and holds it in an open
+ * transaction (with one row written) until tu_exec("ROLLBACK") or "COMMIT".
+ * SQLite: the file's write lock. PostgreSQL: the advisory lock each
+ * replica's writes take (schema/pg_db.c), as another replica's write. */
+static inline void tu_hold_write_lock(void)
+{
+    if (th_postgres()) {
+        tu_exec("BEGIN");
+        tu_exec("SELECT pg_advisory_xact_lock(8319104481439490675)");
+    } else {
+        tu_exec("BEGIN IMMEDIATE");
+    }
+    tu_exec("INSERT INTO tb (hotkey) VALUES ('held')");
+}
+
+/* Whether a computedb write is waiting for the lock tu_hold_write_lock()
+ * holds: SQLite's busy retries (from /metrics), PostgreSQL's lock queue. */
+static inline bool tu_write_waiting(void)
+{
+    if (th_postgres())
+        return tu_int("SELECT COUNT(*) FROM pg_locks l JOIN pg_database d "
+                      "ON d.oid = l.database WHERE l.locktype = 'advisory' "
+                      "AND NOT l.granted AND d.datname = "
+                      "current_database()") > 0;
+    return th_metric("computedb_db_busy_retries_total") > 0;
+}
+
 /* The SS58 negative vector: right length and alphabet, bad checksum. */
 static const char TU_BAD_SS58[] =
     "5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpv";
