@@ -580,8 +580,14 @@ static enum svc_rc pg_write(struct db_pool *base, db_fn *fn, void *ctx)
     rc = pg_exec(db, lock_writes);
     if (rc == SVC_OK)
         rc = fn(&db->base, ctx);
-    if (rc == SVC_OK)
+    if (rc == SVC_OK) {
         rc = pg_exec(db, "COMMIT");
+        /* The server may have committed before the session was lost: the
+         * answer (503) cannot say, so the log does. */
+        if (rc != SVC_OK && db->broken)
+            log_warn("postgres: session lost during COMMIT; the write may "
+                     "have been applied");
+    }
     if (rc != SVC_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
         pg_rollback(db);
     atomic_fetch_add(&pool->writes, 1);
