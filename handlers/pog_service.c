@@ -29,6 +29,11 @@ struct pog_service {
     struct app *app;         /* borrowed; outlives the service */
     struct pog_table *table; /* --gpu-table, owned; NULL: the built-in */
     atomic_bool closing;     /* pog_service_close has begun */
+    /* Unfinished jobs in pog_jobs are this process's to mark interrupted
+     * (at start and at close): false on a shared database when this
+     * replica runs no workers, as they belong to the replica that does
+     * (README, Deployment). */
+    bool owns_jobs;
 };
 
 /* The error column of an interrupted job, as the pool renders errors. */
@@ -181,11 +186,9 @@ enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
     }
     svc->app = app;
     atomic_init(&svc->closing, false);
+    svc->owns_jobs = workers || !db_shared(app->db);
     rc = load_table(svc, cfg->gpu_table, why, cap);
-    /* Unfinished jobs are this process's leftovers, unless the database
-     * is shared and this replica runs no workers: then they belong to the
-     * replica that does (README, Deployment). */
-    if (rc == SVC_OK && !(db_shared(app->db) && !workers) &&
+    if (rc == SVC_OK && svc->owns_jobs &&
         (rc = db_write(app->db, recover_tx, &r)) != SVC_OK)
         snprintf(why, cap, "pog_jobs: %s", svc_rc_text(rc));
     if (rc == SVC_OK && r.marked)
@@ -206,10 +209,25 @@ enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
     return SVC_OK;
 }
 
+/* At close: the unfinished jobs this process owns are marked interrupted. */
+static void mark_unfinished(struct pog_service *svc)
+{
+    struct recover r = {0, 0};
+
+    if (!svc->owns_jobs || !svc->app->db)
+        return;
+    if (db_write(svc->app->db, recover_tx, &r) != SVC_OK)
+        log_warn("pog: unfinished jobs not marked; the next start marks "
+                 "them");
+    else if (r.marked)
+        log_info(
+            "pog: %lld unfinished job(s) recorded as " POG_SERVICE_INTERRUPTED,
+            (long long)r.marked);
+}
+
 void pog_service_close(struct app *app)
 {
     struct pog_service *svc = app->pog_service;
-    struct recover r = {0, 0};
 
     if (svc)
         atomic_store(&svc->closing, true);
@@ -217,13 +235,7 @@ void pog_service_close(struct app *app)
     app->pog = NULL;
     if (!svc)
         return;
-    if (app->db && db_write(app->db, recover_tx, &r) != SVC_OK)
-        log_warn("pog: unfinished jobs not marked; the next start marks "
-                 "them");
-    else if (r.marked)
-        log_info(
-            "pog: %lld unfinished job(s) recorded as " POG_SERVICE_INTERRUPTED,
-            (long long)r.marked);
+    mark_unfinished(svc);
     app->pog_table = NULL;
     app->pog_service = NULL;
     pog_table_free(svc->table);

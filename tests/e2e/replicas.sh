@@ -5,7 +5,8 @@
 # 304), a principal added through one signs on the other, and a signed
 # request sent to one is refused as a replay by the other; backups are
 # refused (PostgreSQL's own tools make them); a PoG job run on one is read
-# through the other; the URL's password is never logged. Skips (77)
+# through the other, and a replica without workers never marks its jobs
+# interrupted; the URL's password is never logged. Skips (77)
 # without a test server (COMPUTEDB_TEST_PG, set by `make test`) or without
 # the driver in this build.
 set -u
@@ -150,5 +151,17 @@ case $out in
 *pg_dump*) ;;
 *) bad "POST /admin/backup on PostgreSQL: expected 409 naming pg_dump, got $out" ;;
 esac
+
+# A replica without workers neither starts nor stops by marking the
+# worker replica's unfinished jobs interrupted (a rolling restart must not
+# fail jobs that a is running).
+psql -q "$url" -c "INSERT INTO pog_jobs (id, kind, state, submitted_at, started_at) VALUES (999999, 'compute', 'running', 1, 2)" ||
+    bad "cannot add a running job"
+replica c --pog-backend off
+kill "$pid"
+wait "$pid" || bad "replica c did not stop cleanly"
+state=$(psql -qtA "$url" -c "SELECT state FROM pog_jobs WHERE id = 999999")
+[ "$state" = running ] || bad "a worker-less replica's start or stop marked a's running job $state"
+psql -q "$url" -c "DELETE FROM pog_jobs WHERE id = 999999" >/dev/null
 
 finish
