@@ -123,7 +123,8 @@ bool db_shared(const struct db_pool *pool);
 const char *db_driver_name(const struct db_pool *pool);
 /* True when where is a PostgreSQL URL (postgres:// or postgresql://). */
 bool db_is_url(const char *where);
-/* Writes where into out with a URL's password replaced by "***": what
+/* Writes where into out with a URL's password replaced by "***" (the
+ * user:PASSWORD@ form and any password= parameter of its query): what
  * logs and `config print` show. */
 void db_where_shown(const char *where, char *out, size_t len);
 
