@@ -33,6 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Expired nonces are swept this long after their expiry: the clock skew
+ * between replicas that replay protection tolerates. */
+enum { NONCE_SWEEP_SLACK_MS = 10 * 60 * 1000 };
+
 /* The advisory lock every write holds ("writes" in a 63-bit key). */
 static const char lock_writes[] =
     "SELECT pg_advisory_xact_lock(8319104481439490675)";
@@ -345,7 +349,11 @@ static int64_t op_changes(struct db *db)
 /* Per-session settings: lock waits as long as --busy-timeout-ms. */
 static enum svc_rc session_setup(struct pg_db *db, unsigned busy_timeout_ms)
 {
-    static const char sql[] = "SELECT set_config('lock_timeout', $1, false)";
+    /* Doubles travel as text: all 17 digits, whatever the server's
+     * default; text as UTF-8. */
+    static const char sql[] = "SELECT set_config('lock_timeout', $1, false), "
+                              "set_config('extra_float_digits', '3', false), "
+                              "set_config('client_encoding', 'UTF8', false)";
     char ms[24];
     const char *params[1] = {ms};
     PGresult *res;
@@ -358,13 +366,20 @@ static enum svc_rc session_setup(struct pg_db *db, unsigned busy_timeout_ms)
     return rc;
 }
 
-/* Connects to url; unless it says otherwise, giving up after 5 s (a
- * reset re-uses these settings, so a lease never hangs for the system's
- * connect timeout while a server is down). */
+/* Connects to url with defaults the URL may override (keywords before
+ * dbname yield to its own): give up connecting after 5 s, and find a
+ * server that vanished (its host gone, no reset sent) within about a
+ * minute through TCP keepalives and a 30 s limit on unacknowledged data,
+ * rather than the system's many minutes. A reset re-uses these settings,
+ * so a lease never hangs while a server is down. */
 static PGconn *connect_url(const char *url)
 {
-    static const char *const keys[] = {"connect_timeout", "dbname", NULL};
-    const char *values[] = {"5", url, NULL};
+    static const char *const keys[] = {
+        "connect_timeout",  "keepalives",
+        "keepalives_idle",  "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout",
+        "dbname",           NULL};
+    const char *values[] = {"5", "1", "30", "10", "3", "30000", url, NULL};
 
     return PQconnectdbParams(keys, values, 1);
 }
@@ -402,8 +417,16 @@ static void session_close(struct pg_db *db)
     db->conn = NULL;
 }
 
+/* Returns db to the pool, never inside a transaction: one left open by a
+ * path that failed half-way is rolled back, or the session reset at its
+ * next lease when even that fails. */
 static void give_back(struct pg_pool *pool, struct pg_db *db)
 {
+    if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+        pg_rollback(db);
+        if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+            db->broken = true;
+    }
     db_leases_put(&pool->leases, &db->base);
 }
 
@@ -739,7 +762,10 @@ static enum svc_rc pg_nonce_claim(struct db_pool *base, const char *key,
         pg_rollback(db);
     if (rc == SVC_OK && atomic_fetch_add(&claims, 1) % 4096 == 4095 &&
         db_stmt(&db->base, sweep, &st) == SVC_OK) {
-        db_bind_int(st, 1, now_ms);
+        /* Replicas' clocks differ: a key is swept only long after it
+         * expired by ours, so one that is still live by a slower clock
+         * stays and its replay is still refused there. */
+        db_bind_int(st, 1, now_ms - NONCE_SWEEP_SLACK_MS);
         if (db_step_done(st) != SVC_OK)
             log_warn("postgres: sweeping expired nonces failed");
     }

@@ -3,7 +3,7 @@
 # computedb migrate: a validator database written through the SQLite
 # driver is copied into PostgreSQL; every table's row count is printed,
 # the PostgreSQL server then answers every read byte for byte as the
-# SQLite server did, new rows continue the copied ids, and a second copy
+# SQLite server did (even with a database that prints doubles rounded), new rows continue the copied ids, and a second copy
 # into the now non-empty database is refused without writing anything. A
 # copy of that database (CREATE DATABASE ... TEMPLATE, as a restore makes)
 # answers alike but with validators the original's never match.
@@ -17,6 +17,8 @@ command -v psql >/dev/null || { echo "$name: skipped (no psql)"; exit 77; }
 db=computedb_e2e_migrate_$$
 url=${pg%/*}/$db
 psql -q "$pg" -c "CREATE DATABASE $db" || { bad "cannot create $db"; exit 1; }
+# A server whose default prints doubles rounded: answers must not change.
+psql -q "$pg" -c "ALTER DATABASE $db SET extra_float_digits = 0" || bad "cannot set extra_float_digits"
 drop() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null
     wait 2>/dev/null
@@ -31,7 +33,7 @@ bob=5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty
 # -- a validator's database, written through the SQLite driver ----------
 start
 "$bin" call PUT /miners --data "{\"mode\": \"merge\", \"miners\": [{\"uid\": 1, \"hotkey\": \"$alice\"}, {\"uid\": 2, \"hotkey\": \"$bob\"}]}" >/dev/null || bad "miners"
-"$bin" call POST /challenges --data "{\"challenges\": [{\"uid\": 1, \"hotkey\": \"$alice\", \"success\": true, \"elapsed_time\": 1.25, \"difficulty\": 7}, {\"uid\": 1, \"hotkey\": \"$alice\", \"success\": false, \"elapsed_time\": 0.1, \"difficulty\": 7}, {\"uid\": 2, \"hotkey\": \"$bob\", \"success\": true, \"elapsed_time\": 3, \"difficulty\": 9}]}" >/dev/null || bad "challenges"
+"$bin" call POST /challenges --data "{\"challenges\": [{\"uid\": 1, \"hotkey\": \"$alice\", \"success\": true, \"elapsed_time\": 1.25, \"difficulty\": 7}, {\"uid\": 1, \"hotkey\": \"$alice\", \"success\": false, \"elapsed_time\": 0.30000000000000004, \"difficulty\": 7}, {\"uid\": 2, \"hotkey\": \"$bob\", \"success\": true, \"elapsed_time\": 3, \"difficulty\": 9}]}" >/dev/null || bad "challenges"
 "$bin" call PUT "/allocations/$alice" --data '{"details": {"password": "tab\there \\ and\nnewline", "uuid": "u-1"}}' >/dev/null || bad "allocation"
 "$bin" call PUT /miners/details --data "{\"miners\": [{\"hotkey\": \"$alice\", \"details\": {\"gpu\": {\"name\": \"NVIDIA H100\", \"count\": 8}, \"has_docker\": true}}, {\"hotkey\": \"$bob\", \"details\": {}}]}" >/dev/null || bad "details"
 "$bin" call PUT /stats --data "{\"stats\": {\"1\": {\"hotkey\": \"$alice\", \"score\": 0.5, \"allocated\": true, \"own_score\": false, \"reliability_score\": 0.25}}}" >/dev/null || bad "stats"
