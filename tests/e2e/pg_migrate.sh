@@ -3,10 +3,11 @@
 # computedb migrate: a validator database written through the SQLite
 # driver is copied into PostgreSQL; every table's row count is printed,
 # the PostgreSQL server then answers every read byte for byte as the
-# SQLite server did (even with a database that prints doubles rounded), new rows continue the copied ids, and a second copy
-# into the now non-empty database is refused without writing anything. A
-# copy of that database (CREATE DATABASE ... TEMPLATE, as a restore makes)
-# answers alike but with validators the original's never match.
+# SQLite server did (even with a database that prints doubles rounded),
+# new rows continue the copied ids, and a second copy into the now
+# non-empty database is refused without writing anything. A copy of that
+# database (CREATE DATABASE ... TEMPLATE, as a restore makes) answers
+# alike but with validators the original's never match.
 # Skips (77) without a test server (COMPUTEDB_TEST_PG) or driver.
 set -u
 . "$(dirname "$0")/lib.sh"
