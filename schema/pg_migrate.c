@@ -16,6 +16,10 @@
  * - challenge_details has no primary key upstream; SQLite's implicit rowid
  *   (its insertion order, used for ties and paging) becomes a real column
  *   of the same name.
+ * - NULLs sort first, as in SQLite: the queries say so (NULLS FIRST
+ *   ascending, NULLS LAST descending, SQLite's defaults) and our indexes
+ *   are declared NULLS FIRST, so a backward scan serves the newest-first
+ *   windows.
  * - Foreign keys are not declared: SQLite never enforces them here
  *   (foreign_keys=OFF, as upstream), and enforcing them would refuse rows
  *   the SQLite driver takes.
@@ -72,12 +76,12 @@ static const char ddl[] =
     "DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'));"
     /* ours, as in lite_migrate.c */
     "CREATE INDEX IF NOT EXISTS computedb_challenge_window ON "
-    "challenge_details (uid, created_at, success, elapsed_time, difficulty, "
-    "ss58_address);"
+    "challenge_details (uid, created_at NULLS FIRST, success, elapsed_time, "
+    "difficulty, ss58_address);"
     "CREATE INDEX IF NOT EXISTS computedb_challenge_successes ON "
-    "challenge_details (uid, success, created_at, difficulty);"
+    "challenge_details (uid, success, created_at NULLS FIRST, difficulty);"
     "CREATE INDEX IF NOT EXISTS computedb_pog_stats_hotkey_time ON "
-    "pog_stats (hotkey, created_at);"
+    "pog_stats (hotkey NULLS FIRST, created_at NULLS FIRST);"
     "CREATE TABLE IF NOT EXISTS computedb_legacy_miner_details (id bigint, "
     "hotkey text COLLATE \"C\", details text COLLATE \"C\", "
     "no_specs_count bigint, moved_at text COLLATE \"C\");"

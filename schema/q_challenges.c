@@ -91,7 +91,7 @@ static enum svc_rc uid_window(struct db *db, int64_t uid, struct uid_stats *u)
     static const char sql[] =
         "SELECT ss58_address, success, elapsed_time, difficulty "
         "FROM challenge_details WHERE uid = ?1 "
-        "ORDER BY created_at DESC, rowid DESC LIMIT 60";
+        "ORDER BY created_at DESC NULLS LAST, rowid DESC LIMIT 60";
     struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
@@ -118,7 +118,8 @@ static enum svc_rc last20_difficulty(struct db *db, int64_t uid, json_t **out)
 {
     static const char sql[] = "SELECT difficulty FROM challenge_details "
                               "WHERE uid = ?1 AND success = TRUE "
-                              "ORDER BY created_at DESC, rowid DESC LIMIT 20";
+                              "ORDER BY created_at DESC NULLS LAST, rowid DESC "
+                              "LIMIT 20";
     double acc[2] = {0, 0};
     struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);

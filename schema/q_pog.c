@@ -36,7 +36,7 @@ static enum svc_rc trim(struct db *db, const char *hotkey)
     static const char sql[] =
         "DELETE FROM pog_stats WHERE hotkey = ?1 AND id NOT IN ("
         "SELECT id FROM pog_stats WHERE hotkey = ?1 "
-        "ORDER BY created_at DESC, id DESC LIMIT ?2)";
+        "ORDER BY created_at DESC NULLS LAST, id DESC LIMIT ?2)";
     struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
@@ -87,7 +87,7 @@ enum svc_rc q_pog_latest(struct db *db, const char *hotkey, json_t **out)
     static const char sql[] =
         "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats "
         "WHERE hotkey = ?1 AND gpu_name IS NOT NULL AND num_gpus IS NOT NULL "
-        "ORDER BY created_at DESC, id DESC LIMIT 1";
+        "ORDER BY created_at DESC NULLS LAST, id DESC LIMIT 1";
     struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
@@ -101,7 +101,7 @@ enum svc_rc q_pog_list(struct db *db, json_t **out)
 {
     static const char sql[] =
         "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats "
-        "ORDER BY hotkey, created_at DESC, id DESC";
+        "ORDER BY hotkey NULLS FIRST, created_at DESC NULLS LAST, id DESC";
 
     return db_array(db, sql, pog_row, out);
 }
@@ -129,7 +129,8 @@ enum svc_rc q_pog_passing(struct db *db, json_t **out)
         "FROM pog_stats AS p LEFT JOIN miner AS m ON m.ss58_address = "
         "p.hotkey WHERE p.hotkey IS NOT NULL AND p.id = (SELECT q.id FROM "
         "pog_stats AS q WHERE q.hotkey = p.hotkey AND q.gpu_name IS NOT NULL "
-        "AND q.num_gpus IS NOT NULL ORDER BY q.created_at DESC, q.id DESC "
+        "AND q.num_gpus IS NOT NULL ORDER BY q.created_at DESC NULLS LAST, "
+        "q.id DESC "
         "LIMIT 1) ORDER BY p.hotkey";
     struct db_stmt *st = NULL;
     json_t *rows = json_array();

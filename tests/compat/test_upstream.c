@@ -73,6 +73,19 @@ static void build(const char *path)
             "elapsed_time, difficulty, created_at) VALUES (0, %Q, %d, "
             "%d.5, %d, '2024-09-25T21:%02d:40.123456')",
             hk[0], i % 3 != 0, i, 7 + i % 5, i % 60);
+    /* uid 1: 20 successes, then one with no time: SQLite sorts it oldest
+     * (NULLs first), outside the newest 20. */
+    for (int i = 0; i < 20; i++)
+        ins(db,
+            "INSERT INTO challenge_details (uid, ss58_address, success, "
+            "elapsed_time, difficulty, created_at) VALUES (1, %Q, 1, 2.0, 5, "
+            "'2024-09-26T10:%02d:00')",
+            hk[1], i);
+    ins(db,
+        "INSERT INTO challenge_details (uid, ss58_address, success, "
+        "elapsed_time, difficulty, created_at) VALUES (1, %Q, 1, 2.0, 100, "
+        "NULL)",
+        hk[1]);
     ins(db, "INSERT INTO blacklist (hotkey) VALUES (%Q)", hk[3]);
     ins(db, "INSERT INTO allocation (hotkey, details) VALUES (%Q, %Q)", hk[0],
         alloc_details);
@@ -91,6 +104,17 @@ static void build(const char *path)
         "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus) "
         "VALUES (%Q, NULL, NULL)",
         hk[0]);
+    /* No time and no hotkey: NULLs sort first, as in SQLite. */
+    ins(db,
+        "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
+        "VALUES (%Q, 'NVIDIA A100 80GB PCIe', 4, '2025-01-01 00:00:00')",
+        hk[1]);
+    ins(db,
+        "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
+        "VALUES (%Q, 'NVIDIA A100', 4, NULL)",
+        hk[1]);
+    ins(db, "INSERT INTO pog_stats (hotkey, gpu_name, num_gpus, created_at) "
+            "VALUES (NULL, 'NVIDIA L4', 1, '2025-01-02 00:00:00')");
     ins(db,
         "INSERT INTO stats (uid, hotkey, gpu_specs, score, allocated, "
         "own_score, reliability_score) VALUES (12, %Q, '{\"gpu_name\": "
@@ -150,6 +174,11 @@ static void check_served(void)
     CHECK_STR_EQ(json_string_value(json_object_get(j, "gpu_name")),
                  "NVIDIA H100 80GB HBM3");
     th_resp_free(&r);
+    snprintf(path, sizeof(path), "/pog/stats/%s", hk[1]); /* not the NULL */
+    j = get_ok(path, &r);
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "gpu_name")),
+                 "NVIDIA A100 80GB PCIe");
+    th_resp_free(&r);
 
     j = get_ok("/stats", &r);
     rec = json_object_get(j, "13");
@@ -177,6 +206,9 @@ static void check_served(void)
     rec = json_object_get(j, "0");
     CHECK_INT_EQ(json_integer_value(json_object_get(rec, "challenge_attempts")),
                  60);
+    rec = json_object_get(j, "1"); /* the untimed 100 is not among the 20 */
+    CHECK(json_real_value(json_object_get(rec, "last_20_difficulty_avg")) ==
+          5.0);
     th_resp_free(&r);
 }
 
@@ -208,14 +240,14 @@ static void check_file(const char *path, const char *schema_before)
     CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), db_schema_version());
     CHECK_STR_EQ(up_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
-    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM challenge_details"), 70);
-    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM pog_stats"), 3);
+    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM challenge_details"), 91);
+    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM pog_stats"), 6);
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = "
                             "'computedb_challenge_window'"),
                  1);
     CHECK_INT_EQ(up_int(db, "SELECT seq FROM sqlite_sequence "
                             "WHERE name = 'pog_stats'"),
-                 3);
+                 6);
     sqlite3_close(db);
     schema_after = upstream_schema(path);
     CHECK_STR_EQ(schema_after, schema_before);
