@@ -25,7 +25,10 @@
  *   the SQLite driver takes.
  * - computedb_versions counts changes per table, bumped by a statement
  *   trigger in the writing transaction, whoever writes (any replica,
- *   psql): validators are exact across replicas.
+ *   psql): validators are exact across replicas. Each bump adds a random
+ *   step (1 to 10^9): a history that forks (an asynchronous standby
+ *   promoted without the last commits) does not count its way back to
+ *   values clients hold for other rows.
  * - computedb_nonces holds the (signer, nonce) keys of signed requests
  *   until their timestamps leave the window, for every replica. */
 #include "../server/log.h"
@@ -104,8 +107,9 @@ static const char ddl[] =
     "('principals'), ('other') ON CONFLICT DO NOTHING;"
     "CREATE OR REPLACE FUNCTION computedb_bump() RETURNS trigger "
     "LANGUAGE plpgsql AS $$ BEGIN "
-    "UPDATE computedb_versions SET version = version + 1 "
-    "WHERE tbl = TG_ARGV[0]; RETURN NULL; END $$;"
+    "UPDATE computedb_versions SET version = version + 1 + "
+    "(random() * 1000000000)::bigint WHERE tbl = TG_ARGV[0]; "
+    "RETURN NULL; END $$;"
     "CREATE TABLE IF NOT EXISTS computedb_nonces (key text COLLATE \"C\" "
     "PRIMARY KEY, expires_ms bigint NOT NULL);";
 
