@@ -483,6 +483,36 @@ static enum svc_rc lease_begin(struct pg_pool *pool, const char *sql,
     return SVC_OK;
 }
 
+/* Runs sql on db, its rows to fn: each of them, or exactly one. */
+static enum svc_rc query_rows(struct pg_db *db, const char *sql, bool each,
+                              db_row_fn *fn, void *ctx)
+{
+    struct db_stmt *st = NULL;
+    enum svc_rc rc = db_stmt(&db->base, sql, &st);
+
+    if (rc == SVC_OK)
+        rc = each ? db_each(st, fn, ctx) : db_one(st, fn, ctx);
+    return rc;
+}
+
+/* query_rows outside a transaction, on a leased session. A session found
+ * dead is re-opened and the query run once more, as lease_begin does for
+ * BEGIN: libpq delivers a result whole, so the failed run gave fn no row. */
+static enum svc_rc lease_query(struct pg_pool *pool, const char *sql, bool each,
+                               db_row_fn *fn, void *ctx)
+{
+    struct pg_db *db = NULL;
+    enum svc_rc rc = lease_ok(pool, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = query_rows(db, sql, each, fn, ctx);
+    if (rc != SVC_OK && db->broken && reset_session(pool, db))
+        rc = query_rows(db, sql, each, fn, ctx);
+    give_back(pool, db);
+    return rc;
+}
+
 /* Fills out (len - 1 hex digits) from /dev/urandom. */
 static void random_hex(char *out, size_t len)
 {
@@ -651,16 +681,8 @@ static void pg_etag(struct db_pool *base, unsigned mask, char out[64])
     static atomic_ulong failures;
     struct pg_pool *pool = PG_POOL(base);
     struct version_sum v = {mask, 0};
-    struct db_stmt *st = NULL;
-    struct pg_db *db = NULL;
-    enum svc_rc rc = lease_ok(pool, &db);
+    enum svc_rc rc = lease_query(pool, sql, true, add_version, &v);
 
-    if (rc == SVC_OK) {
-        rc = db_stmt(&db->base, sql, &st);
-        if (rc == SVC_OK)
-            rc = db_each(st, add_version, &v);
-        give_back(pool, db);
-    }
     if (rc != SVC_OK) {
         /* Unknown: a validator no other answer carries (random per open,
          * then counted), so it never earns a 304. */
@@ -698,18 +720,8 @@ static enum svc_rc pg_ready(struct db_pool *base)
     static const char sql[] =
         "SELECT (SELECT MAX(version) FROM computedb_schema), "
         "CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END";
-    struct pg_pool *pool = PG_POOL(base);
-    struct db_stmt *st = NULL;
-    struct pg_db *db = NULL;
-    enum svc_rc rc = lease_ok(pool, &db);
 
-    if (rc != SVC_OK)
-        return rc;
-    rc = db_stmt(&db->base, sql, &st);
-    if (rc == SVC_OK)
-        rc = db_one(st, version_row, NULL);
-    give_back(pool, db);
-    return rc;
+    return lease_query(PG_POOL(base), sql, false, version_row, NULL);
 }
 
 static enum svc_rc pg_checkpoint(struct db_pool *base)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* PostgreSQL sessions that the server dropped (a restart, a failover, a
  * killed backend) are re-opened when next used, and the transaction that
- * found one dead still begins: reads, writes and nonce claims go through.
- * Writes waiting for another replica's write lock never take every
- * session: reads go on meanwhile. Skipped (77) without a test server
- * (COMPUTEDB_TEST_PG) or driver. */
+ * found one dead still begins: reads, writes, nonce claims, readiness and
+ * validators go through. Writes waiting for another replica's write lock
+ * never take every session: reads go on meanwhile. Skipped (77) without a
+ * test server (COMPUTEDB_TEST_PG) or driver. */
 #include "check.h"
 #include "harness.h"
 #include "schema/db.h"
@@ -92,6 +92,7 @@ int main(void)
     struct db_pool *pool = NULL;
     struct db *db = NULL;
     bool fresh = false;
+    char e1[64], e2[64];
 
     if (!th_pg_database(url, sizeof(url))) {
         fprintf(stderr, "no PostgreSQL test server; skipped\n");
@@ -112,6 +113,14 @@ int main(void)
     CHECK(db_nonce_claim(pool, "k1", 10, 1, &fresh) == SVC_OK);
     CHECK(!fresh);
     CHECK(db_ready(pool) == SVC_OK);
+    /* Readiness and validators, asked first after a drop, still answer
+     * (a load balancer must not see a restart as an outage). */
+    db_etag(pool, DB_TABLE(DB_T_MINER), e1);
+    drop_sessions(url);
+    CHECK(db_ready(pool) == SVC_OK);
+    drop_sessions(url);
+    db_etag(pool, DB_TABLE(DB_T_MINER), e2);
+    CHECK_STR_EQ(e2, e1);
     check_writes_leave_sessions(url, pool);
     db_pool_close(pool);
     return 0;
