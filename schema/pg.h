@@ -22,6 +22,7 @@ struct pg_stmt {
     char *params[PG_MAX_PARAMS]; /* owned text values; NULL for NULL */
     PGresult *res;               /* the current run's rows, or NULL */
     int row, n_rows;             /* the current row, -1 before the first */
+    enum svc_rc bind_rc;         /* a bind that failed: the run's answer */
 };
 
 struct pg_db {

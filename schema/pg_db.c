@@ -141,6 +141,7 @@ static void stmt_clear(struct pg_stmt *s)
     s->res = NULL;
     s->row = -1;
     s->n_rows = 0;
+    s->bind_rc = SVC_OK;
     for (int i = 0; i < PG_MAX_PARAMS; i++) {
         free(s->params[i]);
         s->params[i] = NULL;
@@ -197,14 +198,20 @@ static enum svc_rc op_prepare(struct db *base, const char *sql,
 
 #define PST(st) ((struct pg_stmt *)(st))
 
-static void set_param(struct db_stmt *st, int idx, char *v)
+/* Sets parameter idx to v (owned; NULL for SQL NULL). A copy that could
+ * not be made (want_value without v) or a bad index fails the next step
+ * instead of running with a NULL in its place. */
+static void set_param(struct db_stmt *st, int idx, char *v, bool want_value)
 {
     struct pg_stmt *s = PST(st);
 
     if (idx < 1 || idx > PG_MAX_PARAMS) {
         free(v);
+        s->bind_rc = SVC_ERR_INTERNAL;
         return;
     }
+    if (want_value && !v)
+        s->bind_rc = SVC_ERR_NOMEM;
     free(s->params[idx - 1]);
     s->params[idx - 1] = v;
 }
@@ -214,7 +221,7 @@ static void op_bind_int(struct db_stmt *st, int idx, int64_t v)
     char buf[24];
 
     snprintf(buf, sizeof(buf), "%lld", (long long)v);
-    set_param(st, idx, strdup(buf));
+    set_param(st, idx, strdup(buf), true);
 }
 
 static void op_bind_double(struct db_stmt *st, int idx, double v)
@@ -222,17 +229,17 @@ static void op_bind_double(struct db_stmt *st, int idx, double v)
     char buf[32];
 
     snprintf(buf, sizeof(buf), "%.17g", v);
-    set_param(st, idx, strdup(buf));
+    set_param(st, idx, strdup(buf), true);
 }
 
 static void op_bind_text(struct db_stmt *st, int idx, const char *v)
 {
-    set_param(st, idx, strdup(v));
+    set_param(st, idx, strdup(v), true);
 }
 
 static void op_bind_null(struct db_stmt *st, int idx)
 {
-    set_param(st, idx, NULL);
+    set_param(st, idx, NULL, false);
 }
 
 static enum svc_rc op_step(struct db_stmt *st, bool *row)
@@ -240,6 +247,10 @@ static enum svc_rc op_step(struct db_stmt *st, bool *row)
     struct pg_stmt *s = PST(st);
     struct pg_db *db = PG_DB(st->db);
 
+    if (s->bind_rc != SVC_OK) {
+        *row = false;
+        return s->bind_rc;
+    }
     if (!s->res) {
         ExecStatusType status;
 
