@@ -171,12 +171,45 @@ static enum svc_rc start_pool(struct app *app, struct pog_service *svc,
     return rc;
 }
 
+/* Whether this process runs PoG workers. On a shared database only one
+ * replica may (job ids are numbered by it): the first to claim the role.
+ * Another one asked for a backend by name refuses to start; with "auto"
+ * it runs none. */
+static enum svc_rc want_workers(struct app *app, const struct config *cfg,
+                                bool *workers, char *why, size_t cap)
+{
+    bool got = true;
+    enum svc_rc rc;
+
+    *workers = strcmp(cfg->pog_backend, "off") != 0;
+    if (!*workers || !db_shared(app->db))
+        return SVC_OK;
+    rc = db_claim_role(app->db, "computedb pog-workers", &got);
+    if (rc != SVC_OK) {
+        snprintf(why, cap, "pog: cannot claim the PoG workers: %s",
+                 svc_rc_text(rc));
+        return rc;
+    }
+    if (got)
+        return SVC_OK;
+    *workers = false;
+    if (strcmp(cfg->pog_backend, "auto") == 0) {
+        log_warn("pog: another replica runs the PoG workers of this "
+                 "database; this one runs none");
+        return SVC_OK;
+    }
+    snprintf(why, cap,
+             "pog: another replica already runs the PoG workers of this "
+             "database; start this one with --pog-backend off");
+    return SVC_ERR_CONFLICT;
+}
+
 enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
                              char *why, size_t cap)
 {
     struct pog_service *svc = calloc(1, sizeof(*svc));
     struct recover r = {0, 0};
-    bool workers = strcmp(cfg->pog_backend, "off") != 0;
+    bool workers = false;
     enum svc_rc rc = svc ? SVC_OK : SVC_ERR_NOMEM;
 
     why[0] = '\0';
@@ -186,8 +219,10 @@ enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
     }
     svc->app = app;
     atomic_init(&svc->closing, false);
+    rc = want_workers(app, cfg, &workers, why, cap);
     svc->owns_jobs = workers || !db_shared(app->db);
-    rc = load_table(svc, cfg->gpu_table, why, cap);
+    if (rc == SVC_OK)
+        rc = load_table(svc, cfg->gpu_table, why, cap);
     if (rc == SVC_OK && svc->owns_jobs &&
         (rc = db_write(app->db, recover_tx, &r)) != SVC_OK)
         snprintf(why, cap, "pog_jobs: %s", svc_rc_text(rc));
@@ -198,7 +233,7 @@ enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
     if (rc == SVC_OK && workers)
         rc = start_pool(app, svc, cfg, r.max_id, why, cap);
     else if (rc == SVC_OK)
-        log_info("pog: workers off (--pog-backend off)");
+        log_info("pog: workers off");
     if (rc != SVC_OK) {
         pog_table_free(svc->table);
         free(svc);

@@ -116,6 +116,13 @@ const char *db_pool_path(const struct db_pool *pool);
 SVC_NODISCARD enum svc_rc db_nonce_claim(struct db_pool *pool, const char *key,
                                          int64_t expires_ms, int64_t now_ms,
                                          bool *fresh);
+/* Claims role (e.g. "pog-workers") for this process among all that share
+ * the database, for as long as the pool stays open; *got is false when
+ * another process holds it. With SQLite (one process owns the file) *got
+ * is always true. PostgreSQL: a session advisory lock on a connection of
+ * its own, so it ends with the process (or that connection). */
+SVC_NODISCARD enum svc_rc db_claim_role(struct db_pool *pool, const char *role,
+                                        bool *got);
 /* True when other computedb processes may serve the same database
  * (PostgreSQL replicas), false when this process owns it (SQLite). */
 bool db_shared(const struct db_pool *pool);

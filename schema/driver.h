@@ -76,6 +76,10 @@ struct db_driver {
      * database alone (see db_nonce_claim()). */
     enum svc_rc (*nonce_claim)(struct db_pool *pool, const char *key,
                                int64_t expires_ms, int64_t now_ms, bool *fresh);
+    /* A role one process among those sharing the database holds, or NULL
+     * when the process owns it alone (see db_claim_role()). */
+    enum svc_rc (*claim_role)(struct db_pool *pool, const char *role,
+                              bool *got);
     /* statements: SQL text uses ?1, ?2... placeholders; the statement is
      * cached per connection, keyed by the address of the static text */
     enum svc_rc (*prepare)(struct db *db, const char *sql,

@@ -47,6 +47,7 @@ struct pg_pool {
     pthread_mutex_t write_gate;
     char boot[17];    /* random per open, for validators that match nothing */
     long long dbid;   /* the database's oid: validators name their database */
+    PGconn *roles;    /* holds the advisory locks of claimed roles */
     unsigned busy_ms; /* lock_timeout of every session */
     _Atomic unsigned long long writes, write_failures;
 };

@@ -568,6 +568,7 @@ static void pg_close(struct db_pool *base)
 
     for (unsigned i = 0; pool->conns && i < pool->n_conns; i++)
         session_close(&pool->conns[i]);
+    PQfinish(pool->roles);
     free(pool->conns);
     db_leases_free(&pool->leases);
     pthread_mutex_destroy(&pool->write_gate);
@@ -796,6 +797,37 @@ static enum svc_rc pg_nonce_claim(struct db_pool *base, const char *key,
     return rc;
 }
 
+/* A session-level advisory lock keyed by the role's name, on a connection
+ * that does nothing else: a pooled session may be reset, which would
+ * drop the lock unnoticed. */
+static enum svc_rc pg_claim_role(struct db_pool *base, const char *role,
+                                 bool *got)
+{
+    static const char sql[] =
+        "SELECT pg_try_advisory_lock(hashtextextended($1, 0))";
+    struct pg_pool *pool = PG_POOL(base);
+    const char *params[1] = {role};
+    enum svc_rc rc = SVC_ERR_DB;
+    PGresult *res;
+
+    if (!pool->roles)
+        pool->roles = connect_url(pool->url);
+    if (PQstatus(pool->roles) != CONNECTION_OK) {
+        log_err("cannot connect to %s: %s", pool->shown,
+                PQerrorMessage(pool->roles));
+        return rc;
+    }
+    res = PQexecParams(pool->roles, sql, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        *got = *PQgetvalue(res, 0, 0) == 't';
+        rc = SVC_OK;
+    } else {
+        log_err("postgres: claiming %s: %s", role, PQerrorMessage(pool->roles));
+    }
+    PQclear(res);
+    return rc;
+}
+
 const struct db_driver pg_driver = {
     .name = "postgres",
     .close = pg_close,
@@ -807,6 +839,7 @@ const struct db_driver pg_driver = {
     .ready = pg_ready,
     .checkpoint = pg_checkpoint,
     .where = pg_where,
+    .claim_role = pg_claim_role,
     .nonce_claim = pg_nonce_claim,
     .prepare = op_prepare,
     .bind_int = op_bind_int,

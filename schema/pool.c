@@ -180,6 +180,14 @@ enum svc_rc db_nonce_claim(struct db_pool *pool, const char *key,
     return pool->drv->nonce_claim(pool, key, expires_ms, now_ms, fresh);
 }
 
+enum svc_rc db_claim_role(struct db_pool *pool, const char *role, bool *got)
+{
+    *got = true;
+    if (!pool->drv->claim_role)
+        return SVC_OK;
+    return pool->drv->claim_role(pool, role, got);
+}
+
 bool db_shared(const struct db_pool *pool)
 {
     return pool->drv->nonce_claim != NULL;

@@ -5,8 +5,9 @@
 # 304), a principal added through one signs on the other, and a signed
 # request sent to one is refused as a replay by the other; backups are
 # refused (PostgreSQL's own tools make them); a PoG job run on one is read
-# through the other, and a replica without workers never marks its jobs
-# interrupted; the URL's password is never logged. Skips (77)
+# through the other, a replica without workers never marks its jobs
+# interrupted, and only one replica runs workers; the URL's password is
+# never logged. Skips (77)
 # without a test server (COMPUTEDB_TEST_PG, set by `make test`) or without
 # the driver in this build.
 set -u
@@ -110,6 +111,19 @@ for _ in $(seq 150); do
 done
 [ "$state" = done ] || bad "b does not see a's job $id finish (state $state)"
 
+# Only one replica runs PoG workers (it numbers the jobs): with the
+# default backend (auto) another one runs none; asked for one by name it
+# refuses to start.
+replica d
+grep -q "another replica runs the PoG workers" "$dir/d.log" || bad "replica d did not yield the PoG workers"
+kill "$pid"
+wait "$pid" || bad "replica d did not stop cleanly"
+timeout 30 "$bin" serve --listen 127.0.0.1:0 --db "$url" --admin-key "$dir/data/admin.key" \
+    --pog-backend cpu >"$dir/e.log" 2>&1
+code=$?
+[ "$code" != 0 ] && [ "$code" != 124 ] || bad "a second replica with --pog-backend cpu was not refused (exit $code)"
+grep -q "start this one with --pog-backend off" "$dir/e.log" || bad "the refusal gives no reason: $(tail -3 "$dir/e.log")"
+
 # Writes wait for the one write lock at most --busy-timeout-ms, then 503
 # with Retry-After (as a busy SQLite file); nothing is written.
 # The holder keeps the lock until it is ended, once the write is answered.
@@ -118,7 +132,7 @@ PGAPPNAME=e2e-holder psql -q "$url" \
 holder=$!
 held=0
 for _ in $(seq 300); do
-    held=$(psql -qtA "$pg" -c "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND d.datname = '$db'")
+    held=$(psql -qtA "$pg" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'e2e-holder' AND a.datname = '$db'")
     [ "$held" = 1 ] && break
     sleep 0.05
 done
