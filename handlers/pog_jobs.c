@@ -7,6 +7,7 @@
 #include "../gpu/pool.h"
 #include "../schema/queries.h"
 #include "handlers.h"
+#include "pog_service.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -18,6 +19,25 @@ static enum svc_rc need_pool(struct req *req, struct gpu_pool **out)
         return req_fail(req, SVC_ERR_NO_GPU, NULL,
                         "the PoG workers are off (--pog-backend off)");
     *out = req->app->pog;
+    return SVC_OK;
+}
+
+/* New jobs only where the workers' role is still held: a replica whose
+ * claim ended (PostgreSQL restarted) while another took it must not number
+ * jobs beside it. */
+static enum svc_rc still_workers(struct req *req)
+{
+    bool held = true;
+    enum svc_rc rc = pog_service_holds_workers(req->app, &held);
+
+    if (rc != SVC_OK)
+        return req_fail(req, rc, NULL,
+                        "cannot confirm this replica still runs the PoG "
+                        "workers");
+    if (!held)
+        return req_fail(req, SVC_ERR_CONFLICT, NULL,
+                        "another replica now runs the PoG workers of this "
+                        "database; submit jobs there");
     return SVC_OK;
 }
 
@@ -143,6 +163,8 @@ enum svc_rc h_pog_jobs_post(struct req *req, struct reply *rep)
     json_t *job = NULL;
     enum svc_rc rc = need_pool(req, &pool);
 
+    if (rc == SVC_OK)
+        rc = still_workers(req);
     if (rc != SVC_OK)
         return rc;
     rc = gpu_job_spec_decode(req->json, &spec, &err);

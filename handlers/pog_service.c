@@ -171,6 +171,16 @@ static enum svc_rc start_pool(struct app *app, struct pog_service *svc,
     return rc;
 }
 
+/* The role the replica running PoG workers claims (db_claim_role). */
+static const char workers_role[] = "computedb pog-workers";
+
+enum svc_rc pog_service_holds_workers(struct app *app, bool *held)
+{
+    *held = true;
+    return db_shared(app->db) ? db_claim_role(app->db, workers_role, held)
+                              : SVC_OK;
+}
+
 /* Whether this process runs PoG workers. On a shared database only one
  * replica may (job ids are numbered by it): the first to claim the role.
  * Another one asked for a backend by name refuses to start; with "auto"
@@ -184,7 +194,7 @@ static enum svc_rc want_workers(struct app *app, const struct config *cfg,
     *workers = strcmp(cfg->pog_backend, "off") != 0;
     if (!*workers || !db_shared(app->db))
         return SVC_OK;
-    rc = db_claim_role(app->db, "computedb pog-workers", &got);
+    rc = db_claim_role(app->db, workers_role, &got);
     if (rc != SVC_OK) {
         snprintf(why, cap, "pog: cannot claim the PoG workers: %s",
                  svc_rc_text(rc));

@@ -26,6 +26,14 @@ SVC_NODISCARD enum svc_rc pog_service_open(struct app *app,
                                            const struct config *cfg, char *why,
                                            size_t cap);
 
+/* Whether this process still holds the PoG workers' role on a shared
+ * database (always, on one it owns): a replica whose claim ended with its
+ * connection (PostgreSQL restarted) claims it again here, and learns when
+ * another replica took it meanwhile. SVC_OK with *held set, or the
+ * database's error. */
+SVC_NODISCARD enum svc_rc pog_service_holds_workers(struct app *app,
+                                                    bool *held);
+
 /* Stops the pool: queued jobs and running ones (stopped at their next
  * check) are recorded as interrupted, as a crash would leave them, while
  * jobs that finish meanwhile keep their result. Frees the table and clears

@@ -572,6 +572,7 @@ static void pg_close(struct db_pool *base)
     free(pool->conns);
     db_leases_free(&pool->leases);
     pthread_mutex_destroy(&pool->write_gate);
+    pthread_mutex_destroy(&pool->roles_lock);
     db_pool_base_free(&pool->base);
     free(pool);
 }
@@ -586,6 +587,7 @@ enum svc_rc pg_pool_open(const struct db_options *opt, struct db_pool **out)
     db_pool_base_init(&pool->base, &pg_driver);
     db_leases_init(&pool->leases);
     pthread_mutex_init(&pool->write_gate, NULL);
+    pthread_mutex_init(&pool->roles_lock, NULL);
     random_hex(pool->boot, sizeof(pool->boot));
     snprintf(pool->url, sizeof(pool->url), "%s", opt->path);
     db_where_shown(opt->path, pool->shown, sizeof(pool->shown));
@@ -797,34 +799,53 @@ static enum svc_rc pg_nonce_claim(struct db_pool *base, const char *key,
     return rc;
 }
 
+/* Runs sql (one parameter) on the roles connection: its one boolean. */
+static enum svc_rc roles_bool(struct pg_pool *pool, const char *sql,
+                              const char *param, bool *out)
+{
+    PGresult *res =
+        PQexecParams(pool->roles, sql, 1, NULL, &param, NULL, NULL, 0);
+    enum svc_rc rc = SVC_ERR_DB;
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        *out = *PQgetvalue(res, 0, 0) == 't';
+        rc = SVC_OK;
+    }
+    PQclear(res);
+    return rc;
+}
+
 /* A session-level advisory lock keyed by the role's name, on a connection
- * that does nothing else: a pooled session may be reset, which would
- * drop the lock unnoticed. */
+ * that does nothing else: a pooled session may be reset, which would drop
+ * the lock unnoticed. Asked again, a holder keeps it (and takes no second
+ * count); a connection that died (PostgreSQL restarted, releasing the
+ * lock) is re-opened and the lock tried anew. The connection holds only
+ * role locks, so any advisory lock of its own is this one: one role per
+ * process today. */
 static enum svc_rc pg_claim_role(struct db_pool *base, const char *role,
                                  bool *got)
 {
     static const char sql[] =
-        "SELECT pg_try_advisory_lock(hashtextextended($1, 0))";
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
+        "'advisory' AND pid = pg_backend_pid() AND granted) THEN TRUE ELSE "
+        "pg_try_advisory_lock(hashtextextended($1, 0)) END";
     struct pg_pool *pool = PG_POOL(base);
-    const char *params[1] = {role};
     enum svc_rc rc = SVC_ERR_DB;
-    PGresult *res;
 
+    pthread_mutex_lock(&pool->roles_lock);
     if (!pool->roles)
         pool->roles = connect_url(pool->url);
-    if (PQstatus(pool->roles) != CONNECTION_OK) {
-        log_err("cannot connect to %s: %s", pool->shown,
+    if (PQstatus(pool->roles) == CONNECTION_OK)
+        rc = roles_bool(pool, sql, role, got);
+    if (rc != SVC_OK) {
+        PQreset(pool->roles);
+        if (PQstatus(pool->roles) == CONNECTION_OK)
+            rc = roles_bool(pool, sql, role, got);
+    }
+    if (rc != SVC_OK)
+        log_err("postgres: claiming %s on %s: %s", role, pool->shown,
                 PQerrorMessage(pool->roles));
-        return rc;
-    }
-    res = PQexecParams(pool->roles, sql, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        *got = *PQgetvalue(res, 0, 0) == 't';
-        rc = SVC_OK;
-    } else {
-        log_err("postgres: claiming %s: %s", role, PQerrorMessage(pool->roles));
-    }
-    PQclear(res);
+    pthread_mutex_unlock(&pool->roles_lock);
     return rc;
 }
 

@@ -159,6 +159,25 @@ done
     bad "a write after the sessions were dropped"
 grep -q "reconnected" "$dir/a.log" || bad "replica a did not log the reconnection"
 
+# Dropping every session also ended a's claim on the PoG workers: a
+# replica started now takes it, and a refuses new jobs rather than number
+# them beside it; once that replica stops, a claims the role again.
+replica f
+grep -q "another replica runs the PoG workers" "$dir/f.log" && bad "replica f did not take the free PoG workers' role"
+printf '{"kind": "selftest"}' >"$dir/selftest.json"
+out=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data-binary @"$dir/selftest.json" \
+    $("$bin" sign --key "$COMPUTEDB_KEY" POST /pog/jobs --body-file "$dir/selftest.json") \
+    "$a_url/pog/jobs")
+case $out in
+*"another replica now runs the PoG workers"*409) ;;
+*) bad "a took a job, or did not say why, while f held the workers' role: $out" ;;
+esac
+kill "$pid"
+wait "$pid" || bad "replica f did not stop cleanly"
+"$bin" call --url "$a_url" POST /pog/jobs --data '{"kind": "selftest"}' >/dev/null ||
+    bad "a did not claim the workers' role again once f stopped"
+
 # Backups are PostgreSQL's business: 409 with the reason.
 out=$("$bin" call --url "$a_url" POST /admin/backup --data '{}' 2>&1)
 case $out in
