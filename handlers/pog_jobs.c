@@ -163,13 +163,14 @@ enum svc_rc h_pog_jobs_post(struct req *req, struct reply *rep)
     json_t *job = NULL;
     enum svc_rc rc = need_pool(req, &pool);
 
-    if (rc == SVC_OK)
-        rc = still_workers(req);
     if (rc != SVC_OK)
         return rc;
     rc = gpu_job_spec_decode(req->json, &spec, &err);
     if (rc != SVC_OK)
         return pog_fail(req, rc, &err);
+    rc = still_workers(req); /* a round trip: after the body is known good */
+    if (rc != SVC_OK)
+        return rc;
     rc = gpu_pool_submit(pool, &spec, &id, &err);
     if (rc == SVC_ERR_NOT_FOUND && spec.kind == GPU_JOB_PROOF &&
         spec.compute_job) {

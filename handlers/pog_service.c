@@ -192,9 +192,9 @@ static enum svc_rc want_workers(struct app *app, const struct config *cfg,
     enum svc_rc rc;
 
     *workers = strcmp(cfg->pog_backend, "off") != 0;
-    if (!*workers || !db_shared(app->db))
+    if (!*workers)
         return SVC_OK;
-    rc = db_claim_role(app->db, workers_role, &got);
+    rc = pog_service_holds_workers(app, &got);
     if (rc != SVC_OK) {
         snprintf(why, cap, "pog: cannot claim the PoG workers: %s",
                  svc_rc_text(rc));

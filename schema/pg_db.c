@@ -554,12 +554,8 @@ static enum svc_rc read_dbid(struct pg_pool *pool, struct pg_db *db)
 {
     static const char sql[] = "SELECT oid::bigint FROM pg_database "
                               "WHERE datname = current_database()";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(&db->base, sql, &st);
 
-    if (rc == SVC_OK)
-        rc = db_one(st, dbid_row, &pool->dbid);
-    return rc;
+    return query_rows(db, sql, false, dbid_row, &pool->dbid);
 }
 
 static void pg_close(struct db_pool *base)
