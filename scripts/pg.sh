@@ -120,6 +120,13 @@ is_up() {
         "$pg_isready" -q -t 2 -h 127.0.0.1 -p "$1" -U "$PG_ROLE" -d "$PG_DB"
 }
 
+# print_running: prints the URL of the server in DIR and succeeds when it
+# is up; fails silently otherwise.
+print_running() {
+    port=$(url_port)
+    [ -n "$port" ] && is_up "$port" && cat "$dir/pg.url"
+}
+
 # port_busy PORT: whether something listens on 127.0.0.1:PORT (or on any
 # address) as far as ss can tell; without ss nothing counts as busy and a
 # failed bind moves on to the next port.
@@ -206,11 +213,7 @@ wait_ready() {
 
 cmd_start() {
     find_clients
-    port=$(url_port)
-    if [ -n "$port" ] && is_up "$port"; then
-        cat "$dir/pg.url"
-        return 0
-    fi
+    print_running && return 0
     find_server
     # The socket path (DIR/.s.PGSQL.NNNNN) must fit in sun_path (108).
     [ ${#dir} -le 90 ] || die "$dir is too long for a socket folder (90 characters at most)"
@@ -281,12 +284,7 @@ cmd_stop() {
 
 cmd_url() {
     find_clients
-    port=$(url_port)
-    if [ -n "$port" ] && is_up "$port"; then
-        cat "$dir/pg.url"
-        return 0
-    fi
-    die "no server running in $dir"
+    print_running || die "no server running in $dir"
 }
 
 case $cmd in

@@ -44,4 +44,16 @@ start() {
 # stop: SIGTERM and wait; sets status to the server's exit code.
 stop() { kill "$pid"; wait "$pid"; status=$?; pid=; }
 
+# pg_database SUFFIX: for the PostgreSQL tests: sets pg (the test server's
+# URL, from COMPUTEDB_TEST_PG, which `make test` sets) and db (a new
+# database computedb_e2e_SUFFIX_PID on it, created here). Skips the test
+# (77) without a server or psql.
+pg_database() {
+    pg=${COMPUTEDB_TEST_PG:-}
+    [ -n "$pg" ] || { echo "$name: skipped (COMPUTEDB_TEST_PG is not set)"; exit 77; }
+    command -v psql >/dev/null || { echo "$name: skipped (no psql)"; exit 77; }
+    db=computedb_e2e_$1_$$
+    psql -q "$pg" -c "CREATE DATABASE $db" || { bad "cannot create $db"; exit 1; }
+}
+
 finish() { [ $fail -eq 0 ] && echo "$name: ok"; exit $fail; }

@@ -12,12 +12,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-pg=${COMPUTEDB_TEST_PG:-}
-[ -n "$pg" ] || { echo "$name: skipped (COMPUTEDB_TEST_PG is not set)"; exit 77; }
-command -v psql >/dev/null || { echo "$name: skipped (no psql)"; exit 77; }
-db=computedb_e2e_migrate_$$
+pg_database migrate
 url=${pg%/*}/$db
-psql -q "$pg" -c "CREATE DATABASE $db" || { bad "cannot create $db"; exit 1; }
 # A server whose default prints doubles rounded: answers must not change.
 psql -q "$pg" -c "ALTER DATABASE $db SET extra_float_digits = 0" || bad "cannot set extra_float_digits"
 drop() {

@@ -13,14 +13,10 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-pg=${COMPUTEDB_TEST_PG:-}
-[ -n "$pg" ] || { echo "$name: skipped (COMPUTEDB_TEST_PG is not set)"; exit 77; }
-command -v psql >/dev/null || { echo "$name: skipped (no psql)"; exit 77; }
-db=computedb_e2e_replicas_$$
+pg_database replicas
 # With a password (the test server trusts loopback, so any will do): it
 # must never reach a log.
 url=$(echo "${pg%/*}/$db" | sed 's|://\([^:@/]*\)@|://\1:e2e-secret-pw@|')
-psql -q "$pg" -c "CREATE DATABASE $db" || { bad "cannot create $db"; exit 1; }
 pids=
 drop() {
     for p in $pids; do kill "$p" 2>/dev/null; done
