@@ -51,17 +51,8 @@ enum svc_rc q_alloc_list(struct db *db, bool redact, json_t **out)
     static const char sql[] =
         "SELECT id, hotkey, details FROM allocation ORDER BY id";
     struct row_ctx c = {json_array(), redact, false};
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = c.out ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
-    if (rc == SVC_OK)
-        rc = db_each(st, alloc_row, &c);
-    if (rc != SVC_OK) {
-        json_decref(c.out);
-        return rc;
-    }
-    *out = c.out;
-    return SVC_OK;
+    return db_collect(db, sql, alloc_row, &c, c.out, out);
 }
 
 enum svc_rc q_alloc_get(struct db *db, const char *hotkey, bool redact,

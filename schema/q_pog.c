@@ -132,16 +132,7 @@ enum svc_rc q_pog_passing(struct db *db, json_t **out)
         "AND q.num_gpus IS NOT NULL ORDER BY q.created_at DESC NULLS LAST, "
         "q.id DESC "
         "LIMIT 1) ORDER BY p.hotkey";
-    struct db_stmt *st = NULL;
     json_t *rows = json_array();
-    enum svc_rc rc = rows ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
-    if (rc == SVC_OK)
-        rc = db_each(st, score_row, rows);
-    if (rc == SVC_OK) {
-        *out = rows;
-        return SVC_OK;
-    }
-    json_decref(rows);
-    return rc;
+    return db_collect(db, sql, score_row, rows, rows, out);
 }

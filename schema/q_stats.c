@@ -59,17 +59,8 @@ enum svc_rc q_stats_list(struct db *db, json_t **out)
 {
     static const char sql[] = STATS_COLUMNS "ORDER BY uid";
     json_t *map = json_object();
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = map ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
-    if (rc == SVC_OK)
-        rc = db_each(st, map_row, map);
-    if (rc != SVC_OK) {
-        json_decref(map);
-        return rc;
-    }
-    *out = map;
-    return SVC_OK;
+    return db_collect(db, sql, map_row, map, map, out);
 }
 
 enum svc_rc q_stats_get(struct db *db, int64_t uid, json_t **out)

@@ -136,21 +136,28 @@ static enum svc_rc append_row(struct db_stmt *st, void *ctx)
     return rc;
 }
 
+enum svc_rc db_collect(struct db *db, const char *sql, db_row_fn *fn, void *ctx,
+                       json_t *into, json_t **out)
+{
+    struct db_stmt *st = NULL;
+    enum svc_rc rc = into ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
+
+    if (rc == SVC_OK)
+        rc = db_each(st, fn, ctx);
+    if (rc != SVC_OK) {
+        json_decref(into);
+        return rc;
+    }
+    *out = into;
+    return SVC_OK;
+}
+
 enum svc_rc db_array(struct db *db, const char *sql, db_row_fn *fn,
                      json_t **out)
 {
     struct array_ctx a = {fn, json_array()};
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = a.arr ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
-    if (rc == SVC_OK)
-        rc = db_each(st, append_row, &a);
-    if (rc != SVC_OK) {
-        json_decref(a.arr);
-        return rc;
-    }
-    *out = a.arr;
-    return SVC_OK;
+    return db_collect(db, sql, append_row, &a, a.arr, out);
 }
 
 enum svc_rc db_row_text(struct db_stmt *st, void *ctx)
@@ -187,18 +194,9 @@ enum svc_rc db_row_int(struct db_stmt *st, void *ctx)
 
 enum svc_rc db_pairs(struct db *db, const char *sql, json_t **out)
 {
-    struct db_stmt *st = NULL;
     json_t *map = json_object();
-    enum svc_rc rc = map ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
 
-    if (rc == SVC_OK)
-        rc = db_each(st, db_row_pair, map);
-    if (rc != SVC_OK) {
-        json_decref(map);
-        return rc;
-    }
-    *out = map;
-    return SVC_OK;
+    return db_collect(db, sql, db_row_pair, map, map, out);
 }
 
 enum svc_rc db_write_text(struct db *db, const char *sql, const char *text,

@@ -50,6 +50,12 @@ SVC_NODISCARD enum svc_rc db_each(struct db_stmt *st, db_row_fn *fn, void *ctx);
 /* Runs st: fn on the first row, or SVC_ERR_NOT_FOUND when there is none.
  * Resets st. */
 SVC_NODISCARD enum svc_rc db_one(struct db_stmt *st, db_row_fn *fn, void *ctx);
+/* Runs sql (no parameters), each row to fn(st, ctx), to fill into (a new
+ * reference; NULL: out of memory): *out = into when every row went in,
+ * else into is released. */
+SVC_NODISCARD enum svc_rc db_collect(struct db *db, const char *sql,
+                                     db_row_fn *fn, void *ctx, json_t *into,
+                                     json_t **out);
 /* Runs sql (no parameters) and sets *out to a new array of the rows, each
  * made by fn(st, &row) as for db_one() with a json_t ** context. */
 SVC_NODISCARD enum svc_rc db_array(struct db *db, const char *sql,
