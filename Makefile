@@ -58,12 +58,12 @@ deps:
 	@sh scripts/deps.sh $(DEB_PACKAGES)
 
 build: deps
-	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DSVC_WERROR=ON
+	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DCOMPUTEDB_WERROR=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
 	cmake -S . -B $(ASAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
-		-DSVC_SANITIZE=address,undefined -DSVC_WERROR=ON
+		-DCOMPUTEDB_SANITIZE=address,undefined -DCOMPUTEDB_WERROR=ON
 	cmake --build $(ASAN) -j $(JOBS)
 
 run: build
@@ -88,8 +88,8 @@ test: build-asan
 # libFuzzer harnesses (tests/fuzz/) with ASan+UBSan, built by clang.
 fuzz-build:
 	cmake -E env CC=clang cmake -S . -B $(FUZZ) $(GENERATOR) \
-		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSVC_FUZZ=ON \
-		-DSVC_SANITIZE=address,undefined
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOMPUTEDB_FUZZ=ON \
+		-DCOMPUTEDB_SANITIZE=address,undefined
 	cmake --build $(FUZZ) -j $(JOBS) --target fuzz_all
 
 fuzz-replay: fuzz-build
@@ -110,7 +110,7 @@ crash-test: build-asan
 # The concurrency tests under ThreadSanitizer.
 test-tsan: deps
 	cmake -S . -B $(TSAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
-		-DSVC_SANITIZE=thread -DSVC_WERROR=ON
+		-DCOMPUTEDB_SANITIZE=thread -DCOMPUTEDB_WERROR=ON
 	cmake --build $(TSAN) -j $(JOBS)
 	@$(call pg_up,$(TSAN)/pg); \
 	cd $(TSAN) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
@@ -120,7 +120,7 @@ test-tsan: deps
 # a CUDA build maps about 140 MB of cuBLAS at start-up (bench/README.md).
 bench: deps
 	cmake -S . -B build/bench $(GENERATOR) -DCMAKE_BUILD_TYPE=Release \
-		-DSVC_WERROR=ON -DCOMPUTEDB_CUDA=OFF
+		-DCOMPUTEDB_WERROR=ON -DCOMPUTEDB_CUDA=OFF
 	cmake --build build/bench -j $(JOBS) --target computedb bench_gen bench_load
 	python3 bench/run.py build/bench
 

@@ -1,8 +1,21 @@
 # SPDX-License-Identifier: MIT
-# The benchmark programs (`make bench` runs bench/run.py with them); built
-# with everything else, never run by ctest.
+# The benchmark programs (bench/): `make bench` runs bench/run.py with
+# bench_gen and bench_load; pog_bench times the CPU round and the verifier.
+# Built with everything else, never run by ctest. COMPUTEDB_BENCH=OFF leaves
+# them out, so a build from the Docker images' COPY set needs no bench/.
+option(COMPUTEDB_BENCH "Build the benchmark programs in bench/" ON)
+if(NOT COMPUTEDB_BENCH)
+  message(STATUS "Benchmarks off (COMPUTEDB_BENCH=OFF)")
+  return()
+endif()
+if(NOT EXISTS ${CMAKE_SOURCE_DIR}/bench/load.c)
+  message(FATAL_ERROR "COMPUTEDB_BENCH is ON but bench/ is missing; configure with -DCOMPUTEDB_BENCH=OFF")
+endif()
 foreach(prog gen load)
   add_executable(bench_${prog} ${CMAKE_SOURCE_DIR}/bench/${prog}.c)
   target_compile_options(bench_${prog} PRIVATE "$<$<COMPILE_LANGUAGE:C>:${SVC_C_WARNINGS}>")
   target_link_libraries(bench_${prog} PRIVATE svc_core PkgConfig::CURL)
 endforeach()
+add_executable(pog_bench ${CMAKE_SOURCE_DIR}/bench/pog_bench.c)
+target_compile_options(pog_bench PRIVATE "$<$<COMPILE_LANGUAGE:C>:${SVC_C_WARNINGS}>")
+target_link_libraries(pog_bench PRIVATE svc_core)

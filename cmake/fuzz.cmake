@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
 # Fuzz harnesses (tests/fuzz/): one binary per decoder, each replaying its
 # checked-in corpus as the ctest fuzz.<name> (label fuzz).
-#   SVC_FUZZ=OFF (default): the harnesses link tests/fuzz/driver.c, a plain
+#   COMPUTEDB_FUZZ=OFF (default): the harnesses link tests/fuzz/driver.c, a plain
 #     main() that runs each corpus file once (any compiler).
-#   SVC_FUZZ=ON: libFuzzer binaries (clang): svc_core is built with coverage
+#   COMPUTEDB_FUZZ=ON: libFuzzer binaries (clang): svc_core is built with coverage
 #     (-fsanitize=fuzzer-no-link) and `make fuzz` mutates the corpora.
 # Both kinds take the same command line: `fuzz_x -runs=0 corpus/x`.
-option(SVC_FUZZ "Build the fuzz harnesses as libFuzzer binaries (clang)" OFF)
+option(COMPUTEDB_FUZZ "Build the fuzz harnesses as libFuzzer binaries (clang)" OFF)
 
 set(SVC_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 # The body decoders: fuzz_body.c once per route (its targets[] table).
@@ -15,9 +15,9 @@ set(SVC_FUZZ_BODIES miners_put specs_put candidates_post challenges_post
     principals_put backup_post)
 set(SVC_FUZZ_OTHERS auth ss58 router query)
 
-if(SVC_FUZZ)
+if(COMPUTEDB_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
-    message(FATAL_ERROR "SVC_FUZZ needs clang (CC=clang), not ${CMAKE_C_COMPILER_ID}")
+    message(FATAL_ERROR "COMPUTEDB_FUZZ needs clang (CC=clang), not ${CMAKE_C_COMPILER_ID}")
   endif()
   set(svc_fuzz_cov "$<$<COMPILE_LANGUAGE:C>:-fsanitize=fuzzer-no-link>")
   target_compile_options(svc_core PRIVATE ${svc_fuzz_cov})
@@ -34,7 +34,7 @@ add_custom_target(fuzz_all)
 # svc_fuzz_harness(name source [definition]): fuzz_<name> and fuzz.<name>.
 function(svc_fuzz_harness name src)
   set(target fuzz_${name})
-  if(SVC_FUZZ)
+  if(COMPUTEDB_FUZZ)
     add_executable(${target} ${src})
     target_compile_options(${target} PRIVATE ${svc_fuzz_cov})
     target_link_options(${target} PRIVATE -fsanitize=fuzzer)

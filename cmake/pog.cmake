@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# The PoG engine (gpu/): the compiled-in GPU reference table, the optional
-# CUDA backend (cmake/cuda.cmake) and the pog_bench program. Included from
+# The PoG engine (gpu/): the compiled-in GPU reference table and the
+# optional CUDA backend (cmake/cuda.cmake). Included from
 # CMakeLists.txt once svc_core exists; gpu/*.c are in svc_core's glob.
 
 # gpu/gpu_table.json is compiled in as pog_gpu_table_json[]; a file given at
@@ -17,7 +17,3 @@ target_sources(svc_core PRIVATE ${POG_TABLE_C})
 
 include(${CMAKE_CURRENT_LIST_DIR}/cuda.cmake)
 
-# Benchmarks of the CPU round and the verifier; built, never run by ctest.
-add_executable(pog_bench ${CMAKE_SOURCE_DIR}/bench/pog_bench.c)
-target_compile_options(pog_bench PRIVATE "$<$<COMPILE_LANGUAGE:C>:${SVC_C_WARNINGS}>")
-target_link_libraries(pog_bench PRIVATE svc_core)

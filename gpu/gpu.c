@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef POG_HAVE_CUDA
+#ifndef COMPUTEDB_HAVE_CUDA
 const struct gpu_backend *gpu_backend_cuda(void)
 {
     return NULL; /* built with COMPUTEDB_CUDA=OFF or without nvcc */

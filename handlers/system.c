@@ -83,7 +83,7 @@ enum svc_rc h_version_get(struct req *req, struct reply *rep)
 
     return reply_json(rep, 200,
                       json_pack("{s:s,s:s,s:s,s:i,s:b,s:s}", "version",
-                                SVC_VERSION, "git_commit", SVC_GIT_COMMIT,
+                                COMPUTEDB_VERSION, "git_commit", COMPUTEDB_GIT_COMMIT,
                                 "sqlite", db_sqlite_version(), "schema_version",
                                 db_schema_version(), "cuda",
                                 gpu_backend_cuda() != NULL, "pog_backend",

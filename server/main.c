@@ -249,7 +249,7 @@ static int serve(int argc, char **argv)
     if (http_start(&app, &cfg, &router, &http) != SVC_OK)
         goto out;
     log_info("computedb %s listening on http://%s:%u (db %s, %u threads)",
-             SVC_VERSION, cfg.listen_host, (unsigned)http_port(http),
+             COMPUTEDB_VERSION, cfg.listen_host, (unsigned)http_port(http),
              db_pool_path(pool), cfg.threads);
     sig = run_until_stopped(&set, &cfg, argc, argv);
     log_info("stopping on signal %d", sig);
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "pog") == 0)
         return cli_pog(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("computedb %s (%s)\n", SVC_VERSION, SVC_GIT_COMMIT);
+        printf("computedb %s (%s)\n", COMPUTEDB_VERSION, COMPUTEDB_GIT_COMMIT);
         return 0;
     }
     if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

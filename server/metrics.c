@@ -438,7 +438,7 @@ static void render_process(struct out *o, const struct app *app)
         "# TYPE computedb_build_info gauge\n"
         "computedb_build_info{version=\"%s\",commit=\"%s\",sqlite=\"%s\"} "
         "1\n",
-        SVC_VERSION, SVC_GIT_COMMIT, db_sqlite_version());
+        COMPUTEDB_VERSION, COMPUTEDB_GIT_COMMIT, db_sqlite_version());
 }
 
 enum svc_rc metrics_render(struct app *app, char **out, size_t *len)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# `make fuzz`: runs every libFuzzer harness of BUILD (cmake -DSVC_FUZZ=ON)
+# `make fuzz`: runs every libFuzzer harness of BUILD (cmake -DCOMPUTEDB_FUZZ=ON)
 # for SECONDS each, starting from the checked-in corpus plus what earlier
 # runs kept in BUILD/fuzz-corpus/<name> (the checked-in corpus is never
 # written). libFuzzer runs in fork mode and goes on after a crash, so one
@@ -20,7 +20,7 @@ mkdir -p "$art" "$build/fuzz-logs"
 found=0
 for name in $names; do
     bin=$build/fuzz_$name
-    [ -x "$bin" ] || { echo "fuzz: $bin is missing (cmake -DSVC_FUZZ=ON, then build fuzz_all)"; exit 2; }
+    [ -x "$bin" ] || { echo "fuzz: $bin is missing (cmake -DCOMPUTEDB_FUZZ=ON, then build fuzz_all)"; exit 2; }
     work=$build/fuzz-corpus/$name
     mkdir -p "$work"
     case $name in
