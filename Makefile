@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
-# Thin wrapper over CMake. `make run` serves ./data/database.db;
-# `make test` installs what is missing, builds with ASan+UBSan and runs
-# every test.
+# Thin wrapper over CMake. `make run` installs what building and serving
+# need (BUILD_PACKAGES) and serves ./data/database.db; `make test` also
+# installs the test packages (TEST_PACKAGES), builds with ASan+UBSan and
+# runs every test.
 .POSIX:
-.PHONY: all deps build build-asan run test bench fuzz fuzz-build fuzz-replay \
+.PHONY: all deps test-deps build build-asan run test bench fuzz fuzz-build fuzz-replay \
 	crash-test test-tsan clean format print-build-packages
 
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
@@ -39,8 +40,9 @@ pg_up = if $(HAVE_PG); then \
 		echo "test: no PostgreSQL server programs; the tests that need one skip"; \
 	fi
 
-# Debian packages: what the build needs (docker/Dockerfile installs exactly
-# these; a test checks), and what the tests add.
+# Debian packages: what the build needs (`make deps`; docker/Dockerfile
+# installs exactly these; a test checks), and what the tests add (`make
+# test-deps`: make test, build-asan, test-tsan, crash-test, fuzz, bench).
 BUILD_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev \
 	libcurl4-openssl-dev zlib1g-dev libpq-dev
@@ -50,18 +52,23 @@ TEST_PACKAGES = curl sqlite3 python3 python3-cryptography python3-jsonschema \
 	prometheus postgresql
 # What `make fuzz` adds: clang and its libFuzzer/sanitizer runtimes.
 FUZZ_PACKAGES = clang libclang-rt-dev
-DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 all: build
 
+# What building and serving need: `make build` and `make run` install no
+# test package.
 deps:
-	@sh scripts/deps.sh $(DEB_PACKAGES)
+	@sh scripts/deps.sh $(BUILD_PACKAGES)
+
+# Everything the tests use as well, in one apt-get run.
+test-deps:
+	@sh scripts/deps.sh $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 build: deps
 	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DCOMPUTEDB_WERROR=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
-build-asan: deps
+build-asan: test-deps
 	cmake -S . -B $(ASAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
 		-DCOMPUTEDB_SANITIZE=address,undefined -DCOMPUTEDB_WERROR=ON
 	cmake --build $(ASAN) -j $(JOBS)
@@ -96,7 +103,7 @@ fuzz-replay: fuzz-build
 	cd $(FUZZ) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) -L fuzz
 
 # make fuzz FUZZ_SECONDS=N: each harness mutates its corpus for N seconds.
-fuzz: deps
+fuzz: test-deps
 	@sh scripts/deps.sh $(FUZZ_PACKAGES)
 	@$(MAKE) --no-print-directory fuzz-build
 	bash tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
@@ -108,7 +115,7 @@ crash-test: build-asan
 		COMPUTEDB_SOURCE_DIR=$(CURDIR) bash tests/e2e/crash.sh
 
 # The concurrency tests under ThreadSanitizer.
-test-tsan: deps
+test-tsan: test-deps
 	cmake -S . -B $(TSAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
 		-DCOMPUTEDB_SANITIZE=thread -DCOMPUTEDB_WERROR=ON
 	cmake --build $(TSAN) -j $(JOBS)
@@ -118,15 +125,17 @@ test-tsan: deps
 
 # The benchmark runs a CPU-only release build, as the CPU Docker image is:
 # a CUDA build maps about 140 MB of cuBLAS at start-up (bench/README.md).
-bench: deps
+# test-deps: bench/run.py needs python3, and psql for its PostgreSQL runs.
+bench: test-deps
 	cmake -S . -B build/bench $(GENERATOR) -DCMAKE_BUILD_TYPE=Release \
 		-DCOMPUTEDB_WERROR=ON -DCOMPUTEDB_CUDA=OFF
 	cmake --build build/bench -j $(JOBS) --target computedb bench_gen bench_load
 	python3 bench/run.py build/bench
 
 format:
-	clang-format -i server/*.c server/*.h handlers/*.c handlers/*.h \
-		schema/*.c schema/*.h tests/*.c tests/*.h tests/*/*.c
+	clang-format -i $$(git ls-files 'core/*.[ch]' 'schema/*.[ch]' 'gpu/*.[ch]' \
+		'server/*.[ch]' 'handlers/*.[ch]' 'cli/*.[ch]' 'app/*.[ch]' \
+		'bench/*.c' 'tests/*.[ch]')
 
 print-build-packages:
 	@echo $(BUILD_PACKAGES)

@@ -13,8 +13,8 @@
  *     second (SQLite's own commit limit), same pragmas.
  * Prints one JSON object. The schema comes from the service's own
  * migrations (db_pool_open), so indexes match production. */
+#include "core/auth_msg.h"
 #include "schema/db.h"
-#include "server/auth.h"
 
 #include <sqlite3.h>
 

@@ -2,7 +2,8 @@
 /* computedb sign and computedb call: signed requests from the command
  * line (libcurl for call). */
 #include "cli.h"
-#include "server/auth.h"
+#include "core/auth_msg.h"
+#include "core/clock.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -93,7 +94,7 @@ static bool sign_request(const char *key_path, const struct auth_subject *s,
         return false;
     if (auth_key_load(key_path, seed, err, sizeof(err)) != SVC_OK)
         fprintf(stderr, "computedb: %s\n", err);
-    else if (auth_sign(seed, s, auth_now_ms(), out) != SVC_OK)
+    else if (auth_sign(seed, s, clock_unix_ms(), out) != SVC_OK)
         fprintf(stderr, "computedb: cannot sign: check METHOD (upper case), "
                         "TARGET (starts with /, printable ASCII) and the "
                         "audience\n");

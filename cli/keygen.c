@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* computedb keygen: a new ed25519 key for signing requests. */
 #include "cli.h"
-#include "server/auth.h"
+#include "core/auth_msg.h"
 
 #include <sodium.h>
 

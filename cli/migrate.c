@@ -2,6 +2,7 @@
 /* computedb migrate: moves a validator's SQLite database into PostgreSQL,
  * for replicas (see README, Deployment). */
 #include "cli.h"
+#include "core/redact.h"
 #include "schema/db.h"
 
 #include <string.h>
@@ -52,7 +53,7 @@ int cli_migrate(int argc, char **argv)
         fprintf(stderr, "computedb migrate: %s; nothing was copied\n", err);
         return 1;
     }
-    db_where_shown(to, shown, sizeof(shown));
+    url_redact(to, shown, sizeof(shown));
     printf("done: %s -> %s\n", from + 7, shown);
     return 0;
 }

@@ -6,9 +6,10 @@
  * row that must fail). Everything goes through the worker pool the server
  * uses. Progress goes to stderr; results (text, or JSON with --json) to
  * stdout. */
-#include "../gpu/pog_verify.h"
-#include "../gpu/pool.h"
 #include "cli.h"
+#include "core/clock.h"
+#include "gpu/pog_verify.h"
+#include "gpu/pool.h"
 
 #include <jansson.h>
 
@@ -79,7 +80,7 @@ static bool flag_u64(const struct pog_cli *c, const char *name, const char *val,
 static int open_pool(struct pog_cli *c)
 {
     struct gpu_pool_opts o = {0};
-    struct pog_err err = {{0}, {0}};
+    struct svc_err err = {{0}, {0}};
     uint64_t dev = 0, max_n = 0;
     char why[GPU_ERR_MAX + 64];
     enum svc_rc rc;
@@ -107,9 +108,9 @@ static int open_pool(struct pog_cli *c)
 static int run_job(struct pog_cli *c, const char *what,
                    struct gpu_job_spec *spec, json_t **out)
 {
-    struct pog_err err = {{0}, {0}};
+    struct svc_err err = {{0}, {0}};
     enum gpu_job_state st = GPU_JOB_QUEUED;
-    double t0 = gpu_now();
+    double t0 = clock_mono_s();
     uint64_t id = 0;
     json_t *snap = NULL;
     const char *msg;
@@ -121,7 +122,7 @@ static int run_job(struct pog_cli *c, const char *what,
         return fail(c, what, err.msg[0] ? err.msg : svc_rc_text(rc));
     while ((rc = gpu_pool_wait(c->pool, id, 5000, &st)) == SVC_ERR_TIMEOUT)
         fprintf(stderr, "  %s: %s for %.0f s\n", what, gpu_job_state_name(st),
-                gpu_now() - t0);
+                clock_mono_s() - t0);
     if (rc == SVC_OK)
         rc = gpu_pool_status(c->pool, id, &snap);
     if (rc != SVC_OK)
@@ -278,7 +279,7 @@ static uint64_t random_u64(void)
     uint64_t v = 0;
 
     if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
-        v = (uint64_t)(gpu_now() * 1e9) * 0x9e3779b97f4a7c15ull;
+        v = (uint64_t)(clock_mono_s() * 1e9) * 0x9e3779b97f4a7c15ull;
     return v;
 }
 
@@ -287,14 +288,14 @@ static double stage_begin(struct selftest *t, const char *name)
 {
     fprintf(stderr, "[%u/%d] %s...\n", t->done + 1, STAGES, name);
     t->st[t->done].name = name;
-    return gpu_now();
+    return clock_mono_s();
 }
 
 static void stage_end(struct selftest *t, double t0, bool ok)
 {
     struct stage *s = &t->st[t->done++];
 
-    s->seconds = gpu_now() - t0;
+    s->seconds = clock_mono_s() - t0;
     s->ok = ok;
     fprintf(stderr, "      %s in %.6f s\n", ok ? "ok" : "FAILED", s->seconds);
 }
@@ -377,7 +378,7 @@ static json_t *tamper(const json_t *claim, uint32_t n)
  * pass and that of a tampered row must fail. */
 static void verify_stages(struct selftest *t, const json_t *proof)
 {
-    struct pog_err err = {{0}, {0}};
+    struct svc_err err = {{0}, {0}};
     json_t *bad = NULL;
     double t0 = stage_begin(t, "verify");
     bool ok;

@@ -2,9 +2,9 @@
 /* computedb principal add|rm|ls: manage who may sign requests, offline,
  * straight on the database file (the server need not run). */
 #include "cli.h"
+#include "core/role.h"
+#include "core/ss58.h"
 #include "schema/queries.h"
-#include "server/auth_ss58.h"
-#include "server/req.h"
 
 #include <string.h>
 

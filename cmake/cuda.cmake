@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: MIT
-# The optional CUDA/cuBLAS PoG backend (gpu/*.cu). COMPUTEDB_CUDA:
+# The optional CUDA/cuBLAS PoG backend: gpu/gpu_cuda.cu built as the
+# loadable module computedb-cuda.so, beside the computedb binary, which
+# gpu/gpu_module.c dlopens the first time the CUDA backend is asked for.
+# The binary itself never links CUDA: one binary runs on CPU-only and GPU
+# hosts, and a process that never asks for CUDA never maps cuBLAS.
+# COMPUTEDB_CUDA:
 #   AUTO  build it when nvcc is found (the default; off in sanitizer builds)
 #   ON    build it or fail
 #   OFF   never (the CPU backend alone)
 # nvcc never sees the sanitizer or C warning flags: both are added for
-# COMPILE_LANGUAGE:C only. Binaries link the shared cuBLAS and the static
-# CUDA runtime, which loads libcuda lazily, so they start (and fall back to
-# the CPU) on hosts without a driver.
+# COMPILE_LANGUAGE:C only. The module links the shared cuBLAS and the
+# static CUDA runtime, which loads libcuda lazily.
 set(COMPUTEDB_CUDA AUTO CACHE STRING "Build the CUDA PoG backend: AUTO, ON or OFF")
 set_property(CACHE COMPUTEDB_CUDA PROPERTY STRINGS AUTO ON OFF)
 string(TOUPPER "${COMPUTEDB_CUDA}" pog_cuda_mode)
@@ -35,17 +39,23 @@ else()
     endif()
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
-    file(GLOB POG_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/gpu/*.cu)
-    target_sources(svc_core PRIVATE ${POG_CUDA_SOURCES})
-    target_compile_definitions(svc_core PRIVATE COMPUTEDB_HAVE_CUDA=1)
-    # svc_core predates enable_language(CUDA), so set what it would inherit.
-    set_target_properties(svc_core PROPERTIES CUDA_STANDARD 17
-      CUDA_STANDARD_REQUIRED ON CUDA_RUNTIME_LIBRARY Static
-      CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}")
+    # The module carries its own copy of the one helper it uses
+    # (core/clock.c): it needs nothing from the binary that loads it.
+    add_library(computedb_cuda MODULE ${CMAKE_SOURCE_DIR}/gpu/gpu_cuda.cu
+      ${CMAKE_SOURCE_DIR}/core/clock.c)
+    target_include_directories(computedb_cuda PRIVATE ${CMAKE_SOURCE_DIR})
+    set_target_properties(computedb_cuda PROPERTIES PREFIX "" OUTPUT_NAME computedb-cuda
+      CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON CUDA_RUNTIME_LIBRARY Static
+      CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
+      CUDA_VISIBILITY_PRESET hidden C_VISIBILITY_PRESET hidden)
+    target_compile_definitions(computedb_cuda PRIVATE _POSIX_C_SOURCE=200809L)
     # No fast math anywhere: the generator needs IEEE double division.
-    target_compile_options(svc_core PRIVATE
+    target_compile_options(computedb_cuda PRIVATE
       "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra;--prec-div=true;--ftz=false>")
-    target_link_libraries(svc_core PUBLIC CUDA::cublas)
+    # Every symbol resolved at build time: a module that would need one
+    # from the binary fails here, not when a GPU host loads it.
+    target_link_options(computedb_cuda PRIVATE -Wl,--no-undefined)
+    target_link_libraries(computedb_cuda PRIVATE CUDA::cublas)
     set(POG_CUDA_BUILT ON)
     message(STATUS "PoG: CUDA backend on (${CMAKE_CUDA_COMPILER}, archs ${CMAKE_CUDA_ARCHITECTURES})")
   elseif(pog_cuda_mode STREQUAL "ON")

@@ -3,7 +3,7 @@
 # checked-in corpus as the ctest fuzz.<name> (label fuzz).
 #   COMPUTEDB_FUZZ=OFF (default): the harnesses link tests/fuzz/driver.c, a plain
 #     main() that runs each corpus file once (any compiler).
-#   COMPUTEDB_FUZZ=ON: libFuzzer binaries (clang): svc_core is built with coverage
+#   COMPUTEDB_FUZZ=ON: libFuzzer binaries (clang): every floor is built with coverage
 #     (-fsanitize=fuzzer-no-link) and `make fuzz` mutates the corpora.
 # Both kinds take the same command line: `fuzz_x -runs=0 corpus/x`.
 option(COMPUTEDB_FUZZ "Build the fuzz harnesses as libFuzzer binaries (clang)" OFF)
@@ -20,12 +20,17 @@ if(COMPUTEDB_FUZZ)
     message(FATAL_ERROR "COMPUTEDB_FUZZ needs clang (CC=clang), not ${CMAKE_C_COMPILER_ID}")
   endif()
   set(svc_fuzz_cov "$<$<COMPILE_LANGUAGE:C>:-fsanitize=fuzzer-no-link>")
-  target_compile_options(svc_core PRIVATE ${svc_fuzz_cov})
+  foreach(floor core schema sqlite storage gpu server handlers cli app)
+    target_compile_options(cdb_${floor} PRIVATE ${svc_fuzz_cov})
+  endforeach()
+  if(TARGET cdb_pg)
+    target_compile_options(cdb_pg PRIVATE ${svc_fuzz_cov})
+  endif()
 endif()
 
 add_library(svc_fuzz_common STATIC ${SVC_FUZZ_DIR}/fuzz_common.c)
 target_include_directories(svc_fuzz_common PUBLIC ${SVC_FUZZ_DIR})
-target_link_libraries(svc_fuzz_common PUBLIC svc_core)
+target_link_libraries(svc_fuzz_common PUBLIC cdb_app)
 target_compile_options(svc_fuzz_common PRIVATE
   "$<$<COMPILE_LANGUAGE:C>:${SVC_C_WARNINGS}>" ${svc_fuzz_cov})
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-# The PoG engine (gpu/): the compiled-in GPU reference table and the
-# optional CUDA backend (cmake/cuda.cmake). Included from
-# CMakeLists.txt once svc_core exists; gpu/*.c are in svc_core's glob.
+# cdb_gpu, the PoG floor (gpu/): the engine, the worker pool, the PoG
+# service and the compiled-in GPU reference table; the optional CUDA
+# backend is cmake/cuda.cmake's.
 
 # gpu/gpu_table.json is compiled in as pog_gpu_table_json[]; a file given at
 # run time (pog_table_load) replaces it.
@@ -13,7 +13,7 @@ add_custom_command(OUTPUT ${POG_TABLE_C}
   DEPENDS ${CMAKE_SOURCE_DIR}/gpu/gpu_table.json
           ${CMAKE_SOURCE_DIR}/cmake/embed.cmake
   COMMENT "Embedding gpu/gpu_table.json")
-target_sources(svc_core PRIVATE ${POG_TABLE_C})
+computedb_floor(gpu gpu ${POG_TABLE_C})
+target_link_libraries(cdb_gpu PUBLIC cdb_schema ${CMAKE_DL_LIBS})
 
 include(${CMAKE_CURRENT_LIST_DIR}/cuda.cmake)
-

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Tests: every tests/<label>/test_<name>.c is one ctest executable named
-# <label>.<name>, linked with svc_core and, for labels other than unit, the
+# <label>.<name>, linked with every floor (cdb_app) and, for labels other than unit, the
 # in-process server harness. Exit code 77 marks a skip.
 add_library(svc_harness STATIC tests/harness.c)
 target_include_directories(svc_harness PUBLIC ${CMAKE_SOURCE_DIR}/tests)
-target_link_libraries(svc_harness PUBLIC svc_core PkgConfig::CURL)
+target_link_libraries(svc_harness PUBLIC cdb_app PkgConfig::CURL)
 target_compile_options(svc_harness PRIVATE "$<$<COMPILE_LANGUAGE:C>:${SVC_C_WARNINGS}>")
 
 function(svc_test label src)
@@ -18,6 +18,13 @@ function(svc_test label src)
   set_tests_properties(${label}.${name} PROPERTIES LABELS ${label}
     TIMEOUT 300 SKIP_RETURN_CODE 77
     ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
+  # Where the CUDA module is built, the tests load that one (gpu/ tests
+  # run the CUDA backend through it).
+  if(TARGET computedb_cuda)
+    add_dependencies(${target} computedb_cuda)
+    set_property(TEST ${label}.${name} APPEND PROPERTY ENVIRONMENT
+      "COMPUTEDB_CUDA_MODULE=$<TARGET_FILE:computedb_cuda>")
+  endif()
 endfunction()
 
 # The same HTTP tests against the PostgreSQL driver (http_pg.<name>): each

@@ -4,7 +4,8 @@
  * device info and stage times. */
 #include "gpu.h"
 
-#include "../server/log.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 #include <jansson.h>
 
@@ -12,13 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#ifndef COMPUTEDB_HAVE_CUDA
-const struct gpu_backend *gpu_backend_cuda(void)
-{
-    return NULL; /* built with COMPUTEDB_CUDA=OFF or without nvcc */
-}
-#endif
 
 const char *gpu_accum_name(enum gpu_accum a)
 {
@@ -47,14 +41,6 @@ bool gpu_accum_parse(const char *s, enum gpu_accum *out)
     return false;
 }
 
-double gpu_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* True when device 0 of be opens and passes its self-test. */
 static bool probe(const struct gpu_backend *be, char *why, size_t cap)
 {
@@ -73,7 +59,7 @@ static const struct gpu_backend *try_cuda(int *n, char *why, size_t cap)
     const struct gpu_backend *cuda = gpu_backend_cuda();
 
     if (!cuda) {
-        snprintf(why, cap, "this build has no CUDA backend");
+        snprintf(why, cap, "%s", gpu_cuda_why());
         return NULL;
     }
     *n = cuda->device_count(why, cap);
@@ -123,7 +109,7 @@ enum svc_rc gpu_round_run(const struct gpu_backend *be, struct gpu_worker *w,
                           struct gpu_round **out)
 {
     struct gpu_round *r = calloc(1, sizeof(*r));
-    double t0 = gpu_now(), t1;
+    double t0 = clock_mono_s(), t1;
     enum svc_rc rc;
 
     if (!r || !(r->tree = pog_merkle_new(n))) {
@@ -139,10 +125,10 @@ enum svc_rc gpu_round_run(const struct gpu_backend *be, struct gpu_worker *w,
                      &r->t, &r->accum);
     if (rc)
         goto out;
-    t1 = gpu_now();
+    t1 = clock_mono_s();
     pog_merkle_finish(r->tree);
-    r->t.merkle_s = gpu_now() - t1;
-    r->t.total_s = gpu_now() - t0;
+    r->t.merkle_s = clock_mono_s() - t1;
+    r->t.total_s = clock_mono_s() - t0;
     *out = r;
     r = NULL;
 out:

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The PoG backend interface (POG.md 2.1): one vtable, implemented by the
+/* The PoG backend interface (docs/pog.md 2.1): one vtable, implemented by the
  * CPU backend (always built) and the CUDA/cuBLAS backend (built when nvcc
  * is found), plus backend selection and the round/proof helpers every
  * backend shares. No CUDA type appears here; CUDA headers stay in the .cu
@@ -11,7 +11,7 @@
 #ifndef GPU_H
 #define GPU_H
 
-#include "../server/rc.h"
+#include "core/rc.h"
 #include "pog_merkle.h"
 
 #include <stdbool.h>
@@ -28,7 +28,7 @@ struct json_t; /* jansson's json_t; kept out so .cu files need no jansson */
 
 enum gpu_prec { GPU_PREC_FP16 = 0, GPU_PREC_FP32 };
 
-/* How C = A x B accumulates (POG.md 1.7). AUTO: fp64 where FP64 runs at
+/* How C = A x B accumulates (docs/pog.md 1.7). AUTO: fp64 where FP64 runs at
  * full rate (the CPU, A100/H100/H200), else fp32. fp32 never means TF32. */
 enum gpu_accum { GPU_ACCUM_AUTO = 0, GPU_ACCUM_FP32, GPU_ACCUM_FP64 };
 
@@ -115,7 +115,7 @@ struct gpu_backend {
     bool (*healthy)(struct gpu_worker *w);
     /* Text of the last failure on w ("" when none); borrowed from w. */
     const char *(*last_error)(struct gpu_worker *w);
-    /* For tests (POG.md 5.2): generates the whole n x n matrix for seed on
+    /* For tests (docs/pog.md 5.2): generates the whole n x n matrix for seed on
      * the device (double-of-float when f64), copies row `row` back into
      * row_out (n values) and, when leaves is not NULL, hashes every row of
      * it there too. Frees everything before returning. */
@@ -124,10 +124,30 @@ struct gpu_backend {
                             uint8_t (*leaves)[POG_HASH_LEN]);
 };
 
+/* Bumped whenever struct gpu_backend or what it points at changes, so a
+ * CUDA module built from other sources is refused rather than called. */
+#define GPU_BACKEND_ABI 1
+/* The CUDA module's file name and its two entry points (extern "C"). */
+#define GPU_CUDA_MODULE    "computedb-cuda.so"
+#define GPU_CUDA_ENTRY     "computedb_cuda_backend"
+#define GPU_CUDA_ABI_ENTRY "computedb_cuda_abi"
+
 /* The CPU backend (always available, one device). */
 const struct gpu_backend *gpu_backend_cpu(void);
-/* The CUDA backend, or NULL when this build has none. */
+/* The CUDA backend from the loadable module (gpu_cuda.cu, built where
+ * nvcc is found), loaded on first use: $COMPUTEDB_CUDA_MODULE when set,
+ * else computedb-cuda.so beside the executable, else in
+ * ../lib/computedb/ from it. NULL when there is none or it does not load;
+ * gpu_cuda_why() then says why. Only this maps the CUDA libraries, so a
+ * process that never asks for the CUDA backend never loads them.
+ * Thread-safe. */
 const struct gpu_backend *gpu_backend_cuda(void);
+/* Why gpu_backend_cuda() returned NULL ("" before it was called or when
+ * it loaded); static storage. */
+const char *gpu_cuda_why(void);
+/* True when a CUDA module file is where gpu_backend_cuda() looks, without
+ * loading it (for GET /version). */
+bool gpu_cuda_present(void);
 
 /* Chooses a backend. pref is "cpu", "cuda", "auto" or NULL (then the
  * environment's COMPUTEDB_POG_BACKEND, else "auto"). auto takes CUDA when it
@@ -173,9 +193,6 @@ struct json_t *gpu_device_info_json(const struct gpu_device_info *d);
 /* Stage times as the reference's Timings object plus our extra keys. */
 struct json_t *gpu_round_times_json(const struct gpu_round_times *t,
                                     uint32_t n);
-
-/* Monotonic clock in seconds. */
-double gpu_now(void);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The CUDA/cuBLAS backend (POG.md 2.2-2.7): the generator and row SHA-256
+/* The CUDA/cuBLAS backend (docs/pog.md 2.2-2.7): the generator and row SHA-256
  * kernels run the shared POG_HD code from pog_prng.h and pog_sha256.h,
  * GEMMs are cuBLAS with default math (never TF32 or emulation), C stays on
  * the device for proofs, VRAM is checked before every allocation, and every
  * CUDA and cuBLAS status goes through CUDA_TRY. Row-major C = A x B is the
  * column-major product C^T = B^T A^T, so the operands go in swapped. A
  * worker is used by one thread; device_count() is thread-safe. */
+extern "C" {
+#include "core/clock.h"
+}
 #include "gpu.h"
 #include "pog.h"
 #include "pog_prng.h"
@@ -404,7 +407,7 @@ out:
 }
 
 /* Loads the GEMM kernels (lazy module loading) and decides fp64_fast:
- * DGEMM at >= 0.8x the SGEMM rate (POG.md 1.7). */
+ * DGEMM at >= 0.8x the SGEMM rate (docs/pog.md 1.7). */
 static enum svc_rc warm_up(struct gpu_worker *w)
 {
     size_t bytes = (size_t)PROBE_N * PROBE_N * sizeof(double);
@@ -707,11 +710,11 @@ static enum svc_rc hash_rows(struct gpu_worker *w, struct round_bufs *rb,
              : launch_hash(w, (const float *)w->c, n, (uint8_t *)rb->leaves);
     if (rc || (rc = timed_wait(w, &t->hash_s)))
         goto out;
-    h0 = gpu_now();
+    h0 = clock_mono_s();
     CUDA_TRY(cudaMemcpyAsync(leaves, rb->leaves, (size_t)n * POG_HASH_LEN,
                              cudaMemcpyDeviceToHost, w->stream));
     CUDA_TRY(cudaStreamSynchronize(w->stream));
-    t->transfer_s = gpu_now() - h0;
+    t->transfer_s = clock_mono_s() - h0;
 out:
     return rc;
 }
@@ -860,7 +863,15 @@ static const struct gpu_backend cuda_backend = {
     cuda_last_error, cuda_generate,
 };
 
-extern "C" const struct gpu_backend *gpu_backend_cuda(void)
+/* The module's entry points, found by gpu/gpu_module.c with dlsym. */
+extern "C" __attribute__((visibility("default"))) unsigned
+computedb_cuda_abi(void)
+{
+    return GPU_BACKEND_ABI;
+}
+
+extern "C" __attribute__((visibility("default"))) const struct gpu_backend *
+computedb_cuda_backend(void)
 {
     return &cuda_backend;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* PoG protocol arithmetic (POG.md 1.1-1.6): the value check, matrix sizes,
+/* PoG protocol arithmetic (docs/pog.md 1.1-1.6): the value check, matrix sizes,
  * VRAM quantisation, TFLOPS, pass thresholds and the timing gate. Pure
  * functions, thread-safe, no allocation. */
 #ifndef POG_H

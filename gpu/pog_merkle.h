@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The PoG Merkle tree (POG.md 1.5): leaves are the row hashes, a parent is
+/* The PoG Merkle tree (docs/pog.md 1.5): leaves are the row hashes, a parent is
  * SHA-256(left || right) over raw 32-byte digests, an odd last node is
  * paired with itself, and a proof lists siblings from the leaf level up to
  * just below the root. The verifier is stricter than the reference: the
@@ -12,7 +12,7 @@
 #ifndef POG_MERKLE_H
 #define POG_MERKLE_H
 
-#include "../server/rc.h"
+#include "core/rc.h"
 #include "pog_sha256.h"
 
 #include <stdbool.h>

@@ -10,20 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum svc_rc pog_err_set(struct pog_err *err, const char *field, const char *fmt,
-                        ...)
-{
-    va_list ap;
-
-    if (!err)
-        return SVC_ERR_INVALID;
-    snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-    va_end(ap);
-    return SVC_ERR_INVALID;
-}
-
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -107,7 +93,7 @@ static bool blank(const char *ls, const char *le)
 /* Parses the tokens of "gpu seed_a seed_b" into out->gpu[gpu]. */
 static enum svc_rc seed_line(const char *ls, const char *le, unsigned lineno,
                              struct pog_seeds *out, bool *seen,
-                             struct pog_err *err)
+                             struct svc_err *err)
 {
     const char *t;
     size_t tl;
@@ -115,15 +101,17 @@ static enum svc_rc seed_line(const char *ls, const char *le, unsigned lineno,
 
     for (int k = 0; k < 3; k++)
         if (!take_token(&ls, le, &t, &tl) || !digits_u64(t, tl, &v[k]))
-            return pog_err_set(err, "seeds",
+            return svc_err_set(err, SVC_ERR_INVALID, "seeds",
                                "line %u: want \"gpu seed_a seed_b\" with "
                                "seeds in 0..2^64-1",
                                lineno);
     if (take_token(&ls, le, &t, &tl))
-        return pog_err_set(err, "seeds", "line %u: extra text", lineno);
+        return svc_err_set(err, SVC_ERR_INVALID, "seeds", "line %u: extra text",
+                           lineno);
     if (v[0] >= POG_MAX_GPUS || seen[v[0]])
-        return pog_err_set(err, "seeds", "line %u: gpu id repeated or >= %d",
-                           lineno, POG_MAX_GPUS);
+        return svc_err_set(err, SVC_ERR_INVALID, "seeds",
+                           "line %u: gpu id repeated or >= %d", lineno,
+                           POG_MAX_GPUS);
     seen[v[0]] = true;
     out->gpu[v[0]].gpu = (unsigned)v[0];
     out->gpu[v[0]].seed_a = v[1];
@@ -133,7 +121,7 @@ static enum svc_rc seed_line(const char *ls, const char *le, unsigned lineno,
 }
 
 enum svc_rc pog_parse_seeds(const char *text, size_t len, struct pog_seeds *out,
-                            struct pog_err *err)
+                            struct svc_err *err)
 {
     const char *p = text, *end = text + len, *ls, *le, *t;
     bool seen[POG_MAX_GPUS] = {false};
@@ -144,16 +132,18 @@ enum svc_rc pog_parse_seeds(const char *text, size_t len, struct pog_seeds *out,
 
     memset(out, 0, sizeof(*out));
     if (!text || len == 0)
-        return pog_err_set(err, "seeds", "empty seeds file");
+        return svc_err_set(err, SVC_ERR_INVALID, "seeds", "empty seeds file");
     if (memchr(text, '\0', len))
-        return pog_err_set(err, "seeds", "NUL byte in the seeds file");
+        return svc_err_set(err, SVC_ERR_INVALID, "seeds",
+                           "NUL byte in the seeds file");
     do {
         take_line(&p, end, &ls, &le);
         lineno++;
     } while (p < end && blank(ls, le));
     if (!take_token(&ls, le, &t, &tl) || !digits_u64(t, tl, &n) || n == 0 ||
         n > POG_MAX_N || take_token(&ls, le, &t, &tl))
-        return pog_err_set(err, "n", "line 1 must be n in 1..%d", POG_MAX_N);
+        return svc_err_set(err, SVC_ERR_INVALID, "n",
+                           "line 1 must be n in 1..%d", POG_MAX_N);
     out->n = (uint32_t)n;
     while (p < end) {
         take_line(&p, end, &ls, &le);
@@ -165,10 +155,12 @@ enum svc_rc pog_parse_seeds(const char *text, size_t len, struct pog_seeds *out,
             return rc;
     }
     if (out->count == 0)
-        return pog_err_set(err, "seeds", "no \"gpu seed_a seed_b\" lines");
+        return svc_err_set(err, SVC_ERR_INVALID, "seeds",
+                           "no \"gpu seed_a seed_b\" lines");
     for (unsigned g = 0; g < out->count; g++)
         if (!seen[g])
-            return pog_err_set(err, "seeds", "gpu %u is missing", g);
+            return svc_err_set(err, SVC_ERR_INVALID, "seeds",
+                               "gpu %u is missing", g);
     return SVC_OK;
 }
 
@@ -189,14 +181,15 @@ static bool take_index(const char **p, uint32_t limit, uint32_t *out)
 
 enum svc_rc pog_parse_challenge_line(const char *line, uint32_t n,
                                      struct pog_challenge_line *out,
-                                     struct pog_err *err)
+                                     struct svc_err *err)
 {
     const char *p = line;
     uint32_t gpu;
 
     memset(out, 0, sizeof(*out));
     if (!take_index(&p, POG_MAX_GPUS, &gpu) || (*p != ' ' && *p != '\t'))
-        return pog_err_set(err, "indices", "want \"gpu i,j;i,j...\"");
+        return svc_err_set(err, SVC_ERR_INVALID, "indices",
+                           "want \"gpu i,j;i,j...\"");
     out->gpu = gpu;
     while (*p == ' ' || *p == '\t')
         p++;
@@ -204,11 +197,11 @@ enum svc_rc pog_parse_challenge_line(const char *line, uint32_t n,
         struct pog_index *x = &out->idx[out->count];
 
         if (out->count == POG_MAX_CHALLENGES)
-            return pog_err_set(err, "indices", "more than %d challenges",
-                               POG_MAX_CHALLENGES);
+            return svc_err_set(err, SVC_ERR_INVALID, "indices",
+                               "more than %d challenges", POG_MAX_CHALLENGES);
         if (!take_index(&p, n, &x->i) || *p++ != ',' ||
             !take_index(&p, n, &x->j))
-            return pog_err_set(err, "indices",
+            return svc_err_set(err, SVC_ERR_INVALID, "indices",
                                "want i,j pairs with i and j below n=%u", n);
         out->count++;
         if (*p != ';')
@@ -218,7 +211,8 @@ enum svc_rc pog_parse_challenge_line(const char *line, uint32_t n,
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
     if (*p)
-        return pog_err_set(err, "indices", "extra text after the pairs");
+        return svc_err_set(err, SVC_ERR_INVALID, "indices",
+                           "extra text after the pairs");
     return SVC_OK;
 }
 

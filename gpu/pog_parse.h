@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Parsers and encoders for PoG data (POG.md 1.5, UPSTREAM.md 4.3): 64-bit
- * decimal seeds, the seeds file ("n" then "gpu seed_a seed_b" lines), the
- * challenge line ("gpu i,j;i,j"), hex digests and base64 row bytes. Pure;
- * thread-safe. Failures fill a pog_err whose fields fit req->err. */
+/* Parsers and encoders for PoG data (docs/pog.md 1.5, docs/upstream.md 4.3):
+ * 64-bit decimal seeds, the seeds file ("n" then "gpu seed_a seed_b" lines),
+ * the challenge line ("gpu i,j;i,j"), hex digests and base64 row bytes. Pure;
+ * thread-safe. Failures fill a struct svc_err (core/err.h). */
 #ifndef POG_PARSE_H
 #define POG_PARSE_H
 
-#include "../server/rc.h"
+#include "core/err.h"
 #include "pog.h"
 
 #include <jansson.h>
@@ -14,16 +14,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Where and why input was rejected; sized like the request error detail. */
-struct pog_err {
-    char field[48];
-    char msg[160];
-};
-
-/* Fills err (if not NULL) and returns SVC_ERR_INVALID. */
-enum svc_rc pog_err_set(struct pog_err *err, const char *field, const char *fmt,
-                        ...) __attribute__((format(printf, 3, 4)));
 
 /* Strict unsigned decimal: 1 to 20 digits, no sign, no spaces, at most
  * 2^64-1. Returns false on anything else. */
@@ -49,7 +39,7 @@ struct pog_seeds {
  * Returns SVC_OK or SVC_ERR_INVALID with err set. */
 SVC_NODISCARD enum svc_rc pog_parse_seeds(const char *text, size_t len,
                                           struct pog_seeds *out,
-                                          struct pog_err *err);
+                                          struct svc_err *err);
 
 struct pog_index {
     uint32_t i, j;
@@ -65,7 +55,7 @@ struct pog_challenge_line {
  * one per GPU). With n > 0, every i and j must be < n. */
 SVC_NODISCARD enum svc_rc
 pog_parse_challenge_line(const char *line, uint32_t n,
-                         struct pog_challenge_line *out, struct pog_err *err);
+                         struct pog_challenge_line *out, struct svc_err *err);
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
 void pog_hex_encode(const uint8_t *in, size_t len, char *out);

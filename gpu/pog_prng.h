@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The PoG matrix generator, bit-compatible with the validator (POG.md 1.4):
- * element (i, j) of the matrix for seed s is f(xorshift32^10(s + i + j mod
- * 2^32)) with f(x) = float32(float64(x) / 4294967295). Header-only and
- * POG_HD, so the CUDA generation kernel runs exactly this code. */
+/* The PoG matrix generator, bit-compatible with the validator
+ * (docs/pog.md 1.4): element (i, j) of the matrix for seed s is
+ * f(xorshift32^10(s + i + j mod 2^32)) with f(x) = float32(float64(x) /
+ * 4294967295). Header-only and POG_HD, so the CUDA generation kernel runs
+ * exactly this code. */
 #ifndef POG_PRNG_H
 #define POG_PRNG_H
 

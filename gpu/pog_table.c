@@ -42,7 +42,7 @@ static bool copy_name(const json_t *v, char out[POG_GPU_NAME_MAX])
 }
 
 static enum svc_rc parse_gpu(struct pog_table *t, size_t i, json_t *e,
-                             struct pog_err *err)
+                             struct svc_err *err)
 {
     struct pog_gpu_spec *g = &t->gpu[i];
     const json_t *score = json_object_get(e, "score");
@@ -50,33 +50,37 @@ static enum svc_rc parse_gpu(struct pog_table *t, size_t i, json_t *e,
     json_t *v;
 
     if (!json_is_object(e))
-        return pog_err_set(err, "gpus", "entry %zu is not an object", i);
+        return svc_err_set(err, SVC_ERR_INVALID, "gpus",
+                           "entry %zu is not an object", i);
     json_object_foreach (e, key, v) {
         if (strcmp(key, "name") && strcmp(key, "fp16") && strcmp(key, "fp32") &&
             strcmp(key, "avram") && strcmp(key, "score"))
-            return pog_err_set(err, "gpus", "entry %zu: unknown key %.40s", i,
-                               key);
+            return svc_err_set(err, SVC_ERR_INVALID, "gpus",
+                               "entry %zu: unknown key %.40s", i, key);
     }
     if (!copy_name(json_object_get(e, "name"), g->name))
-        return pog_err_set(err, "gpus", "entry %zu: bad name", i);
+        return svc_err_set(err, SVC_ERR_INVALID, "gpus", "entry %zu: bad name",
+                           i);
     if (!positive(json_object_get(e, "fp16"), &g->fp16) ||
         !positive(json_object_get(e, "fp32"), &g->fp32) ||
         !positive(json_object_get(e, "avram"), &g->avram))
-        return pog_err_set(err, "gpus", "%s: fp16, fp32, avram must be > 0",
-                           g->name);
+        return svc_err_set(err, SVC_ERR_INVALID, "gpus",
+                           "%s: fp16, fp32, avram must be > 0", g->name);
     g->has_score = score != NULL;
     g->score = score ? json_number_value(score) : 0;
     if (score &&
         (!json_is_number(score) || !(g->score >= 0) || !isfinite(g->score)))
-        return pog_err_set(err, "gpus", "%s: score must be >= 0", g->name);
+        return svc_err_set(err, SVC_ERR_INVALID, "gpus",
+                           "%s: score must be >= 0", g->name);
     for (size_t k = 0; k < i; k++)
         if (!strcmp(t->gpu[k].name, g->name))
-            return pog_err_set(err, "gpus", "%s is listed twice", g->name);
+            return svc_err_set(err, SVC_ERR_INVALID, "gpus",
+                               "%s is listed twice", g->name);
     return SVC_OK;
 }
 
 static enum svc_rc parse_pairs(struct pog_table *t, json_t *pairs,
-                               struct pog_err *err)
+                               struct svc_err *err)
 {
     size_t i;
     json_t *p;
@@ -84,13 +88,13 @@ static enum svc_rc parse_pairs(struct pog_table *t, json_t *pairs,
     if (!pairs)
         return SVC_OK;
     if (!json_is_array(pairs) || json_array_size(pairs) > PAIR_MAX)
-        return pog_err_set(err, "tolerance_pairs",
+        return svc_err_set(err, SVC_ERR_INVALID, "tolerance_pairs",
                            "must be an array of at most %d pairs", PAIR_MAX);
     json_array_foreach (pairs, i, p) {
         if (!json_is_array(p) || json_array_size(p) != 2 ||
             !copy_name(json_array_get(p, 0), t->pair[i][0]) ||
             !copy_name(json_array_get(p, 1), t->pair[i][1]))
-            return pog_err_set(err, "tolerance_pairs",
+            return svc_err_set(err, SVC_ERR_INVALID, "tolerance_pairs",
                                "pair %zu must be two GPU names", i);
     }
     t->n_pairs = json_array_size(pairs);
@@ -98,7 +102,7 @@ static enum svc_rc parse_pairs(struct pog_table *t, json_t *pairs,
 }
 
 static enum svc_rc parse_root(struct pog_table *t, json_t *root,
-                              struct pog_err *err)
+                              struct svc_err *err)
 {
     const json_t *gpus = json_object_get(root, "gpus");
     const char *key;
@@ -109,12 +113,13 @@ static enum svc_rc parse_root(struct pog_table *t, json_t *root,
     json_object_foreach (root, key, v) {
         if (strcmp(key, "gpus") && strcmp(key, "tolerance_pairs") &&
             strcmp(key, "source") && strcmp(key, "note"))
-            return pog_err_set(err, "gpu_table", "unknown key %.60s", key);
+            return svc_err_set(err, SVC_ERR_INVALID, "gpu_table",
+                               "unknown key %.60s", key);
     }
     if (!json_is_array(gpus) || json_array_size(gpus) == 0 ||
         json_array_size(gpus) > POG_TABLE_MAX)
-        return pog_err_set(err, "gpus", "must be an array of 1..%d entries",
-                           POG_TABLE_MAX);
+        return svc_err_set(err, SVC_ERR_INVALID, "gpus",
+                           "must be an array of 1..%d entries", POG_TABLE_MAX);
     json_array_foreach (gpus, i, v) {
         rc = parse_gpu(t, i, v, err);
         if (rc)
@@ -125,7 +130,7 @@ static enum svc_rc parse_root(struct pog_table *t, json_t *root,
 }
 
 enum svc_rc pog_table_parse(const char *text, size_t len,
-                            struct pog_table **out, struct pog_err *err)
+                            struct pog_table **out, struct svc_err *err)
 {
     struct pog_table *t = NULL;
     json_t *root = NULL;
@@ -134,7 +139,8 @@ enum svc_rc pog_table_parse(const char *text, size_t len,
 
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(root)) {
-        rc = pog_err_set(err, "gpu_table", "not a JSON object: %.100s",
+        rc = svc_err_set(err, SVC_ERR_INVALID, "gpu_table",
+                         "not a JSON object: %.100s",
                          root ? "wrong type" : jerr.text);
         goto out;
     }
@@ -155,7 +161,7 @@ out:
 }
 
 enum svc_rc pog_table_load(const char *path, struct pog_table **out,
-                           struct pog_err *err)
+                           struct svc_err *err)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
@@ -163,7 +169,8 @@ enum svc_rc pog_table_load(const char *path, struct pog_table **out,
     enum svc_rc rc;
 
     if (!f) {
-        pog_err_set(err, "gpu_table", "cannot open %.120s", path);
+        svc_err_set(err, SVC_ERR_INVALID, "gpu_table", "cannot open %.120s",
+                    path);
         return SVC_ERR_NOT_FOUND;
     }
     buf = malloc(TABLE_FILE_MAX + 1);
@@ -173,7 +180,8 @@ enum svc_rc pog_table_load(const char *path, struct pog_table **out,
     }
     len = fread(buf, 1, TABLE_FILE_MAX + 1, f);
     if (ferror(f) || len > TABLE_FILE_MAX) {
-        rc = pog_err_set(err, "gpu_table", "unreadable or over 1 MiB");
+        rc = svc_err_set(err, SVC_ERR_INVALID, "gpu_table",
+                         "unreadable or over 1 MiB");
         goto out;
     }
     rc = pog_table_parse(buf, len, out, err);
@@ -193,7 +201,7 @@ static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 static void load_default(void)
 {
-    struct pog_err err;
+    struct svc_err err;
 
     /* The embedded file is checked by the unit tests; failing here means a
      * broken build, not bad input. */

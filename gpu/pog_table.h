@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The GPU reference table (UPSTREAM.md 5.2: TFLOPS fp16/fp32, quantised
- * VRAM, tolerance pairs, gpu_scores), identify_gpu (POG.md 1.3) and the live
- * scorer calc_score_pog (UPSTREAM.md 5.1). The default table is
+/* The GPU reference table (docs/upstream.md 5.2: TFLOPS fp16/fp32, quantised
+ * VRAM, tolerance pairs, gpu_scores), identify_gpu (docs/pog.md 1.3) and the
+ * live scorer calc_score_pog (docs/upstream.md 5.1). The default table is
  * gpu/gpu_table.json, compiled in; pog_table_load() reads a replacement in
  * the same format (the CLI's --gpu-table).
  *
@@ -12,7 +12,7 @@
 #ifndef POG_TABLE_H
 #define POG_TABLE_H
 
-#include "../server/rc.h"
+#include "core/rc.h"
 #include "pog_parse.h"
 
 #include <jansson.h>
@@ -36,11 +36,11 @@ struct pog_table; /* opaque */
  * SVC_ERR_INVALID with err set, or SVC_ERR_NOMEM. */
 SVC_NODISCARD enum svc_rc pog_table_parse(const char *text, size_t len,
                                           struct pog_table **out,
-                                          struct pog_err *err);
+                                          struct svc_err *err);
 /* The same from a file (at most 1 MiB). SVC_ERR_NOT_FOUND when it cannot be
  * read. */
 SVC_NODISCARD enum svc_rc
-pog_table_load(const char *path, struct pog_table **out, struct pog_err *err);
+pog_table_load(const char *path, struct pog_table **out, struct svc_err *err);
 /* Releases a table from parse/load; NULL is fine. Never pass the default. */
 void pog_table_free(struct pog_table *t);
 /* The compiled-in table, parsed on first use (thread-safe); static

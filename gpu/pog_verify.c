@@ -119,7 +119,7 @@ static bool get_uint(json_t *o, const char *key, uint64_t max, uint64_t *out)
 /* Row as a JSON array of numbers or base64 of LE float32 bytes. A wrong
  * length is left for the check to report (row_len != n). */
 static enum svc_rc decode_row(struct scratch *s, json_t *v, size_t *len,
-                              struct pog_err *err, const char *field)
+                              struct svc_err *err, const char *field)
 {
     size_t k, bytes;
     json_t *x;
@@ -131,18 +131,21 @@ static enum svc_rc decode_row(struct scratch *s, json_t *v, size_t *len,
         }
         if (!pog_base64_decode(json_string_value(v), json_string_length(v),
                                (uint8_t *)s->row, 4 * (size_t)s->n, &bytes))
-            return pog_err_set(err, field, "row is not valid base64");
+            return svc_err_set(err, SVC_ERR_INVALID, field,
+                               "row is not valid base64");
         *len = bytes / 4 == s->n && bytes % 4 == 0 ? s->n : 0;
         return SVC_OK;
     }
     if (!json_is_array(v))
-        return pog_err_set(err, field, "row must be numbers or base64");
+        return svc_err_set(err, SVC_ERR_INVALID, field,
+                           "row must be numbers or base64");
     *len = json_array_size(v);
     if (*len != s->n)
         return SVC_OK;
     json_array_foreach (v, k, x) {
         if (!json_is_number(x))
-            return pog_err_set(err, field, "row[%zu] is not a number", k);
+            return svc_err_set(err, SVC_ERR_INVALID, field,
+                               "row[%zu] is not a number", k);
         s->row[k] = (float)json_number_value(x);
     }
     return SVC_OK;
@@ -151,17 +154,18 @@ static enum svc_rc decode_row(struct scratch *s, json_t *v, size_t *len,
 /* Proof as an array of hex strings; undecodable or over-long siblings keep
  * a length other than 32 so the verifier rejects them. */
 static enum svc_rc decode_proof(struct scratch *s, json_t *v, size_t *len,
-                                struct pog_err *err, const char *field)
+                                struct svc_err *err, const char *field)
 {
     size_t k, got;
     json_t *x;
 
     if (!json_is_array(v) || json_array_size(v) > SIB_CAP)
-        return pog_err_set(err, field, "proof must be at most %d hex strings",
-                           SIB_CAP);
+        return svc_err_set(err, SVC_ERR_INVALID, field,
+                           "proof must be at most %d hex strings", SIB_CAP);
     json_array_foreach (v, k, x) {
         if (!json_is_string(x))
-            return pog_err_set(err, field, "proof[%zu] is not a string", k);
+            return svc_err_set(err, SVC_ERR_INVALID, field,
+                               "proof[%zu] is not a string", k);
         if (!pog_hex_decode(json_string_value(x), s->sib[k], SIB_SLOT, &got))
             got = SIB_SLOT + 1; /* bad hex or too long: never 32 */
         s->proof[k].bytes = s->sib[k];
@@ -173,16 +177,18 @@ static enum svc_rc decode_proof(struct scratch *s, json_t *v, size_t *len,
 
 static enum svc_rc decode_challenge(struct scratch *s, json_t *v,
                                     struct pog_challenge *c,
-                                    struct pog_err *err, const char *field)
+                                    struct svc_err *err, const char *field)
 {
     static const char *const keys[] = {"i", "j", "row", "proof", NULL};
     uint64_t i, j;
     enum svc_rc rc;
 
     if (!json_is_object(v) || !only_keys(v, keys))
-        return pog_err_set(err, field, "want {i, j, row, proof}");
+        return svc_err_set(err, SVC_ERR_INVALID, field,
+                           "want {i, j, row, proof}");
     if (!get_uint(v, "i", UINT32_MAX, &i) || !get_uint(v, "j", UINT32_MAX, &j))
-        return pog_err_set(err, field, "i and j must be integers >= 0");
+        return svc_err_set(err, SVC_ERR_INVALID, field,
+                           "i and j must be integers >= 0");
     c->i = (uint32_t)i;
     c->j = (uint32_t)j;
     c->row = s->row;
@@ -211,7 +217,7 @@ static json_t *check_json(const struct pog_challenge *c,
 
 /* gpu, seed_a, seed_b and root of one entry of "gpus". */
 static enum svc_rc decode_claim(json_t *v, struct pog_claim *c,
-                                struct pog_err *err, const char *field)
+                                struct svc_err *err, const char *field)
 {
     static const char *const keys[] = {"gpu",  "seed_a",     "seed_b",
                                        "root", "challenges", NULL};
@@ -220,26 +226,27 @@ static enum svc_rc decode_claim(json_t *v, struct pog_claim *c,
     size_t len;
 
     if (!json_is_object(v) || !only_keys(v, keys))
-        return pog_err_set(err, field,
+        return svc_err_set(err, SVC_ERR_INVALID, field,
                            "want {gpu, seed_a, seed_b, root, challenges}");
     if (!get_uint(v, "gpu", POG_MAX_GPUS - 1, &gpu))
-        return pog_err_set(err, field, "gpu must be an integer in 0..%d",
-                           POG_MAX_GPUS - 1);
+        return svc_err_set(err, SVC_ERR_INVALID, field,
+                           "gpu must be an integer in 0..%d", POG_MAX_GPUS - 1);
     c->gpu = (unsigned)gpu;
     if (!pog_json_u64(json_object_get(v, "seed_a"), &c->seed_a) ||
         !pog_json_u64(json_object_get(v, "seed_b"), &c->seed_b))
-        return pog_err_set(err, field,
+        return svc_err_set(err, SVC_ERR_INVALID, field,
                            "seed_a and seed_b must be decimal strings of "
                            "0..2^64-1 (or small integers)");
     if (!json_is_string(root) || json_string_length(root) != 64 ||
         !pog_hex_decode(json_string_value(root), c->root, POG_HASH_LEN, &len))
-        return pog_err_set(err, field, "root must be 64 hex digits");
+        return svc_err_set(err, SVC_ERR_INVALID, field,
+                           "root must be 64 hex digits");
     return SVC_OK;
 }
 
 /* Checks every challenge of one GPU entry; appends its verdict to out. */
 static enum svc_rc verify_gpu(struct scratch *s, json_t *v, size_t g,
-                              json_t *out, bool *pass, struct pog_err *err)
+                              json_t *out, bool *pass, struct svc_err *err)
 {
     json_t *chs = json_object_get(v, "challenges"), *list = NULL, *x;
     struct pog_claim c = {0};
@@ -253,8 +260,8 @@ static enum svc_rc verify_gpu(struct scratch *s, json_t *v, size_t g,
         return rc;
     if (!json_is_array(chs) || json_array_size(chs) == 0 ||
         json_array_size(chs) > POG_MAX_CHALLENGES)
-        return pog_err_set(err, field, "challenges: 1..%d entries",
-                           POG_MAX_CHALLENGES);
+        return svc_err_set(err, SVC_ERR_INVALID, field,
+                           "challenges: 1..%d entries", POG_MAX_CHALLENGES);
     list = json_array();
     *pass = list != NULL;
     json_array_foreach (chs, k, x) {
@@ -281,7 +288,7 @@ static enum svc_rc verify_gpu(struct scratch *s, json_t *v, size_t g,
 }
 
 /* The optional timing gate: {"elapsed", "t_fp32", "multiplication_times"}. */
-static enum svc_rc decode_timing(json_t *t, bool *ok, struct pog_err *err)
+static enum svc_rc decode_timing(json_t *t, bool *ok, struct svc_err *err)
 {
     static const char *const keys[] = {"elapsed", "t_fp32",
                                        "multiplication_times", NULL};
@@ -293,13 +300,14 @@ static enum svc_rc decode_timing(json_t *t, bool *ok, struct pog_err *err)
         !json_is_number(json_object_get(t, "elapsed")) ||
         !json_is_number(json_object_get(t, "t_fp32")) || !json_is_array(mt) ||
         json_array_size(mt) == 0 || json_array_size(mt) > POG_MAX_GPUS)
-        return pog_err_set(err, "timing",
+        return svc_err_set(err, SVC_ERR_INVALID, "timing",
                            "want {elapsed, t_fp32, multiplication_times: "
                            "[1..%d numbers]}",
                            POG_MAX_GPUS);
     json_array_foreach (mt, k, x) {
         if (!json_is_number(x))
-            return pog_err_set(err, "timing", "multiplication_times[%zu]", k);
+            return svc_err_set(err, SVC_ERR_INVALID, "timing",
+                               "multiplication_times[%zu]", k);
         times[k] = json_number_value(x);
     }
     *ok = pog_timing_ok(json_number_value(json_object_get(t, "elapsed")),
@@ -310,7 +318,7 @@ static enum svc_rc decode_timing(json_t *t, bool *ok, struct pog_err *err)
 
 /* Every GPU entry of body; counts the passing ones into *passed. */
 static enum svc_rc verify_all(struct scratch *s, json_t *gpus, json_t *out,
-                              unsigned *passed, struct pog_err *err)
+                              unsigned *passed, struct svc_err *err)
 {
     bool seen[POG_MAX_GPUS] = {false};
     enum svc_rc rc = SVC_OK;
@@ -324,7 +332,8 @@ static enum svc_rc verify_all(struct scratch *s, json_t *gpus, json_t *out,
         if (json_is_integer(id) && json_integer_value(id) >= 0 &&
             json_integer_value(id) < POG_MAX_GPUS) {
             if (seen[json_integer_value(id)])
-                return pog_err_set(err, "gpus", "gpu %lld is listed twice",
+                return svc_err_set(err, SVC_ERR_INVALID, "gpus",
+                                   "gpu %lld is listed twice",
                                    (long long)json_integer_value(id));
             seen[json_integer_value(id)] = true;
         }
@@ -336,7 +345,7 @@ static enum svc_rc verify_all(struct scratch *s, json_t *gpus, json_t *out,
     return rc;
 }
 
-enum svc_rc pog_verify_json(json_t *body, json_t **verdict, struct pog_err *err)
+enum svc_rc pog_verify_json(json_t *body, json_t **verdict, struct svc_err *err)
 {
     static const char *const keys[] = {"n", "gpus", "timing", NULL};
     json_t *gpus = json_object_get(body, "gpus"), *list = NULL, *res = NULL;
@@ -348,12 +357,14 @@ enum svc_rc pog_verify_json(json_t *body, json_t **verdict, struct pog_err *err)
     uint64_t n;
 
     if (!json_is_object(body) || !only_keys(body, keys))
-        return pog_err_set(err, "", "want {n, gpus, timing?}");
+        return svc_err_set(err, SVC_ERR_INVALID, "", "want {n, gpus, timing?}");
     if (!get_uint(body, "n", POG_MAX_N, &n) || n == 0)
-        return pog_err_set(err, "n", "must be an integer in 1..%d", POG_MAX_N);
+        return svc_err_set(err, SVC_ERR_INVALID, "n",
+                           "must be an integer in 1..%d", POG_MAX_N);
     if (!json_is_array(gpus) || json_array_size(gpus) == 0 ||
         json_array_size(gpus) > POG_MAX_GPUS)
-        return pog_err_set(err, "gpus", "must hold 1..%d GPUs", POG_MAX_GPUS);
+        return svc_err_set(err, SVC_ERR_INVALID, "gpus", "must hold 1..%d GPUs",
+                           POG_MAX_GPUS);
     rc = timing ? decode_timing(timing, &timing_ok, err) : SVC_OK;
     if (rc)
         return rc;

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The validator's side of PoG (UPSTREAM.md 4.3 steps 8-10, POG.md 1.6):
- * given the seeds, n, each GPU's Merkle root and, per challenge (i, j), the
- * miner's row i of C with its proof, recompute C[i][j] from the seeds
- * (2n generator values and one dot product), apply the isclose rule, check
- * the proof strictly, and decide per GPU and overall by the pass threshold.
- * Stateless and thread-safe; cost is O(n) per challenge. */
+/* The validator's side of PoG (docs/upstream.md 4.3 steps 8-10,
+ * docs/pog.md 1.6): given the seeds, n, each GPU's Merkle root and, per
+ * challenge (i, j), the miner's row i of C with its proof, recompute C[i][j]
+ * from the seeds (2n generator values and one dot product), apply the isclose
+ * rule, check the proof strictly, and decide per GPU and overall by the pass
+ * threshold. Stateless and thread-safe; cost is O(n) per challenge. */
 #ifndef POG_VERIFY_H
 #define POG_VERIFY_H
 
-#include "../server/rc.h"
+#include "core/rc.h"
 #include "pog_merkle.h"
 #include "pog_parse.h"
 
@@ -86,6 +86,6 @@ bool pog_verify_claim(uint32_t n, const struct pog_claim *c,
  * where required = pog_pass_threshold(total) and pass = passed >= required
  * (and timing_ok when timing was given). SVC_ERR_NOMEM is possible. */
 SVC_NODISCARD enum svc_rc pog_verify_json(json_t *body, json_t **verdict,
-                                          struct pog_err *err);
+                                          struct svc_err *err);
 
 #endif

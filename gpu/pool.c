@@ -20,7 +20,8 @@
  * (result TTL), queued jobs past their deadline and a retained C past its
  * TTL. A worker whose backend reports a sticky error is re-opened; if that
  * fails the device is disabled and its queue fails. */
-#include "../server/log.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "pool_int.h"
 
 #include <errno.h>
@@ -64,32 +65,6 @@ const char *gpu_job_state_name(enum gpu_job_state s)
 bool gpu_job_state_is_final(enum gpu_job_state s)
 {
     return s >= GPU_JOB_DONE;
-}
-
-uint64_t pool_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-int64_t pool_unix_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Absolute monotonic time ms from now, for pthread_cond_timedwait. */
-static struct timespec after_ms(uint32_t ms)
-{
-    uint64_t t = pool_now_ns() + (uint64_t)ms * 1000000u;
-    struct timespec ts = {.tv_sec = (time_t)(t / 1000000000u),
-                          .tv_nsec = (long)(t % 1000000000u)};
-
-    return ts;
 }
 
 static bool cond_init(pthread_cond_t *c)
@@ -345,7 +320,7 @@ static void apply_locked(struct gpu_pool *p, struct job *j,
         return;
     }
     j->finished_ms = c->at_ms;
-    j->finished_ns = pool_now_ns();
+    j->finished_ns = (uint64_t)clock_mono_ns();
     j->result = c->result;
     j->rc = c->rc;
     snprintf(j->error, sizeof(j->error), "%s", c->err ? c->err : "");
@@ -366,7 +341,7 @@ static bool transition(struct gpu_pool *p, struct job *j, int from,
                        enum gpu_job_state to, json_t *result, enum svc_rc rc,
                        const char *err)
 {
-    struct change c = {to, pool_unix_ms(), result, rc, err};
+    struct change c = {to, clock_unix_ms(), result, rc, err};
     json_t *snap = NULL;
     bool moved;
 
@@ -407,7 +382,8 @@ static void finish_all(struct gpu_pool *p, struct job **list, size_t n,
  * jobs past their deadline into late[], a reference each. Pool lock held. */
 static size_t sweep_locked(struct gpu_pool *p, struct job **late, size_t cap)
 {
-    uint64_t now = pool_now_ns(), ttl = (uint64_t)p->o.result_ttl_ms * 1000000u;
+    uint64_t now = (uint64_t)clock_mono_ns(),
+             ttl = (uint64_t)p->o.result_ttl_ms * 1000000u;
     struct job *j = p->head, *next;
     size_t n = 0;
 
@@ -441,11 +417,11 @@ static void sweep(struct gpu_pool *p)
 /* ---- submission (pool lock held) --------------------------------------- */
 
 /* Fills err (may be NULL) and returns rc. */
-static enum svc_rc reject(struct pog_err *err, enum svc_rc rc,
+static enum svc_rc reject(struct svc_err *err, enum svc_rc rc,
                           const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static enum svc_rc reject(struct pog_err *err, enum svc_rc rc,
+static enum svc_rc reject(struct svc_err *err, enum svc_rc rc,
                           const char *field, const char *fmt, ...)
 {
     va_list ap;
@@ -461,7 +437,7 @@ static enum svc_rc reject(struct pog_err *err, enum svc_rc rc,
 
 /* A proof of compute job src: copy what it ran. */
 static enum svc_rc from_compute_locked(struct gpu_pool *p, struct job *j,
-                                       struct pog_err *err)
+                                       struct svc_err *err)
 {
     unsigned long long sid = (unsigned long long)j->spec.compute_job;
     struct job *src = find_locked(p, j->spec.compute_job);
@@ -488,7 +464,7 @@ static enum svc_rc from_compute_locked(struct gpu_pool *p, struct job *j,
 
 /* Proof indices: 1..POG_MAX_CHALLENGES pairs inside the matrix. */
 static enum svc_rc check_indices(const struct gpu_job_spec *s,
-                                 struct pog_err *err)
+                                 struct svc_err *err)
 {
     if (s->n_indices == 0 || s->n_indices > POG_MAX_CHALLENGES)
         return reject(err, SVC_ERR_INVALID, "indices",
@@ -503,7 +479,7 @@ static enum svc_rc check_indices(const struct gpu_job_spec *s,
 
 /* Kind-specific parameter checks. */
 static enum svc_rc check_spec_locked(struct gpu_pool *p, struct job *j,
-                                     struct pog_err *err)
+                                     struct svc_err *err)
 {
     struct gpu_job_spec *s = &j->spec;
     enum svc_rc rc = SVC_OK;
@@ -550,7 +526,7 @@ static int least_loaded(struct gpu_pool *p, int want, const unsigned *pending)
 /* Picks the device of j (its own or the least loaded), honouring the queue
  * cap given the jobs of this batch already placed (pending). */
 static enum svc_rc place_locked(struct gpu_pool *p, struct job *j,
-                                unsigned *pending, struct pog_err *err)
+                                unsigned *pending, struct svc_err *err)
 {
     int want = j->spec.device, best;
     const struct device *d;
@@ -581,11 +557,11 @@ static enum svc_rc place_locked(struct gpu_pool *p, struct job *j,
 
 /* Validates and places every job of the batch, all or none. */
 static enum svc_rc admit_locked(struct gpu_pool *p, struct job **jobs, size_t n,
-                                struct pog_err *err)
+                                struct svc_err *err)
 {
     unsigned pending[POG_MAX_GPUS] = {0};
     enum svc_rc rc = SVC_OK;
-    uint64_t now = pool_now_ns();
+    uint64_t now = (uint64_t)clock_mono_ns();
 
     if (p->stopping)
         return reject(err, SVC_ERR_NO_GPU, "", "the pool is shutting down");
@@ -606,7 +582,7 @@ static enum svc_rc admit_locked(struct gpu_pool *p, struct job **jobs, size_t n,
 /* Queues a batch of new jobs atomically and emits their QUEUED events.
  * Takes the jobs: on failure they are freed. */
 static enum svc_rc submit_batch(struct gpu_pool *p, struct job **jobs, size_t n,
-                                uint64_t *ids, struct pog_err *err)
+                                uint64_t *ids, struct svc_err *err)
 {
     json_t *snap[POG_MAX_GPUS] = {NULL};
     enum svc_rc rc;
@@ -621,7 +597,7 @@ static enum svc_rc submit_batch(struct gpu_pool *p, struct job **jobs, size_t n,
         j->id = ids[k] = p->next_id++;
         j->state = GPU_JOB_QUEUED;
         j->seq = 1;
-        j->submitted_ms = pool_unix_ms();
+        j->submitted_ms = clock_unix_ms();
         list_add(p, j);
         q_push(&p->dev[j->device], j);
         pthread_cond_signal(&p->dev[j->device].wake);
@@ -642,7 +618,7 @@ static enum svc_rc submit_batch(struct gpu_pool *p, struct job **jobs, size_t n,
 }
 
 enum svc_rc gpu_pool_submit(struct gpu_pool *p, const struct gpu_job_spec *spec,
-                            uint64_t *id, struct pog_err *err)
+                            uint64_t *id, struct svc_err *err)
 {
     struct job *j;
 
@@ -656,7 +632,7 @@ enum svc_rc gpu_pool_submit(struct gpu_pool *p, const struct gpu_job_spec *spec,
 enum svc_rc gpu_pool_submit_seeds(struct gpu_pool *p,
                                   const struct pog_seeds *seeds,
                                   enum gpu_accum accum, uint32_t timeout_ms,
-                                  uint64_t *ids, struct pog_err *err)
+                                  uint64_t *ids, struct svc_err *err)
 {
     struct job *jobs[POG_MAX_GPUS];
     size_t n = 0;
@@ -706,7 +682,7 @@ enum svc_rc gpu_pool_status(struct gpu_pool *p, uint64_t id, json_t **out)
 enum svc_rc gpu_pool_wait(struct gpu_pool *p, uint64_t id, uint32_t timeout_ms,
                           enum gpu_job_state *state)
 {
-    struct timespec until = after_ms(timeout_ms);
+    struct timespec until = clock_mono_deadline_ms(timeout_ms);
     enum svc_rc rc = SVC_OK;
     struct job *j;
 
@@ -852,7 +828,7 @@ static void idle_work(struct device *d)
 {
     uint64_t ttl = (uint64_t)d->pool->o.retain_ttl_ms * 1000000u;
 
-    if (d->retained && pool_now_ns() - d->retained_ns >= ttl)
+    if (d->retained && (uint64_t)clock_mono_ns() - d->retained_ns >= ttl)
         pool_release_retained(d);
     sweep(d->pool);
 }
@@ -878,7 +854,7 @@ static struct job *next_job(struct device *d)
             pthread_mutex_unlock(&p->lock);
             return j;
         }
-        until = after_ms(IDLE_WAKE_MS);
+        until = clock_mono_deadline_ms(IDLE_WAKE_MS);
         pthread_cond_timedwait(&d->wake, &p->lock, &until);
         pthread_mutex_unlock(&p->lock);
         idle_work(d);
@@ -903,7 +879,7 @@ static void run_one(struct device *d, struct job *j)
     json_t *result = NULL;
     enum svc_rc rc;
 
-    if (pool_now_ns() >= j->deadline_ns) {
+    if ((uint64_t)clock_mono_ns() >= j->deadline_ns) {
         transition(p, j, GPU_JOB_QUEUED, GPU_JOB_TIMED_OUT, NULL,
                    SVC_ERR_TIMEOUT, "deadline passed while queued");
         return;

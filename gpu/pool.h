@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The PoG worker pool (POG.md 2.8): one worker thread per device, a bounded
- * FIFO per device, jobs with states, cancellation, deadlines, results kept
- * for a TTL, and a state-change hook for persistence. Handlers submit and
+/* The PoG worker pool (docs/pog.md 2.8): one worker thread per device, a
+ * bounded FIFO per device, jobs with states, cancellation, deadlines, results
+ * kept for a TTL, and a state-change hook for persistence. Handlers submit and
  * poll; they never block on GPU work.
  *
  * Job kinds and their results (json, see gpu_pool_status):
@@ -22,7 +22,7 @@
 #ifndef GPU_POOL_H
 #define GPU_POOL_H
 
-#include "../server/rc.h"
+#include "core/rc.h"
 #include "gpu.h"
 #include "pog_parse.h"
 #include "pog_table.h"
@@ -91,7 +91,7 @@ struct gpu_job_spec {
  * naming the member; range checks against the pool happen at submit. */
 SVC_NODISCARD enum svc_rc gpu_job_spec_decode(json_t *body,
                                               struct gpu_job_spec *out,
-                                              struct pog_err *err);
+                                              struct svc_err *err);
 
 /* State-change hook: called once per transition (QUEUED on submit, RUNNING,
  * the final state), in order for each job, from the thread that made the
@@ -144,13 +144,13 @@ void gpu_pool_free(struct gpu_pool *p);
  * for req_fail(). */
 SVC_NODISCARD enum svc_rc gpu_pool_submit(struct gpu_pool *p,
                                           const struct gpu_job_spec *spec,
-                                          uint64_t *id, struct pog_err *err);
+                                          uint64_t *id, struct svc_err *err);
 /* One compute job per GPU line of seeds (gpu k on device k), all or none;
  * ids[k] gets the id for GPU k. Errors as gpu_pool_submit. */
 SVC_NODISCARD enum svc_rc
 gpu_pool_submit_seeds(struct gpu_pool *p, const struct pog_seeds *seeds,
                       enum gpu_accum accum, uint32_t timeout_ms, uint64_t *ids,
-                      struct pog_err *err);
+                      struct svc_err *err);
 /* A new snapshot of job id: {"id", "kind", "state", "device", "seq",
  * "submitted_at", "started_at", "finished_at" (unix ms or null), "params",
  * "error": null|{"code", "message"}, "result": null|{...}}.

@@ -71,10 +71,6 @@ struct gpu_pool {
     atomic_bool halt; /* stopping, for the workers' stop checks */
 };
 
-/* Monotonic and wall clocks. */
-uint64_t pool_now_ns(void);
-int64_t pool_unix_ms(void);
-
 /* Runs job j (already RUNNING) on device d's worker. Returns SVC_OK with a
  * new *result, or an error with err set (SVC_ERR_CANCELLED and
  * SVC_ERR_TIMEOUT for a stop). Called on d's worker thread only. */

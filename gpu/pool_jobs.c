@@ -2,6 +2,7 @@
 /* What each job kind runs on its device's worker thread, and the JSON it
  * produces (the shapes are listed in pool.h). The device's last compute
  * round stays retained so proofs open rows without recomputing. */
+#include "core/clock.h"
 #include "pog.h"
 #include "pog_verify.h"
 #include "pool_int.h"
@@ -26,7 +27,7 @@ static enum svc_rc stop_check(void *ctx)
 
     if (atomic_load(&r->j->cancel) || atomic_load(&r->d->pool->halt))
         return SVC_ERR_CANCELLED;
-    if (pool_now_ns() >= r->j->deadline_ns)
+    if ((uint64_t)clock_mono_ns() >= r->j->deadline_ns)
         return SVC_ERR_TIMEOUT;
     return SVC_OK;
 }
@@ -206,7 +207,7 @@ static uint32_t random_below(uint32_t n)
     uint32_t x;
 
     if (getrandom(&x, sizeof(x), 0) != (ssize_t)sizeof(x))
-        x = (uint32_t)pool_now_ns() * 2654435761u;
+        x = (uint32_t)(uint64_t)clock_mono_ns() * 2654435761u;
     return (uint32_t)(((uint64_t)x * n) >> 32);
 }
 
@@ -271,7 +272,7 @@ static enum svc_rc fresh_round(struct run *r, const struct gpu_job_spec *s)
     if (rc)
         return backend_fail(r, rc);
     r->d->retained = rd;
-    r->d->retained_ns = pool_now_ns();
+    r->d->retained_ns = (uint64_t)clock_mono_ns();
     return SVC_OK;
 }
 

@@ -46,27 +46,29 @@ static bool opt_int(json_t *o, const char *key, json_int_t lo, json_int_t hi,
 }
 
 static enum svc_rc decode_numbers(json_t *b, struct gpu_job_spec *s,
-                                  struct pog_err *err)
+                                  struct svc_err *err)
 {
     json_int_t dev = -1, tmo = 0, n = 0, n16 = 0, n32 = 0, chk = 0, job = 0;
 
     if (!opt_int(b, "device", -1, POG_MAX_GPUS - 1, &dev))
-        return pog_err_set(err, "device", "an integer in -1..%d",
-                           POG_MAX_GPUS - 1);
+        return svc_err_set(err, SVC_ERR_INVALID, "device",
+                           "an integer in -1..%d", POG_MAX_GPUS - 1);
     if (!opt_int(b, "timeout_ms", 1, 86400000, &tmo))
-        return pog_err_set(err, "timeout_ms", "an integer in 1..86400000");
+        return svc_err_set(err, SVC_ERR_INVALID, "timeout_ms",
+                           "an integer in 1..86400000");
     if (!opt_int(b, "n", 1, POG_MAX_N, &n))
-        return pog_err_set(err, "n", "an integer in 1..%d", POG_MAX_N);
+        return svc_err_set(err, SVC_ERR_INVALID, "n", "an integer in 1..%d",
+                           POG_MAX_N);
     if (!opt_int(b, "n_fp16", 32, POG_MAX_N, &n16) ||
         !opt_int(b, "n_fp32", 32, POG_MAX_N, &n32))
-        return pog_err_set(err,
+        return svc_err_set(err, SVC_ERR_INVALID,
                            json_object_get(b, "n_fp16") ? "n_fp16" : "n_fp32",
                            "an integer in 32..%d", POG_MAX_N);
     if (!opt_int(b, "self_check", 0, POG_MAX_CHALLENGES, &chk))
-        return pog_err_set(err, "self_check", "an integer in 0..%d",
-                           POG_MAX_CHALLENGES);
+        return svc_err_set(err, SVC_ERR_INVALID, "self_check",
+                           "an integer in 0..%d", POG_MAX_CHALLENGES);
     if (!opt_int(b, "compute_job", 1, INT64_MAX, &job))
-        return pog_err_set(err, "compute_job", "a job id");
+        return svc_err_set(err, SVC_ERR_INVALID, "compute_job", "a job id");
     s->device = (int)dev;
     s->timeout_ms = (uint32_t)tmo;
     s->n = (uint32_t)n;
@@ -79,7 +81,7 @@ static enum svc_rc decode_numbers(json_t *b, struct gpu_job_spec *s,
 
 /* seed_a, seed_b, accum and root, where present. */
 static enum svc_rc decode_seeds(json_t *b, struct gpu_job_spec *s,
-                                struct pog_err *err)
+                                struct svc_err *err)
 {
     json_t *accum = json_object_get(b, "accum"), *root;
     size_t len;
@@ -88,23 +90,24 @@ static enum svc_rc decode_seeds(json_t *b, struct gpu_job_spec *s,
          !pog_json_u64(json_object_get(b, "seed_a"), &s->seed_a)) ||
         (json_object_get(b, "seed_b") &&
          !pog_json_u64(json_object_get(b, "seed_b"), &s->seed_b)))
-        return pog_err_set(err, "seed_a",
+        return svc_err_set(err, SVC_ERR_INVALID, "seed_a",
                            "seeds are decimal strings of 0..2^64-1");
     if (accum && (!json_is_string(accum) ||
                   !gpu_accum_parse(json_string_value(accum), &s->accum)))
-        return pog_err_set(err, "accum", "one of auto, fp32, fp64");
+        return svc_err_set(err, SVC_ERR_INVALID, "accum",
+                           "one of auto, fp32, fp64");
     root = json_object_get(b, "root");
     if (!root)
         return SVC_OK;
     if (!json_is_string(root) || json_string_length(root) != 64 ||
         !pog_hex_decode(json_string_value(root), s->root, POG_HASH_LEN, &len))
-        return pog_err_set(err, "root", "64 hex digits");
+        return svc_err_set(err, SVC_ERR_INVALID, "root", "64 hex digits");
     s->has_root = true;
     return SVC_OK;
 }
 
 static enum svc_rc decode_indices(json_t *b, struct gpu_job_spec *s,
-                                  struct pog_err *err)
+                                  struct svc_err *err)
 {
     json_t *list = json_object_get(b, "indices"), *pair;
     size_t k;
@@ -113,8 +116,8 @@ static enum svc_rc decode_indices(json_t *b, struct gpu_job_spec *s,
         return SVC_OK;
     if (!json_is_array(list) || json_array_size(list) == 0 ||
         json_array_size(list) > POG_MAX_CHALLENGES)
-        return pog_err_set(err, "indices", "1..%d [i, j] pairs",
-                           POG_MAX_CHALLENGES);
+        return svc_err_set(err, SVC_ERR_INVALID, "indices",
+                           "1..%d [i, j] pairs", POG_MAX_CHALLENGES);
     json_array_foreach (list, k, pair) {
         json_t *i = json_array_get(pair, 0), *j = json_array_get(pair, 1);
 
@@ -123,7 +126,7 @@ static enum svc_rc decode_indices(json_t *b, struct gpu_job_spec *s,
             json_integer_value(i) < 0 || json_integer_value(j) < 0 ||
             json_integer_value(i) >= POG_MAX_N ||
             json_integer_value(j) >= POG_MAX_N)
-            return pog_err_set(err, "indices",
+            return svc_err_set(err, SVC_ERR_INVALID, "indices",
                                "pair %zu must be [i, j] with 0 <= i, j < %d", k,
                                POG_MAX_N);
         s->indices[k].i = (uint32_t)json_integer_value(i);
@@ -134,7 +137,7 @@ static enum svc_rc decode_indices(json_t *b, struct gpu_job_spec *s,
 }
 
 enum svc_rc gpu_job_spec_decode(json_t *body, struct gpu_job_spec *out,
-                                struct pog_err *err)
+                                struct svc_err *err)
 {
     struct gpu_job_spec s = {.device = -1};
     json_t *kind = json_object_get(body, "kind"), *v;
@@ -142,14 +145,16 @@ enum svc_rc gpu_job_spec_decode(json_t *body, struct gpu_job_spec *out,
     enum svc_rc rc;
 
     if (!json_is_object(body))
-        return pog_err_set(err, "", "the body must be a JSON object");
+        return svc_err_set(err, SVC_ERR_INVALID, "",
+                           "the body must be a JSON object");
     if (!json_is_string(kind) ||
         !gpu_job_kind_parse(json_string_value(kind), &s.kind))
-        return pog_err_set(err, "kind",
+        return svc_err_set(err, SVC_ERR_INVALID, "kind",
                            "one of info, benchmark, compute, proof, selftest");
     json_object_foreach (body, key, v) {
         if (!key_allowed(s.kind, key))
-            return pog_err_set(err, key, "not a member of a %s job",
+            return svc_err_set(err, SVC_ERR_INVALID, key,
+                               "not a member of a %s job",
                                gpu_job_kind_name(s.kind));
     }
     rc = decode_numbers(body, &s, err);
@@ -158,11 +163,12 @@ enum svc_rc gpu_job_spec_decode(json_t *body, struct gpu_job_spec *out,
     if (rc == SVC_OK)
         rc = decode_indices(body, &s, err);
     if (rc == SVC_OK && s.kind == GPU_JOB_COMPUTE && !s.n)
-        rc = pog_err_set(err, "n", "a compute job needs n");
+        rc = svc_err_set(err, SVC_ERR_INVALID, "n", "a compute job needs n");
     if (rc == SVC_OK && s.kind == GPU_JOB_PROOF && !s.n_indices)
-        rc = pog_err_set(err, "indices", "a proof job needs indices");
+        rc = svc_err_set(err, SVC_ERR_INVALID, "indices",
+                         "a proof job needs indices");
     if (rc == SVC_OK && s.kind == GPU_JOB_PROOF && !s.compute_job && !s.n)
-        rc = pog_err_set(err, "compute_job",
+        rc = svc_err_set(err, SVC_ERR_INVALID, "compute_job",
                          "give compute_job, or n and the seeds");
     if (rc == SVC_OK)
         *out = s;

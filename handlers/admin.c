@@ -2,9 +2,9 @@
 /* /admin: who may sign requests, with which role (the last admin can be
  * neither removed nor demoted, so the service cannot be locked out over
  * HTTP), and online backups. */
-#include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
+#include "schema/queries.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* /allocations: active rentals keyed by miner hotkey. Secrets (password,
  * ssh_key, regkey) are shown to admins only. */
-#include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
+#include "schema/queries.h"
 
 #include <stdint.h>
 
 enum { SECRET_MAX = 16384 };
 
-/* The allocation.details members upstream writes (section 3.2). */
+/* The allocation.details members upstream writes (docs/upstream.md 3.2). */
 struct detail_field {
     const char *name;
     bool integer; /* else a string */

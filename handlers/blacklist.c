@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* /blacklist: hotkeys penalised by the operator. */
-#include "../schema/queries.h"
-#include "../server/auth_ss58.h"
+#include "core/ss58.h"
 #include "decode.h"
 #include "handlers.h"
+#include "schema/queries.h"
 
 #include <stdint.h>
 

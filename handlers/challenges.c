@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* /challenges: bulk insert of challenge results, the per-uid statistics
  * and keyset pages over the history. */
-#include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
+#include "schema/queries.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the handlers. */
-#include "../server/config.h"
-#include "cache.h"
 #include "decode.h"
 #include "handlers.h"
+#include "server/cache.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,7 +50,7 @@ static void cache_key(const struct req *req, char *out, size_t len)
 enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,
                         bool paged, unsigned mask)
 {
-    bool caching = !req->app->cfg->no_response_cache, filling = false;
+    bool caching = req->app->response_cache, filling = false;
     char etag[64], key[256];
     struct db *db;
     json_t *out = NULL;

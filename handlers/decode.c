@@ -2,7 +2,7 @@
 /* The request decoders behind decode.h. */
 #include "decode.h"
 
-#include "../server/auth_ss58.h"
+#include "core/ss58.h"
 
 #include <errno.h>
 #include <math.h>

@@ -7,7 +7,7 @@
 #ifndef HANDLERS_DECODE_H
 #define HANDLERS_DECODE_H
 
-#include "../server/req.h"
+#include "server/req.h"
 
 #include <jansson.h>
 

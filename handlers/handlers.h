@@ -5,8 +5,8 @@
 #ifndef HANDLERS_H
 #define HANDLERS_H
 
-#include "../schema/db.h"
-#include "../server/router.h"
+#include "schema/db.h"
+#include "server/router.h"
 
 /* Ends the read transaction on db, then replies 200 with out (stolen) when
  * rc is SVC_OK; otherwise returns rc. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* /miners: the uid <-> hotkey map, metagraph sync and the purge. */
-#include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
+#include "schema/queries.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* /pog/stats: Proof-of-GPU results per hotkey (upstream pog_stats). */
-#include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
+#include "schema/queries.h"
 
 struct pog_post {
     const char *hotkey;

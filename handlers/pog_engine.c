@@ -5,11 +5,11 @@
  * pog_stats. All run on the HTTP thread: their cost is linear in the body
  * (a verification rebuilds 2n generator values and one dot product per
  * challenge) or in the pog_stats rows, never a GEMM. */
-#include "../gpu/pog_table.h"
-#include "../gpu/pog_verify.h"
-#include "../schema/queries.h"
 #include "decode.h"
+#include "gpu/pog_table.h"
+#include "gpu/pog_verify.h"
 #include "handlers.h"
+#include "schema/queries.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -239,7 +239,7 @@ static enum svc_rc decode_extra(struct req *req, struct verify_extra *x)
 /* The claim alone: a shallow copy of the body without the extras. */
 static enum svc_rc verify_claim(struct req *req, json_t **verdict)
 {
-    struct pog_err err = {{0}, {0}};
+    struct svc_err err = {{0}, {0}};
     json_t *claim = json_copy(req->json);
     enum svc_rc rc;
 

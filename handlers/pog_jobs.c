@@ -4,10 +4,10 @@
  * from the pool while it holds the job and from pog_jobs (written at every
  * transition by pog_service.c) once it has let go; DELETE cancels. No
  * handler waits for GPU work. */
-#include "../gpu/pool.h"
-#include "../schema/queries.h"
+#include "gpu/pog_service.h"
+#include "gpu/pool.h"
 #include "handlers.h"
-#include "pog_service.h"
+#include "schema/queries.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -28,7 +28,7 @@ static enum svc_rc need_pool(struct req *req, struct gpu_pool **out)
 static enum svc_rc still_workers(struct req *req)
 {
     bool held = true;
-    enum svc_rc rc = pog_service_holds_workers(req->app, &held);
+    enum svc_rc rc = pog_service_holds_workers(req->app->pog_service, &held);
 
     if (rc != SVC_OK)
         return req_fail(req, rc, NULL,
@@ -43,7 +43,7 @@ static enum svc_rc still_workers(struct req *req)
 
 /* Records a gpu/ refusal (field and reason) as the request's error. */
 static enum svc_rc pog_fail(struct req *req, enum svc_rc rc,
-                            const struct pog_err *e)
+                            const struct svc_err *e)
 {
     return req_fail(req, rc, e->field, "%s",
                     e->msg[0] ? e->msg : svc_rc_text(rc));
@@ -158,7 +158,7 @@ enum svc_rc h_pog_jobs_post(struct req *req, struct reply *rep)
 {
     struct gpu_pool *pool = NULL;
     struct gpu_job_spec spec;
-    struct pog_err err = {{0}, {0}};
+    struct svc_err err = {{0}, {0}};
     uint64_t id = 0;
     json_t *job = NULL;
     enum svc_rc rc = need_pool(req, &pool);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* /miners/details: hardware specs per hotkey, and the allocation candidate
  * search over them. */
-#include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
 #include "match.h"
+#include "schema/queries.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* /stats: one scoring record per uid (upstream write_stats/retrieve_stats).
  */
-#include "../schema/pyjson.h"
-#include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
+#include "schema/pyjson.h"
+#include "schema/queries.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Open system endpoints: liveness, readiness, version, the contract. */
-#include "../gpu/pool.h"
-#include "../server/metrics.h"
+#include "gpu/pool.h"
 #include "handlers.h"
+#include "server/metrics.h"
 #include "version.h"
 
 #include <stdlib.h>
@@ -55,9 +55,8 @@ enum svc_rc h_ready_get(struct req *req, struct reply *rep)
         return rc;
     return reply_json(rep, 200,
                       json_pack("{s:s,s:s,s:i,s:o}", "status", "ready", "db",
-                                "writable", "schema_version",
-                                db_schema_version(), "pog",
-                                pog_state(req->app->pog)));
+                                "writable", "schema_version", DB_SCHEMA_VERSION,
+                                "pog", pog_state(req->app->pog)));
 }
 
 /* GET /metrics: Prometheus text format. */
@@ -81,13 +80,13 @@ enum svc_rc h_version_get(struct req *req, struct reply *rep)
 {
     struct gpu_pool *pool = req->app->pog;
 
-    return reply_json(rep, 200,
-                      json_pack("{s:s,s:s,s:s,s:i,s:b,s:s}", "version",
-                                COMPUTEDB_VERSION, "git_commit", COMPUTEDB_GIT_COMMIT,
-                                "sqlite", db_sqlite_version(), "schema_version",
-                                db_schema_version(), "cuda",
-                                gpu_backend_cuda() != NULL, "pog_backend",
-                                pool ? gpu_pool_backend(pool) : "off"));
+    return reply_json(
+        rep, 200,
+        json_pack("{s:s,s:s,s:s,s:i,s:b,s:s}", "version", COMPUTEDB_VERSION,
+                  "git_commit", COMPUTEDB_GIT_COMMIT, "sqlite",
+                  db_sqlite_version(), "schema_version", DB_SCHEMA_VERSION,
+                  "cuda", gpu_cuda_present(), "pog_backend",
+                  pool ? gpu_pool_backend(pool) : "off"));
 }
 
 /* GET /openapi.json: the contract compiled into the binary. */

@@ -2,9 +2,9 @@
 /* /wandb-runs: the validator's own W&B run id per hotkey. Upstream only
  * ever inserts when absent, so a different run id for a stored hotkey is a
  * conflict, not an update. */
-#include "../schema/queries.h"
 #include "decode.h"
 #include "handlers.h"
+#include "schema/queries.h"
 
 #include <stdint.h>
 #include <stdlib.h>

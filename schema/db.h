@@ -6,7 +6,7 @@
 #ifndef SCHEMA_DB_H
 #define SCHEMA_DB_H
 
-#include "../server/rc.h"
+#include "core/rc.h"
 
 #include <jansson.h>
 
@@ -16,6 +16,16 @@
 
 struct db_pool;
 struct db; /* one connection and its prepared-statement cache */
+
+/* Our schema version, kept in PRAGMA user_version (SQLite) and in
+ * computedb_meta (PostgreSQL); both drivers migrate up to it. Raise it
+ * with a new step in each driver's migration list. A macro, not an enum,
+ * so that SQL text which cannot take a bound parameter (PRAGMA) is built
+ * from the same number: DB_SCHEMA_VERSION_TEXT. */
+#define DB_SCHEMA_VERSION      4
+#define DB_STRINGIFY_(x)       #x
+#define DB_STRINGIFY(x)        DB_STRINGIFY_(x)
+#define DB_SCHEMA_VERSION_TEXT DB_STRINGIFY(DB_SCHEMA_VERSION)
 
 struct db_options {
     const char *path;         /* file path, created when missing */
@@ -130,10 +140,6 @@ bool db_shared(const struct db_pool *pool);
 const char *db_driver_name(const struct db_pool *pool);
 /* True when where is a PostgreSQL URL (postgres:// or postgresql://). */
 bool db_is_url(const char *where);
-/* Writes where into out with a URL's password replaced by "***" (the
- * user:PASSWORD@ form and any password= parameter of its query): what
- * logs and `config print` show. */
-void db_where_shown(const char *where, char *out, size_t len);
 
 /* ---- online backup (backup.c) ---------------------------------------- */
 
@@ -172,7 +178,5 @@ SVC_NODISCARD enum svc_rc db_copy_to_postgres(const char *sqlite_path,
 
 /* The SQLite library version ("3.40.1"); static storage. */
 const char *db_sqlite_version(void);
-/* Our schema version (PRAGMA user_version) after migration. */
-int db_schema_version(void);
 
 #endif

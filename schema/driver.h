@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The seam between the storage interface (db.h, queries.h) and the
- * drivers that implement it: SQLite (lite_*.c, the default) and
- * PostgreSQL (pg_*.c). Each driver's pool, connection and statement start
+ * drivers that implement it: SQLite (sqlite/, the default) and
+ * PostgreSQL (pg/). Each driver's pool, connection and statement start
  * with the base structs below, so the generic code (pool.c, stmt.c and the
  * query modules) reaches the driver through drv without knowing its types.
  * Only schema/ includes this header. */
@@ -113,6 +113,12 @@ extern const struct db_driver pg_driver;
 /* The PostgreSQL driver's pool (pg_db.c); opt->path is the URL. */
 SVC_NODISCARD enum svc_rc pg_pool_open(const struct db_options *opt,
                                        struct db_pool **out);
+/* Copies every table of src (a read transaction on a database at our
+ * schema, read through this seam) into the empty PostgreSQL database at
+ * url, as db_copy_to_postgres() describes (pg_import.c). */
+SVC_NODISCARD enum svc_rc pg_import(struct db *src, const char *url,
+                                    db_copy_fn *progress, void *ctx, char *err,
+                                    size_t errlen);
 #endif
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* db.h's pool functions: the driver is chosen by the --db value (a
- * postgres:// or postgresql:// URL selects PostgreSQL, anything else is a
- * SQLite file) and every call goes to it. */
-#include "../server/log.h"
+/* db.h's pool functions over an open pool: every call goes to the pool's
+ * driver (schema/open.c picked it). */
+#include "core/clock.h"
+#include "core/log.h"
 #include "stmt.h"
 
 #include <stdio.h>
@@ -13,98 +13,6 @@ bool db_is_url(const char *where)
 {
     return strncmp(where, "postgres://", 11) == 0 ||
            strncmp(where, "postgresql://", 13) == 0;
-}
-
-/* Appends n bytes of s to out (len bytes, *used of them taken),
- * truncating; out stays terminated. */
-static void put_text(char *out, size_t len, size_t *used, const char *s,
-                     size_t n)
-{
-    while (n-- && *used + 1 < len)
-        out[(*used)++] = *s++;
-    out[*used] = '\0';
-}
-
-/* Copies the query string q (after '?') with each password=VALUE
- * parameter's value hidden. */
-static void put_query(char *out, size_t len, size_t *used, const char *q)
-{
-    static const char key[] = "password=";
-
-    while (*q) {
-        size_t n = strcspn(q, "&");
-
-        if (strncmp(q, key, sizeof(key) - 1) == 0) {
-            put_text(out, len, used, key, sizeof(key) - 1);
-            put_text(out, len, used, "***", 3);
-        } else {
-            put_text(out, len, used, q, n);
-        }
-        q += n;
-        if (*q == '&')
-            put_text(out, len, used, q++, 1);
-    }
-}
-
-void db_where_shown(const char *where, char *out, size_t len)
-{
-    const char *scheme = db_is_url(where) ? strstr(where, "://") : NULL;
-    const char *auth = scheme ? scheme + 3 : NULL;
-    size_t auth_len = auth ? strcspn(auth, "/") : 0;
-    const char *at = NULL; /* the last '@': hides an unencoded one too */
-    const char *colon, *rest, *query;
-    size_t used = 0;
-
-    if (!len)
-        return;
-    out[0] = '\0';
-    for (size_t i = 0; i < auth_len; i++)
-        if (auth[i] == '@')
-            at = auth + i;
-    colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    rest = colon ? at : where;
-    if (!scheme) {
-        put_text(out, len, &used, where, strlen(where));
-        return;
-    }
-    if (colon) { /* user:PASSWORD@ */
-        put_text(out, len, &used, where, (size_t)(colon - where));
-        put_text(out, len, &used, ":***", 4);
-    }
-    query = strchr(rest, '?');
-    put_text(out, len, &used, rest,
-             query ? (size_t)(query + 1 - rest) : strlen(rest));
-    if (query)
-        put_query(out, len, &used, query + 1);
-}
-
-#ifndef COMPUTEDB_HAVE_PG
-enum svc_rc db_copy_to_postgres(const char *sqlite_path, const char *url,
-                                db_copy_fn *progress, void *ctx, char *err,
-                                size_t errlen)
-{
-    (void)sqlite_path;
-    (void)url;
-    (void)progress;
-    (void)ctx;
-    snprintf(err, errlen,
-             "this build has no PostgreSQL driver (libpq was "
-             "not found when it was built)");
-    return SVC_ERR_INVALID;
-}
-#endif
-
-enum svc_rc db_pool_open(const struct db_options *opt, struct db_pool **out)
-{
-    if (!db_is_url(opt->path))
-        return lite_pool_open(opt, out);
-#ifdef COMPUTEDB_HAVE_PG
-    return pg_pool_open(opt, out);
-#else
-    log_err("this build has no PostgreSQL driver (libpq was not found when "
-            "it was built); use a SQLite file");
-    return SVC_ERR_INVALID;
-#endif
 }
 
 void db_pool_base_init(struct db_pool *pool, const struct db_driver *drv)
@@ -198,14 +106,6 @@ const char *db_driver_name(const struct db_pool *pool)
     return pool->drv->name;
 }
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static enum svc_rc count_rows(struct db *db, json_t *out)
 {
     /* One static statement per table: names cannot be bound. */
@@ -246,7 +146,7 @@ enum svc_rc db_table_rows(struct db_pool *pool, unsigned max_age_s,
 
     pthread_mutex_lock(&pool->rows_lock);
     if (pool->rows &&
-        mono_us() - pool->rows_at_us < (int64_t)max_age_s * 1000000)
+        clock_mono_us() - pool->rows_at_us < (int64_t)max_age_s * 1000000)
         goto out;
     fresh = json_object();
     rc = fresh ? db_read_begin(pool, &db) : SVC_ERR_NOMEM;
@@ -260,7 +160,7 @@ enum svc_rc db_table_rows(struct db_pool *pool, unsigned max_age_s,
     }
     json_decref(pool->rows);
     pool->rows = fresh;
-    pool->rows_at_us = mono_us();
+    pool->rows_at_us = clock_mono_us();
 out:
     if (rc == SVC_OK)
         *out = json_incref(pool->rows);
@@ -289,12 +189,13 @@ struct db *db_leases_take(struct db_leases *l)
 
     pthread_mutex_lock(&l->lock);
     if (!l->free) {
-        int64_t t0 = mono_us();
+        int64_t t0 = clock_mono_us();
 
         while (!l->free)
             pthread_cond_wait(&l->cond, &l->lock);
         atomic_fetch_add(&l->waits, 1);
-        atomic_fetch_add(&l->wait_us, (unsigned long long)(mono_us() - t0));
+        atomic_fetch_add(&l->wait_us,
+                         (unsigned long long)(clock_mono_us() - t0));
     }
     db = l->free;
     l->free = db->next_free;

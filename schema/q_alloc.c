@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* allocation: active rentals keyed by miner hotkey; details are the
- * miner's connection info (upstream section 3.2), secrets included. */
+ * miner's connection info (docs/upstream.md 3.2), secrets included. */
 #include "pyjson.h"
 #include "queries.h"
 #include "stmt.h"

@@ -5,7 +5,7 @@
 #ifndef SVC_AUTH_REPLAY_H
 #define SVC_AUTH_REPLAY_H
 
-#include "rc.h"
+#include "core/rc.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -15,10 +15,12 @@
  * writer. */
 #include "http.h"
 
-#include "config.h"
-#include "log.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/prio.h"
+#include "core/random.h"
+#include "live.h"
 #include "metrics.h"
-#include "prio.h"
 
 #include <microhttpd.h>
 
@@ -47,7 +49,7 @@ struct job {
 struct http_server {
     struct MHD_Daemon *daemon;
     struct app *app;
-    const struct config *cfg;
+    struct http_options opt; /* copied at start */
     const struct router *router;
     char rid_prefix[9]; /* random per process */
     atomic_ulong rid_counter;
@@ -59,14 +61,6 @@ struct http_server {
     struct job *q_head, *q_tail;
     bool q_stop; /* set by http_stop: run writes inline from now on */
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static bool is_sane_request_id(const char *s)
 {
@@ -165,7 +159,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 
     (void)c;
     if (req) {
-        req->start_ns = mono_ns();
+        req->start_ns = clock_mono_ns();
         req->target = strdup(uri);
         metrics_request_begin();
     }
@@ -190,7 +184,7 @@ static struct req *begin(struct http_server *s, struct MHD_Connection *c,
         s, req,
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"));
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query, req);
-    if (content_length_over(c, s->cfg->max_body))
+    if (content_length_over(c, s->opt.max_body))
         req->body_too_large = true;
     return req;
 }
@@ -317,7 +311,7 @@ static const char cors_headers[] =
 static void add_cors(struct MHD_Response *r, const struct http_server *s,
                      const struct req *req)
 {
-    if (!req->origin || !config_cors_allows(s->cfg, req->origin))
+    if (!req->origin || !live_cors_allows(s->app->live, req->origin))
         return;
     MHD_add_response_header(r, "Access-Control-Allow-Origin", req->origin);
     MHD_add_response_header(r, "Vary", "Origin");
@@ -337,7 +331,7 @@ static bool is_preflight(struct MHD_Connection *c, const struct req *req)
 static void preflight(const struct http_server *s, struct req *req,
                       struct reply *rep)
 {
-    if (!config_cors_allows(s->cfg, req->origin)) {
+    if (!live_cors_allows(s->app->live, req->origin)) {
         reply_error(
             rep, req,
             req_fail(req, SVC_ERR_FORBIDDEN, "Origin", "origin not allowed"));
@@ -359,7 +353,7 @@ static void access_log(const struct req *req, const struct reply *rep)
         req->method,
         req->route ? req->route->pattern : "-",
         rep->status,
-        (double)(mono_ns() - req->start_ns) / 1e6,
+        (double)(clock_mono_ns() - req->start_ns) / 1e6,
         req->request_id,
         req->principal,
         rep->rc != SVC_OK ? svc_rc_name(rep->rc) : NULL,
@@ -507,7 +501,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
     if (*upload_size) {
-        if (req_append_body(req, upload, *upload_size, s->cfg->max_body) !=
+        if (req_append_body(req, upload, *upload_size, s->opt.max_body) !=
             SVC_OK)
             return MHD_NO;
         *upload_size = 0;
@@ -565,7 +559,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", line);
 }
 
-static enum svc_rc resolve(const struct config *cfg,
+static enum svc_rc resolve(const struct http_options *cfg,
                            struct sockaddr_storage *ss, bool *v6)
 {
     struct addrinfo hints = {0}, *res = NULL;
@@ -592,16 +586,7 @@ static enum svc_rc resolve(const struct config *cfg,
 
 static void seed_prefix(struct http_server *s)
 {
-    unsigned char b[4] = {0};
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-    if (fd >= 0) {
-        if (read(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
-            memset(b, 0, sizeof(b));
-        close(fd);
-    }
-    snprintf(s->rid_prefix, sizeof(s->rid_prefix), "%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3]);
+    random_hex(s->rid_prefix, sizeof(s->rid_prefix));
 }
 
 static enum svc_rc start_writers(struct http_server *s, unsigned n)
@@ -638,7 +623,7 @@ static void stop_writers(struct http_server *s)
     s->writers = NULL;
 }
 
-enum svc_rc http_start(struct app *app, const struct config *cfg,
+enum svc_rc http_start(struct app *app, const struct http_options *cfg,
                        const struct router *router, struct http_server **out)
 {
     struct sockaddr_storage ss = {0};
@@ -656,7 +641,7 @@ enum svc_rc http_start(struct app *app, const struct config *cfg,
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_cond, NULL);
     s->app = app;
-    s->cfg = cfg;
+    s->opt = *cfg;
     s->router = router;
     seed_prefix(s);
     if (v6)

@@ -10,14 +10,26 @@
 #include <stdint.h>
 
 struct http_server;
-struct config;
+
+/* How the server listens and what it allows each connection. */
+struct http_options {
+    const char *listen_host; /* IPv4/IPv6 literal or "localhost" */
+    uint16_t port;           /* 0 picks a free port (see http_port) */
+    unsigned threads;        /* libmicrohttpd worker threads */
+    unsigned write_threads;  /* threads running write requests (0: threads) */
+    unsigned conn_timeout_s; /* idle connection timeout */
+    size_t conn_memory;      /* per-connection memory limit for headers */
+    unsigned conn_limit;     /* concurrent connections */
+    size_t max_body;         /* request body cap in bytes (413 past it) */
+};
 
 /* Starts listening as cfg says, dispatching through router. app, cfg and
  * router are borrowed and must outlive the server. On success *out is a
  * new server to stop with http_stop(). Returns SVC_ERR_INVALID for a bad
  * listen address and SVC_ERR_INTERNAL when the daemon cannot start (port
  * in use), after logging why. */
-SVC_NODISCARD enum svc_rc http_start(struct app *app, const struct config *cfg,
+SVC_NODISCARD enum svc_rc http_start(struct app *app,
+                                     const struct http_options *cfg,
                                      const struct router *router,
                                      struct http_server **out);
 /* The bound port (useful with port 0). */

@@ -9,8 +9,7 @@
  * are repeated here so that server/ needs nothing from gpu/. */
 #include "metrics.h"
 
-#include "../schema/db.h"
-#include "config.h"
+#include "schema/db.h"
 #include "version.h"
 
 #include <dirent.h>

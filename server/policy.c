@@ -2,10 +2,11 @@
 /* The authenticate hook: signature headers -> principal -> role. */
 #include "policy.h"
 
-#include "../schema/queries.h"
 #include "auth.h"
-#include "config.h"
+#include "core/clock.h"
+#include "live.h"
 #include "metrics.h"
+#include "schema/queries.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -126,12 +127,12 @@ enum svc_rc policy_authenticate(struct req *req)
     enum role role = ROLE_NONE;
     enum svc_rc rc;
 
-    if (is_unsigned(&req->sig) && config_public_read(app->cfg) &&
+    if (is_unsigned(&req->sig) && live_public_read(app->live) &&
         strcmp(req->method, "GET") == 0 && req->route->role == ROLE_READER) {
         req->role = ROLE_READER;
         return SVC_OK;
     }
-    rc = auth_verify(app->auth, &h, &s, auth_now_ms(), lookup, app->db, &role,
+    rc = auth_verify(app->auth, &h, &s, clock_unix_ms(), lookup, app->db, &role,
                      &reason);
     if (rc == SVC_OK) {
         req->role = role;

@@ -32,24 +32,6 @@ static void kv_clear(struct kv *kv, size_t n)
     }
 }
 
-static const char *const role_names[] = {"none", "reader", "writer", "admin"};
-
-const char *role_name(enum role role)
-{
-    return (unsigned)role <= ROLE_ADMIN ? role_names[role] : "none";
-}
-
-bool role_parse(const char *name, enum role *out)
-{
-    for (int r = ROLE_READER; r <= ROLE_ADMIN; r++) {
-        if (strcmp(name, role_names[r]) == 0) {
-            *out = (enum role)r;
-            return true;
-        }
-    }
-    return false;
-}
-
 void req_free(struct req *req)
 {
     if (!req)
@@ -137,59 +119,14 @@ const char *req_query(const struct req *req, const char *name)
     return kv_find(req->query, req->n_query, name);
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one
- * (a stray byte, an overlong form, a surrogate or a sequence cut short). */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n = c < 0x80                 ? 1
-               : c >= 0xc2 && c <= 0xdf ? 2
-               : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4
-                                        : 0;
-
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (n == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f)))
-        return 0;
-    if (n == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f)))
-        return 0;
-    return n;
-}
-
-/* Makes s valid UTF-8 in place: every byte that does not start a whole
- * valid sequence (input quoted back, or text cut by a size limit) becomes
- * '?', so error bodies can always be rendered. */
-static void utf8_clean(char *s)
-{
-    unsigned char *p = (unsigned char *)s;
-
-    while (*p) {
-        size_t n = utf8_len(p);
-
-        if (n == 0) {
-            *p++ = '?';
-            continue;
-        }
-        p += n;
-    }
-}
-
 enum svc_rc req_fail(struct req *req, enum svc_rc rc, const char *field,
                      const char *fmt, ...)
 {
     va_list ap;
 
-    snprintf(req->err.field, sizeof(req->err.field), "%s", field ? field : "");
-    req->err.msg[0] = '\0';
-    if (fmt) {
-        va_start(ap, fmt);
-        vsnprintf(req->err.msg, sizeof(req->err.msg), fmt, ap);
-        va_end(ap);
-    }
-    utf8_clean(req->err.field);
-    utf8_clean(req->err.msg);
+    va_start(ap, fmt);
+    rc = svc_err_vset(&req->err, rc, field, fmt, ap);
+    va_end(ap);
     return rc;
 }
 

@@ -5,7 +5,9 @@
 #ifndef SVC_REQ_H
 #define SVC_REQ_H
 
-#include "rc.h"
+#include "core/err.h"
+#include "core/rc.h"
+#include "core/role.h"
 
 #include <jansson.h>
 
@@ -16,18 +18,11 @@
 
 struct auth;
 struct db_pool;
+struct live;
 struct gpu_pool;
 struct pog_service;
 struct pog_table;
 struct route;
-
-/* Roles, ordered: a principal with a role has every lower one too. */
-enum role {
-    ROLE_NONE = 0, /* open route: no signature needed */
-    ROLE_READER,
-    ROLE_WRITER,
-    ROLE_ADMIN,
-};
 
 enum { REQ_MAX_PARAMS = 4, REQ_MAX_QUERY = 16, REQ_ID_MAX = 64 };
 
@@ -36,16 +31,17 @@ struct kv {
     char *value; /* owned, "" when the query key had no '=' */
 };
 
-/* What the process shares with every request (borrowed by requests). */
+/* What the process shares with every request (borrowed by requests);
+ * app/app.c fills it, tests may fill their own. */
 struct app {
-    struct db_pool *db;       /* storage; NULL in router-only tests */
-    const struct config *cfg; /* effective configuration */
-    int64_t started_ms;       /* wall-clock start, ms since the epoch */
-    struct auth *auth;        /* signature verifier and replay cache */
-    struct gpu_pool *pog;     /* PoG workers; NULL when --pog-backend off */
+    struct db_pool *db;   /* storage; NULL in router-only tests */
+    struct live *live;    /* SIGHUP-changeable settings (server/live.h) */
+    bool response_cache;  /* reuse rendered GET answers (server/cache.h) */
+    int64_t started_ms;   /* wall-clock start, ms since the epoch */
+    struct auth *auth;    /* signature verifier and replay cache */
+    struct gpu_pool *pog; /* PoG workers; NULL when --pog-backend off */
     const struct pog_table *pog_table; /* --gpu-table; NULL: the built-in */
-    struct pog_service *pog_service;   /* the pool's persistence hook
-                                          (handlers/pog_service.h) */
+    struct pog_service *pog_service;   /* job records (gpu/pog_service.h) */
 };
 
 /* The BT-* signature headers as received (owned copies). */
@@ -82,10 +78,7 @@ struct req {
     enum role role;            /* role the caller holds */
     int64_t start_ns;          /* monotonic, for the access log */
     void *transport;           /* the HTTP layer's own state, or NULL */
-    struct {
-        char field[48]; /* offending field, "" when none */
-        char msg[160];  /* detail for 4xx bodies and logs */
-    } err;
+    struct svc_err err;        /* the detail of a 4xx, rendered by reply.c */
 };
 
 struct reply {
@@ -107,11 +100,6 @@ struct reply {
     bool gzipped;          /* the rendered body is gzip (http.c) */
     enum svc_rc rc;        /* outcome, for the access log */
 };
-
-/* "reader", "writer", "admin" or "none". */
-const char *role_name(enum role role);
-/* Parses a role name (not "none"); returns false when unknown. */
-bool role_parse(const char *name, enum role *out);
 
 /* Returns a new request for app (borrowed). NULL on out of memory. */
 struct req *req_new(struct app *app, const char *method, const char *path);

@@ -5,16 +5,11 @@
 
 #include "harness.h"
 
+#include "app/app.h"
 #include "check.h"
-#include "handlers/handlers.h"
-#include "handlers/pog_service.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "schema/queries.h"
-#include "server/auth_ss58.h"
-#include "server/config.h"
-#include "server/http.h"
-#include "server/log.h"
-#include "server/metrics.h"
-#include "server/policy.h"
 
 #include <curl/curl.h>
 #ifdef COMPUTEDB_HAVE_PG
@@ -35,10 +30,8 @@ static struct {
     char dir[256];
     char db[512];
     struct config cfg;
-    struct db_pool *pool;
-    struct http_server *http;
-    struct app app;
-    struct router router;
+    struct db_pool *pool; /* run->app.db */
+    struct app_run *run;
     char base[64];
     CURL *curl;
     struct th_key keys[64];
@@ -208,13 +201,9 @@ void th_start(const char *db_path)
 
 void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
 {
-    struct db_options o;
-    struct auth_options ao;
-    char why[256];
     const char *level = getenv("COMPUTEDB_TEST_LOG");
 
     log_set_level(level ? (enum log_level)log_level_parse(level) : LOG_WARN);
-    CHECK(ss58_init() == SVC_OK);
     snprintf(th.dir, sizeof(th.dir), "/tmp/computedb-test-XXXXXX");
     CHECK(mkdtemp(th.dir) != NULL);
     if (n_made == 0)
@@ -228,6 +217,8 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
     else
         snprintf(th.db, sizeof(th.db), "%s/database.db", th.dir);
     config_defaults(&th.cfg);
+    snprintf(th.cfg.db_path, sizeof(th.cfg.db_path), "%s", th.db);
+    th.cfg.admin_key[0] = '\0'; /* the harness makes its own admin below */
     th.cfg.port = 0;
     th.cfg.threads = 4;
     th.cfg.readers = 4;
@@ -237,29 +228,12 @@ void th_start_with(const char *db_path, void (*tweak)(struct config *cfg))
     snprintf(th.cfg.pog_backend, sizeof(th.cfg.pog_backend), "cpu");
     if (tweak)
         tweak(&th.cfg);
-    o = (struct db_options){th.db,
-                            th.cfg.readers,
-                            th.cfg.busy_timeout_ms,
-                            !th.cfg.no_group_commit,
-                            !th.cfg.sync_normal,
-                            th.cfg.wal_max};
-    CHECK(db_pool_open(&o, &th.pool) == SVC_OK);
-    ao = (struct auth_options){th.cfg.audience,        th.cfg.auth_window_ms,
-                               th.cfg.replay_capacity, auth_now_ms(),
-                               policy_nonce_claim,     th.pool};
-    th.app = (struct app){.db = th.pool,
-                          .cfg = &th.cfg,
-                          .started_ms = ao.started_ms,
-                          .auth = auth_new(&ao)};
-    CHECK(th.app.auth != NULL);
-    th.router =
-        (struct router){svc_routes, svc_routes_count, policy_authenticate};
+    CHECK(app_open(&th.cfg, &th.run) == SVC_OK);
+    th.pool = th.run->app.db;
     th.n_keys = 0;
     th.signer = th_key_new(ROLE_ADMIN);
-    CHECK(pog_service_open(&th.app, &th.cfg, why, sizeof(why)) == SVC_OK);
-    CHECK(http_start(&th.app, &th.cfg, &th.router, &th.http) == SVC_OK);
     snprintf(th.base, sizeof(th.base), "http://127.0.0.1:%u",
-             (unsigned)http_port(th.http));
+             (unsigned)app_port(th.run));
     CHECK(curl_global_init(CURL_GLOBAL_DEFAULT) == 0);
     th.curl = curl_easy_init();
     CHECK(th.curl != NULL);
@@ -296,12 +270,8 @@ void th_stop(void)
     if (th.curl)
         curl_easy_cleanup(th.curl);
     th.curl = NULL;
-    http_stop(th.http);
-    th.http = NULL;
-    pog_service_close(&th.app);
-    auth_free(th.app.auth);
-    th.app.auth = NULL;
-    db_pool_close(th.pool);
+    app_close(th.run);
+    th.run = NULL;
     th.pool = NULL;
 }
 
@@ -369,7 +339,7 @@ static struct curl_slist *sign(struct curl_slist *hl, const char *method,
 
     if (!th.signer)
         return hl;
-    CHECK(auth_sign(th.signer->seed, &s, auth_now_ms(), &sig) == SVC_OK);
+    CHECK(auth_sign(th.signer->seed, &s, clock_unix_ms(), &sig) == SVC_OK);
     snprintf(h, sizeof(h), "BT-Signer: %s", sig.signer);
     hl = curl_slist_append(hl, h);
     snprintf(h, sizeof(h), "BT-Timestamp: %s", sig.timestamp);

@@ -3,8 +3,8 @@
  * file, another replica on PostgreSQL) must not hold up reads, even when
  * the server has a single HTTP thread: writes run on their own threads and
  * the HTTP thread keeps serving other connections. */
+#include "app/config.h"
 #include "http/util.h"
-#include "server/config.h"
 
 /* One HTTP thread, one write thread, and a busy timeout long enough that
  * the PUT is still waiting whenever the reads are answered. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A database built by the upstream DDL and filled with upstream-shaped rows
- * (UPSTREAM.md section 3) is served correctly, and opening it changes no
+ * (docs/upstream.md section 3) is served correctly, and opening it changes no
  * upstream table definition and loses no row. Copied into PostgreSQL
  * (computedb migrate), it is served byte for byte the same. */
 #include "check.h"
@@ -237,7 +237,7 @@ static void check_file(const char *path, const char *schema_before)
     char buf[64];
     char *schema_after;
 
-    CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), db_schema_version());
+    CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
     CHECK_STR_EQ(up_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     CHECK_STR_EQ(up_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
     CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM challenge_details"), 91);

@@ -2,9 +2,9 @@
 /* A writer that never pauses must not grow the WAL without bound: past
  * --wal-max the writer folds the log back and starts it over, the file is
  * cut back to the limit, and every acknowledged row is there. */
+#include "app/config.h"
 #include "check.h"
 #include "harness.h"
-#include "server/config.h"
 #include "upstream.h"
 
 #include <stdio.h>

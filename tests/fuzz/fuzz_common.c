@@ -11,11 +11,12 @@
  * MHD_http_unescape): the path is percent-decoded, the query is split at
  * '&' and '=' with '+' read as a space, so the handlers see what they see
  * behind the real server. */
+#include "app/config.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "fuzz.h"
 #include "schema/db.h"
 #include "server/auth.h"
-#include "server/config.h"
-#include "server/log.h"
 #include "server/metrics.h"
 
 #include <jansson.h>
@@ -143,7 +144,7 @@ static void open_db(void)
     ao = (struct auth_options){fz.cfg.audience,
                                fz.cfg.auth_window_ms,
                                fz.cfg.replay_capacity,
-                               auth_now_ms(),
+                               clock_unix_ms(),
                                NULL,
                                NULL};
     fz.app.auth = auth_new(&ao);
@@ -165,8 +166,8 @@ void fz_init(bool with_db)
         log_set_level(getenv("FUZZ_LOG") ? LOG_DEBUG : LOG_ERR);
         config_defaults(&fz.cfg);
         metrics_init(svc_routes, svc_routes_count); /* as main.c does */
-        fz.app.cfg = &fz.cfg;
-        fz.app.started_ms = auth_now_ms();
+        fz.app.response_cache = !fz.cfg.no_response_cache;
+        fz.app.started_ms = clock_unix_ms();
         fz.ready = true;
     }
     if (with_db && !fz.with_db)

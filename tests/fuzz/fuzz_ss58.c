@@ -2,8 +2,8 @@
 /* The SS58 decoder (server/auth_ss58.c): any string is either refused or
  * decodes to a key that encodes back to exactly that string; and any 32
  * bytes encode to an address that decodes back to them. */
+#include "core/ss58.h"
 #include "fuzz.h"
-#include "server/auth_ss58.h"
 
 #include <string.h>
 

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* The CUDA backend on a real device (POG.md 5.2); exits 77 (skipped) when
+/* The CUDA backend on a real device (docs/pog.md 5.2); exits 77 (skipped) when
  * this build has no CUDA backend or no device answers. Generator and hash
  * kernels against the host code bit for bit (64-bit indexing included),
  * full rounds against the Hankel oracle and a host-built tree, AB not BA,
  * determinism, fp32 that is not TF32, cancel releasing memory, and the
  * benchmark on an H100. COMPUTEDB_GPU_LONG=1 adds rounds at n = 20704.
  * Not TF32: at n <= 4096 every fp32 element must pass isclose, which TF32
- * inputs (rounded or truncated to 10 mantissa bits) do not (POG.md 1.7). */
-#include "../unit/test_pog_oracle.h"
+ * inputs (rounded or truncated to 10 mantissa bits) do not (docs/pog.md 1.7).
+ */
 #include "check.h"
 #include "gpu/gpu.h"
 #include "gpu/pog.h"
 #include "gpu/pool.h"
+#include "tests/unit/test_pog_oracle.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ static void check_kernels(void)
 
 /* A round against the oracle and a tree built on the host from C. Every
  * element must pass isclose, except that plain fp32 at large n fails a few
- * (POG.md 1.7: about 1e-4 at n = 20704), so there at most 1e-3 may. */
+ * (docs/pog.md 1.7: about 1e-4 at n = 20704), so there at most 1e-3 may. */
 static void check_round(uint32_t n, enum gpu_accum accum)
 {
     struct gpu_round *r = NULL, *again = NULL;

@@ -4,7 +4,7 @@
  * DELETE 204 then 404, and every bad input refused without a write. */
 #include "util.h"
 
-/* The upstream allocation.details shape (UPSTREAM.md 3.2), key order as
+/* The upstream allocation.details shape (docs/upstream.md 3.2), key order as
  * the register API writes it. */
 static char *details(const char *password)
 {

@@ -9,7 +9,8 @@
  * Each attack must get a clear 4xx (or 503), or a closed connection,
  * within a bounded time; the server keeps answering /healthz; nothing is
  * written. The server runs with --conn-timeout 2 and --conn-limit 100. */
-#include "server/config.h"
+#include "app/config.h"
+#include "core/clock.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -189,7 +190,7 @@ static char *signed_head(const char *method, const char *target,
     struct auth_subject s = {"computedb", method, target, body, len};
     struct auth_signed sig;
 
-    CHECK(auth_sign(th_admin()->seed, &s, auth_now_ms(), &sig) == SVC_OK);
+    CHECK(auth_sign(th_admin()->seed, &s, clock_unix_ms(), &sig) == SVC_OK);
     return tu_strf("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                    "BT-Signer: %s\r\nBT-Timestamp: %s\r\nBT-Nonce: %s\r\n"
                    "BT-Signature: %s\r\nContent-Type: application/json\r\n"

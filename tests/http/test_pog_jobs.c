@@ -7,13 +7,13 @@
  * 404/400/409 on jobs, a full queue (503), identify_gpu cases, the GPU
  * table, the live scorer, roles, and the jobs in readyz, version, metrics
  * and pog_jobs. */
+#include "app/config.h"
 #include "gpu/gpu.h"
 #include "pog_util.h"
-#include "server/config.h"
 
 #include <sodium.h>
 
-/* POG.md 5.1 item 8: CPU backend, fp64 accumulation, seeds 42 and 7. */
+/* docs/pog.md 5.1 item 8: CPU backend, fp64 accumulation, seeds 42 and 7. */
 static const char root_n8[] =
     "2af261549d528104adb5746fdd89f9e5e5974a150f433e43aeae2a2c8dccb3c3";
 static const char root_n17[] =
@@ -419,7 +419,7 @@ static json_t *identified(const char *body, const char *name)
     return v;
 }
 
-/* POG.md 1.3: the identify_gpu cases. */
+/* docs/pog.md 1.3: the identify_gpu cases. */
 static void test_identify(void)
 {
     json_t *v = identified("{\"tflops_fp16\": 570, \"tflops_fp32\": 49, "
@@ -511,7 +511,7 @@ static void pog_row(const char *hotkey, const char *name, int num,
                 hotkey, when);
 }
 
-/* UPSTREAM.md 5.1 over rows written straight into pog_stats. */
+/* docs/upstream.md 5.1 over rows written straight into pog_stats. */
 static void test_scores(void)
 {
     struct resp r;

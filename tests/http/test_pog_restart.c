@@ -6,8 +6,8 @@
  * compute job of the previous run is recomputed. Then the workers off
  * (--pog-backend off: 503 for job routes, stored jobs still readable) and a
  * --gpu-table replacing the built-in table. */
+#include "app/config.h"
 #include "pog_util.h"
-#include "server/config.h"
 
 #include <sqlite3.h>
 

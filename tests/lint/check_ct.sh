@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Constant-time comparisons (STYLE.md 2.5 rule 6): in server/auth*.c and
+# Constant-time comparisons (docs/architecture.md, secrets): in core/*.c, server/auth*.c and
 # cli/*.c, no early-exit comparison (memcmp, bcmp, strcmp, strncmp,
 # strcasecmp, strncasecmp) may touch signature, key, seed or other secret
 # bytes; those use sodium_memcmp, or libsodium's verify functions. A
@@ -110,5 +110,5 @@ out=$(cd "$fixture" && python3 "$checker" server/auth_bad.c server/auth_good.c)
 echo "$out" | grep -q 'auth_good.c' && { echo "check_ct: self-test false alarm: $out"; exit 1; }
 
 # shellcheck disable=SC2046
-python3 "$checker" $(ls server/auth*.c cli/*.c 2>/dev/null) || exit 1
+python3 "$checker" $(ls core/*.c server/auth*.c cli/*.c 2>/dev/null) || exit 1
 echo "check_ct: ok"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Source rules (STYLE.md 2.1, 2.4, 2.8): banned functions, third-party
+# Source rules (docs/architecture.md): banned functions, third-party
 # headers only in their owner's folder, and no SQL built with printf.
 set -u
 cd "${COMPUTEDB_SOURCE_DIR:-$(dirname "$0")/../..}" || exit 1
@@ -21,13 +21,14 @@ owner() { # header, allowed-path regex
     done
 }
 owner microhttpd.h '^server/http\.c$'
-owner sqlite3.h '^(schema/|tests/|bench/)'
-owner sodium.h '^(server/auth|cli/|tests/|bench/)'
+owner sqlite3.h '^(schema/sqlite/|tests/|bench/)'
+owner libpq-fe.h '^(schema/pg/|tests/)'
+owner sodium.h '^(core/|server/auth|cli/|tests/|bench/)'
 owner cuda_runtime.h '^gpu/.*\.cu$'
 owner curl/curl.h '^(cli/|tests/|bench/)'
 
 # Product code never formats SQL: every statement is a static string.
-for f in $(echo "$sources" | grep -E '^(server|handlers|schema)/'); do
+for f in $(echo "$sources" | grep -E '^(core|schema|gpu|server|handlers|cli|app)/'); do
     hits=$(grep -nE 'printf\([^;]*"[[:space:]]*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|PRAGMA)' "$f")
     [ -n "$hits" ] && report "$f builds SQL with printf: $hits"
 done
@@ -35,7 +36,8 @@ done
 # Handlers hold no SQL and no libmicrohttpd types.
 hits=$(grep -nE '"(SELECT|INSERT|UPDATE|DELETE) ' handlers/*.c 2>/dev/null)
 [ -n "$hits" ] && report "SQL in handlers/: $hits"
-hits=$(grep -n 'MHD_' handlers/*.c schema/*.c 2>/dev/null)
+hits=$(echo "$sources" | grep -E '^(core|schema|gpu|server|handlers|cli|app)/' \
+    | grep -v '^server/http\.c$' | xargs grep -n 'MHD_' 2>/dev/null)
 [ -n "$hits" ] && report "libmicrohttpd outside server/http.c: $hits"
 
 [ $fail -eq 0 ] && echo "check_source: ok"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# SQL is never built from strings (STYLE.md 2.4): in product code
-# (server/ handlers/ schema/ cli/ gpu/; bench/ and tests/ generate data and
+# SQL is never built from strings (docs/architecture.md): in product code
+# (core/ schema/ gpu/ server/ handlers/ cli/ app/; bench/ and tests/ generate data and
 # may quote with %Q)
 #  1. no dynamic SQL builders: sqlite3_mprintf, sqlite3_vmprintf,
 #     sqlite3_snprintf, sqlite3_vsnprintf, sqlite3_str_*;
@@ -252,12 +252,13 @@ done
 echo "$out" | grep -q "schema/good.c" && { echo "check_sql: self-test: good.c reported: $out"; fail=1; }
 [ $fail -eq 0 ] || exit 1
 
-files=$(git ls-files 'server/*.[ch]' 'handlers/*.[ch]' 'schema/*.[ch]' 'cli/*.[ch]' 'gpu/*.[ch]' \
-    2>/dev/null)
-[ -n "$files" ] || files=$(find server handlers schema cli gpu -name '*.[ch]' 2>/dev/null)
+files=$(git ls-files 'core/*.[ch]' 'server/*.[ch]' 'handlers/*.[ch]' 'schema/*.[ch]' \
+    'cli/*.[ch]' 'gpu/*.[ch]' 'app/*.[ch]' 2>/dev/null)
+[ -n "$files" ] || files=$(find core server handlers schema cli gpu app -name '*.[ch]' 2>/dev/null)
 # Untracked product files count too (new modules before their first commit).
-files=$(printf '%s\n' $files $(git ls-files --others --exclude-standard 'server/*.[ch]' \
-    'handlers/*.[ch]' 'schema/*.[ch]' 'cli/*.[ch]' 'gpu/*.[ch]' 2>/dev/null) | sort -u)
+files=$(printf '%s\n' $files $(git ls-files --others --exclude-standard 'core/*.[ch]' \
+    'server/*.[ch]' 'handlers/*.[ch]' 'schema/*.[ch]' 'cli/*.[ch]' 'gpu/*.[ch]' 'app/*.[ch]' \
+    2>/dev/null) | sort -u)
 # shellcheck disable=SC2086
 python3 "$checker" $files || exit 1
 echo "check_sql: ok ($(echo "$files" | wc -l) files)"

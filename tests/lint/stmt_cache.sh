@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Each connection prepares every statement it runs once and keeps it: the
-# per-connection caches (DB_STMT_CACHE in schema/lite.h, PG_STMT_CACHE in
-# schema/pg.h) must hold every distinct SQL text a connection can run, or
+# per-connection caches (DB_STMT_CACHE in schema/sqlite/lite.h, PG_STMT_CACHE
+# in schema/pg/pg.h) must hold every distinct SQL text a connection can run, or
 # the statement past the last slot fails with 500 for the life of the
 # connection. A PostgreSQL session runs them all (reads and writes), so
 # the bound is the number of static SQL texts of the query modules, the
@@ -15,7 +15,8 @@ import glob, re, sys
 
 SQL = r'"\s*(SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|WITH|PRAGMA)\b'
 files = sorted(glob.glob("schema/q_*.c")) + ["schema/pool.c", "schema/stmt.c",
-                                              "schema/pg_db.c", "schema/lite_writer.c"]
+                                              "schema/pg/pg_db.c",
+                                              "schema/sqlite/lite_writer.c"]
 texts = 0
 for f in files:
     src = open(f).read()
@@ -25,7 +26,8 @@ for f in files:
     for table in re.findall(r"static const char \*const \w+\[\]\[2\]\s*=\s*\{(.*?)\};", src, re.S):
         texts += len(re.findall(SQL, table))
 caches = {}
-for f, name in (("schema/lite.h", "DB_STMT_CACHE"), ("schema/pg.h", "PG_STMT_CACHE")):
+for f, name in (("schema/sqlite/lite.h", "DB_STMT_CACHE"),
+                ("schema/pg/pg.h", "PG_STMT_CACHE")):
     m = re.search(name + r"\s*=\s*(\d+)", open(f).read())
     caches[name] = int(m.group(1))
 print("stmt_cache: %d static SQL texts; caches %s" % (texts, caches))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* bt-http-auth-v1 pieces without a server: the AUTH.md worked vector byte
- * for byte, message field rules, verification order and the replay cache.
+/* bt-http-auth-v1 pieces without a server: the docs/protocol.md worked vector
+ * byte for byte, message field rules, verification order and the replay cache.
  */
 #include "check.h"
 #include "server/auth.h"
@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-/* AUTH.md section 7, worked vector: //Alice ed25519. */
+/* docs/protocol.md section 7, worked vector: //Alice ed25519. */
 static const char alice_seed[] =
     "abf8e5bdbe30c65656c0a3cbd181ff8a56294a69dfedd27982aace4a76909115";
 static const char alice_ss58[] =

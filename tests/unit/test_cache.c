@@ -3,7 +3,7 @@
  * thread renders a key (the filler) the others wait for its answer instead
  * of rendering it again; an abandoned fill lets a waiter render. */
 #include "check.h"
-#include "handlers/cache.h"
+#include "server/cache.h"
 
 #include <pthread.h>
 #include <string.h>

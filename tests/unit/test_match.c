@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* device_requirement matching rules (UPSTREAM.md section 3.4). */
+/* device_requirement matching rules (docs/upstream.md section 3.4). */
 #include "check.h"
 #include "handlers/match.h"
 

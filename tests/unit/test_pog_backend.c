@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Backend selection (POG.md 5.1 item 14): cpu|cuda|auto from the argument
+/* Backend selection (docs/pog.md 5.1 item 14): cpu|cuda|auto from the argument
  * or COMPUTEDB_POG_BACKEND; auto falls back to the CPU where CUDA is not
  * built or no device works (this CI machine: no driver, error 35); asking
  * for cuda without a device is a clear error. */

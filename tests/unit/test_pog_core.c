@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Protocol arithmetic (POG.md 5.1 items 9-11): matrix sizes, VRAM
+/* Protocol arithmetic (docs/pog.md 5.1 items 9-11): matrix sizes, VRAM
  * quantisation, the isclose rule, TFLOPS, pass thresholds and the timing
  * gate. */
 #include "check.h"

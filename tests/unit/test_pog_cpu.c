@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The CPU backend end to end (POG.md 5.1 items 3, 8, 9): the fp64 golden
+/* The CPU backend end to end (docs/pog.md 5.1 items 3, 8, 9): the fp64 golden
  * roots, C = AB and not BA, every element within the validator's tolerance
  * of the Hankel oracle in both accumulation modes, challenges that pass the
  * verifier, cancellation between panels, the n cap and the benchmark. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Leaf bytes, Merkle roots, proofs and the strict verifier (POG.md 5.1
+/* Leaf bytes, Merkle roots, proofs and the strict verifier (docs/pog.md 5.1
  * items 5-7). The trees are over the rows of A (exact, no GEMM): row i of
  * the n x n matrix for seed s is g[i .. i+n). */
 #include "check.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Test oracle for PoG products (POG.md 1.4): A and B are Hankel, so C =
+/* Test oracle for PoG products (docs/pog.md 1.4): A and B are Hankel, so C =
  * A x B satisfies C[i+1][j+1] = C[i][j] - gA[i] gB[j] + gA[i+n] gB[j+n].
  * With the first row and column from direct double dot products, all of C
  * costs O(n^2) in double. Header-only, for tests/unit and tests/gpu. */

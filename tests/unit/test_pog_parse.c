@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Parsers (POG.md 5.1 item 12): 64-bit seeds, the seeds file, the challenge
- * line, hex and base64. */
+/* Parsers (docs/pog.md 5.1 item 12): 64-bit seeds, the seeds file, the
+ * challenge line, hex and base64. */
 #include "check.h"
 #include "gpu/pog_parse.h"
 
 static enum svc_rc seeds(const char *text, struct pog_seeds *out)
 {
-    struct pog_err err;
+    struct svc_err err;
 
     return pog_parse_seeds(text, strlen(text), out, &err);
 }
@@ -80,7 +80,7 @@ static void check_seeds(void)
 static void check_challenges(void)
 {
     struct pog_challenge_line c;
-    struct pog_err err;
+    struct svc_err err;
     char many[256] = "0 ";
 
     CHECK(pog_parse_challenge_line("0 1,2;3,4", 100, &c, &err) == SVC_OK);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The worker pool (POG.md 5.1 item 13) with a fake backend whose stages
+/* The worker pool (docs/pog.md 5.1 item 13) with a fake backend whose stages
  * sleep in short slices and can fail: state transitions and their events,
  * events recorded before their state is seen, cancel while queued and while
  * running, deadlines, backpressure, proofs, result expiry, a worker
@@ -413,7 +413,7 @@ static void check_bad_submissions(void)
     struct gpu_pool *p = pool_of(&fake_be, 4, 0);
     struct gpu_job_spec s = compute_spec(0, 0);
     enum gpu_job_state state;
-    struct pog_err err;
+    struct svc_err err;
     uint64_t id = 0;
 
     CHECK(gpu_pool_submit(p, &s, &id, NULL) == SVC_ERR_INVALID);
@@ -503,7 +503,7 @@ static void check_backpressure(void)
 {
     struct gpu_pool *p;
     struct gpu_job_spec s = compute_spec(-1, 64);
-    struct pog_err err;
+    struct svc_err err;
     uint64_t ids[4], extra;
 
     fake.devices = 2;
@@ -698,7 +698,7 @@ static void check_shutdown(void)
 static void verify_proof(json_t *compute, json_t *proof)
 {
     json_t *ch = json_array(), *body, *v = NULL;
-    struct pog_err err;
+    struct svc_err err;
     size_t k;
     json_t *idx;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The PoG generator against the vectors of POG.md 1.4 and 5.1 items 1-3:
+/* The PoG generator against the vectors of docs/pog.md 1.4 and 5.1 items 1-3:
  * xorshift32, element states and float bits (validator formula), seed
  * wrap-around, the rounding ties where torch differs, and the Hankel
  * symmetry. COMPUTEDB_LONG_TESTS=1 adds the exhaustive 2^32 tie count. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* SHA-256 (POG.md 5.1 item 4): the FIPS 180-4 vectors, every length around
+/* SHA-256 (docs/pog.md 5.1 item 4): the FIPS 180-4 vectors, every length around
  * the padding boundaries and streamed input against libsodium, and the
  * word-based leaf and parent hashes the CUDA kernel runs against the byte
  * path. */

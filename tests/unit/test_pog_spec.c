@@ -5,7 +5,7 @@
 #include "gpu/pool.h"
 
 static enum svc_rc decode(const char *text, struct gpu_job_spec *s,
-                          struct pog_err *err)
+                          struct svc_err *err)
 {
     json_error_t jerr;
     json_t *body = json_loads(text, 0, &jerr);
@@ -20,7 +20,7 @@ static enum svc_rc decode(const char *text, struct gpu_job_spec *s,
 static void expect_invalid(const char *text, const char *field)
 {
     struct gpu_job_spec s;
-    struct pog_err err;
+    struct svc_err err;
 
     CHECK(decode(text, &s, &err) == SVC_ERR_INVALID);
     if (strcmp(err.field, field)) {
@@ -33,7 +33,7 @@ static void expect_invalid(const char *text, const char *field)
 static void check_valid(void)
 {
     struct gpu_job_spec s;
-    struct pog_err err;
+    struct svc_err err;
 
     CHECK(decode("{\"kind\": \"compute\", \"n\": 20704, \"seed_a\": "
                  "\"18446744073709551615\", \"seed_b\": \"7\", \"accum\": "

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The GPU table, identify_gpu and calc_score_pog (POG.md 1.3 and 5.1 item
- * 11, UPSTREAM.md 5.1): the five identification cases, ties, tolerance
+/* The GPU table, identify_gpu and calc_score_pog (docs/pog.md 1.3 and 5.1 item
+ * 11, docs/upstream.md 5.1): the five identification cases, ties, tolerance
  * swaps, the live scorer's examples, and loading a replacement table. */
 #include "check.h"
 #include "gpu/pog_table.h"
@@ -80,7 +80,7 @@ static void check_tie(void)
         "\"avram\": 8.59, \"score\": 1}]}";
     struct pog_table *t = NULL;
     struct pog_identity id;
-    struct pog_err err;
+    struct svc_err err;
 
     CHECK(pog_table_parse(doc, strlen(doc), &t, &err) == SVC_OK);
     CHECK(pog_identify(t, 100, 10, 8.59, NULL, &id) == SVC_OK);
@@ -109,7 +109,7 @@ static void check_scores(void)
     CHECK(pog_table_score(t, NULL, 8) == 0);
 }
 
-static enum svc_rc parse(const char *doc, struct pog_err *err)
+static enum svc_rc parse(const char *doc, struct svc_err *err)
 {
     struct pog_table *t = NULL;
     enum svc_rc rc = pog_table_parse(doc, strlen(doc), &t, err);
@@ -120,7 +120,7 @@ static enum svc_rc parse(const char *doc, struct pog_err *err)
 
 static void check_bad_tables(void)
 {
-    struct pog_err err;
+    struct svc_err err;
 
     CHECK(parse("[]", &err) == SVC_ERR_INVALID);
     CHECK(parse("{\"gpus\": []}", &err) == SVC_ERR_INVALID);
@@ -150,7 +150,7 @@ static void check_load(void)
 {
     char path[] = "/tmp/pog_table_XXXXXX";
     struct pog_table *t = NULL;
-    struct pog_err err;
+    struct svc_err err;
     json_t *doc = pog_table_json(pog_table_default());
     int fd = mkstemp(path);
     FILE *f;

@@ -74,7 +74,7 @@ static json_t *honest_body(void)
 
 static json_t *verify_ok(json_t *body)
 {
-    struct pog_err err = {{0}, {0}};
+    struct svc_err err = {{0}, {0}};
     json_t *v = NULL;
 
     if (pog_verify_json(body, &v, &err) != SVC_OK) {
@@ -210,7 +210,7 @@ static void expect_invalid(const char *text, const char *field)
 {
     json_error_t jerr;
     json_t *body = json_loads(text, 0, &jerr), *v = NULL;
-    struct pog_err err = {{0}, {0}};
+    struct svc_err err = {{0}, {0}};
 
     CHECK(body);
     CHECK(pog_verify_json(body, &v, &err) == SVC_ERR_INVALID);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* SS58 (network 42) against the vectors of AUTH.md section 1. */
+/* SS58 (network 42) against the vectors of docs/protocol.md section 1. */
 #include "check.h"
-#include "server/auth_ss58.h"
+#include "core/ss58.h"
 
 #include <stdint.h>
 
@@ -10,7 +10,7 @@ struct vector {
     const char *ss58;
 };
 
-/* AUTH.md section 1: Alice/Bob sr25519, Alice/Bob/Charlie ed25519,
+/* docs/protocol.md section 1: Alice/Bob sr25519, Alice/Bob/Charlie ed25519,
  * RFC 8032 test 1, RFC 9421 test key, and the all-0 / all-ff keys. */
 static const struct vector vectors[] = {
     {"d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d",
@@ -57,7 +57,7 @@ static void check_vector(const struct vector *v)
 
 static void check_rejects(void)
 {
-    /* AUTH.md's negative vector: last character changed. */
+    /* docs/protocol.md's negative vector: last character changed. */
     CHECK(!ss58_is_valid("5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpv"));
     CHECK(!ss58_is_valid(""));
     CHECK(!ss58_is_valid(NULL));

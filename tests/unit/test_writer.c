@@ -3,7 +3,7 @@
  * sharing commits, and validators move on every commit (ours or another
  * connection's, i.e. another process's) and on nothing else. */
 #include "check.h"
-#include "schema/lite.h" /* lite_exec for the test's own SQL */
+#include "schema/sqlite/lite.h" /* lite_exec for the test's own SQL */
 
 #include <sqlite3.h>
 

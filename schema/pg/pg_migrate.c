@@ -31,7 +31,7 @@
  *   values clients hold for other rows.
  * - computedb_nonces holds the (signer, nonce) keys of signed requests
  *   until their timestamps leave the window, for every replica. */
-#include "../server/log.h"
+#include "core/log.h"
 #include "pg.h"
 
 #include <stdio.h>
@@ -165,7 +165,7 @@ static enum svc_rc store_version(struct pg_db *db)
 
     if (rc != SVC_OK)
         return rc;
-    snprintf(v, sizeof(v), "%d", db_schema_version());
+    snprintf(v, sizeof(v), "%d", DB_SCHEMA_VERSION);
     res = PQexecParams(db->conn, set_version, 1, NULL, params, NULL, NULL, 0);
     rc = PQresultStatus(res) == PGRES_COMMAND_OK ? SVC_OK : pg_rc(db, res);
     PQclear(res);
@@ -199,12 +199,12 @@ static enum svc_rc migrate_tx(struct pg_db *db)
     version = stored_version(db);
     if (version < 0)
         return SVC_ERR_DB;
-    if (version > db_schema_version()) {
+    if (version > DB_SCHEMA_VERSION) {
         log_err("database schema version %ld is newer than this build (%d)",
-                version, db_schema_version());
+                version, DB_SCHEMA_VERSION);
         return SVC_ERR_DB;
     }
-    if (version == db_schema_version())
+    if (version == DB_SCHEMA_VERSION)
         return SVC_OK;
     rc = pg_exec(db, ddl);
     if (rc == SVC_OK)
@@ -213,7 +213,7 @@ static enum svc_rc migrate_tx(struct pg_db *db)
         rc = store_version(db);
     if (rc == SVC_OK)
         log_info("postgres schema migrated from version %ld to %d", version,
-                 db_schema_version());
+                 DB_SCHEMA_VERSION);
     return rc;
 }
 

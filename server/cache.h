@@ -7,7 +7,7 @@
 #ifndef HANDLERS_CACHE_H
 #define HANDLERS_CACHE_H
 
-#include "../server/req.h"
+#include "req.h"
 
 #include <stdbool.h>
 

@@ -5,7 +5,8 @@
 #ifndef SVC_CONFIG_H
 #define SVC_CONFIG_H
 
-#include "rc.h"
+#include "core/rc.h"
+#include "server/live.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,7 @@ struct config {
     size_t replay_capacity;   /* live nonces remembered */
     int public_read;          /* unsigned GETs of reader routes allowed */
     char admin_key[4096];     /* first-run admin key file */
-    char cors[8][256];        /* allowed Origins ("*": any) */
+    char cors[LIVE_MAX_CORS][LIVE_ORIGIN_MAX]; /* allowed Origins ("*": any) */
     unsigned n_cors;
     int log_json;                /* --log-format json */
     unsigned shutdown_timeout_s; /* how long in-flight requests may finish */
@@ -44,11 +45,6 @@ struct config {
     unsigned pog_queue;          /* queued PoG jobs per device */
 };
 
-/* --public-read as it stands now (SIGHUP may change it). */
-int config_public_read(const struct config *cfg);
-/* True when origin may call us cross-origin (--cors-origin). */
-int config_cors_allows(const struct config *cfg, const char *origin);
-
 /* Fills cfg with the defaults. */
 void config_defaults(struct config *cfg);
 
@@ -59,9 +55,11 @@ void config_defaults(struct config *cfg);
 SVC_NODISCARD enum svc_rc config_parse(struct config *cfg, int argc,
                                        char **argv, int *help, FILE *err);
 
-/* Applies the settings that are safe to change while serving (log level
+/* Reads the settings that are safe to change while serving (log level
  * and format, CORS origins, --public-read) from the same sources again
- * into live. Returns SVC_ERR_INVALID, changing nothing, on a bad source. */
+ * into live; the caller hands them on to the running server (app_reload).
+ * Returns SVC_ERR_INVALID, changing nothing, on a bad source. Not
+ * thread-safe: the main thread's. */
 SVC_NODISCARD enum svc_rc config_reload(struct config *live, int argc,
                                         char **argv, FILE *err);
 

@@ -10,7 +10,8 @@
  * the writer. Each connection caches its prepared statements keyed by the
  * address of the static SQL text, so a statement is prepared once per
  * connection for the life of the process. */
-#include "../server/log.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "lite.h"
 
 #include <pthread.h>
@@ -201,21 +202,13 @@ static int64_t op_changes(struct db *db)
 
 /* ---- connections ------------------------------------------------------ */
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Another process holds the lock: wait with a growing back-off until the
  * busy timeout, counting each retry. Returns 0 to give up (SQLITE_BUSY). */
 static int on_busy(void *ctx, int count)
 {
     static const int delays_ms[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50};
     struct lite_db *db = ctx;
-    int64_t now = now_us();
+    int64_t now = clock_mono_us();
     int d = delays_ms[count < 11 ? count : 10];
     struct timespec ts = {0, (long)d * 1000000L};
 
@@ -423,7 +416,7 @@ static enum svc_rc lite_ready(struct db_pool *base)
         src = sqlite3_step(st);
         if (src != SQLITE_ROW)
             rc = lite_rc(db, src);
-        else if (sqlite3_column_int(st, 0) != db_schema_version())
+        else if (sqlite3_column_int(st, 0) != DB_SCHEMA_VERSION)
             rc = SVC_ERR_DB;
         sqlite3_reset(st);
     }

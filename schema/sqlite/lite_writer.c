@@ -44,8 +44,9 @@
  * instead wakes a checkpointer thread, which runs PASSIVE checkpoints on a
  * connection of its own (they never block writers or readers); it also
  * runs one a second while there is anything to fold. */
-#include "../server/log.h"
-#include "../server/prio.h"
+#include "core/log.h"
+#include "core/prio.h"
+#include "core/random.h"
 #include "lite.h"
 
 #include <fcntl.h>
@@ -73,19 +74,6 @@ static bool data_version(struct lite_pool *pool, long long *out)
         *out = sqlite3_column_int64(pool->dv_stmt, 0);
     sqlite3_reset(pool->dv_stmt);
     return ok;
-}
-
-static void random_boot(char out[9])
-{
-    unsigned char b[4] = {0};
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-    if (fd >= 0) {
-        if (read(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
-            memset(b, 0, sizeof(b));
-        close(fd);
-    }
-    snprintf(out, 9, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
 }
 
 /* Tables by enum db_table, for the update hook. */
@@ -345,7 +333,7 @@ enum svc_rc lite_writer_init(struct lite_pool *pool,
     pool->group_commit = opt->group_commit;
     if (!data_version(pool, &pool->last_dv))
         pool->last_dv = -1; /* the first successful read is a change */
-    random_boot(pool->boot);
+    random_hex(pool->boot, sizeof(pool->boot));
     sqlite3_update_hook(pool->writer->h, on_update, pool);
     wal_pages(pool, opt);
     pthread_mutex_lock(&pool->write_lock);

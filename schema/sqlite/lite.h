@@ -5,7 +5,7 @@
 #ifndef SCHEMA_LITE_H
 #define SCHEMA_LITE_H
 
-#include "stmt.h"
+#include "schema/stmt.h"
 
 #include <jansson.h>
 #include <sqlite3.h>

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* computedb migrate: copies a SQLite validator database into PostgreSQL.
  *
- * DESIGN: the source is first opened as the service opens it (migrated to
- * our schema, keeping everything), then read in one read transaction (one
- * snapshot, while the validator may keep writing). The destination gets
+ * DESIGN: the caller (schema/open.c) opens the source as the service opens
+ * it (migrated to our schema, keeping everything) and hands over one read
+ * transaction on it (one snapshot, while the validator may keep writing);
+ * this file reads it through the storage seam only, so the PostgreSQL
+ * driver knows nothing of SQLite. The destination gets
  * the schema, must have no rows, and receives every table with COPY in one
  * transaction, ids and SQLite's rowids included; identity sequences then
  * continue after the largest id (pog_stats after the largest id ever
@@ -11,8 +13,7 @@
  * compared before COMMIT: a copy is all or nothing, and a value PostgreSQL
  * cannot hold as it is (text in an integer column, a boolean other than
  * 0/1) stops it with the table and line. */
-#include "../server/log.h"
-#include "lite.h"
+#include "core/log.h"
 #include "pg.h"
 
 #include <stdio.h>
@@ -137,34 +138,34 @@ static bool buf_put(struct buf *b, const char *s, size_t n)
 }
 
 /* COPY's text format: \N for NULL, backslash escapes in text. */
-static bool put_value(struct buf *b, sqlite3_stmt *st, int col)
+static bool put_value(struct buf *b, struct db_stmt *st, int col)
 {
     char num[40];
-    const unsigned char *t;
-    int n;
+    const char *t;
+    size_t n;
 
-    switch (sqlite3_column_type(st, col)) {
-    case SQLITE_NULL:
+    switch (db_col_type(st, col)) {
+    case DB_NULL:
         return buf_put(b, "\\N", 2);
-    case SQLITE_INTEGER:
-        n = snprintf(num, sizeof(num), "%lld",
-                     (long long)sqlite3_column_int64(st, col));
-        return buf_put(b, num, (size_t)n);
-    case SQLITE_FLOAT:
-        n = snprintf(num, sizeof(num), "%.17g", sqlite3_column_double(st, col));
-        return buf_put(b, num, (size_t)n);
+    case DB_INT:
+        n = (size_t)snprintf(num, sizeof(num), "%lld",
+                             (long long)db_col_int(st, col));
+        return buf_put(b, num, n);
+    case DB_FLOAT:
+        n = (size_t)snprintf(num, sizeof(num), "%.17g", db_col_double(st, col));
+        return buf_put(b, num, n);
     default:
         break;
     }
-    t = sqlite3_column_text(st, col);
-    n = sqlite3_column_bytes(st, col);
-    for (int i = 0; t && i < n; i++) {
+    t = db_col_str(st, col);
+    n = db_col_bytes(st, col);
+    for (size_t i = 0; t && i < n; i++) {
         const char *esc = t[i] == '\\'   ? "\\\\"
                           : t[i] == '\n' ? "\\n"
                           : t[i] == '\r' ? "\\r"
                           : t[i] == '\t' ? "\\t"
                                          : NULL;
-        bool ok = esc ? buf_put(b, esc, 2) : buf_put(b, (const char *)t + i, 1);
+        bool ok = esc ? buf_put(b, esc, 2) : buf_put(b, t + i, 1);
 
         if (!ok)
             return false;
@@ -182,43 +183,60 @@ static enum svc_rc flush(struct pg_db *db, struct buf *b)
     return SVC_OK;
 }
 
+/* What stream_row() needs: the destination, its buffer, the row count. */
+struct stream {
+    struct pg_db *db;
+    struct buf b;
+    size_t cols;
+    long long rows;
+};
+
+/* db_each() callback: one source row as a COPY text line. */
+static enum svc_rc stream_row(struct db_stmt *st, void *ctx)
+{
+    struct stream *s = ctx;
+
+    for (size_t c = 0; c < s->cols; c++)
+        if ((c && !buf_put(&s->b, "\t", 1)) || !put_value(&s->b, st, (int)c))
+            return SVC_ERR_NOMEM;
+    if (!buf_put(&s->b, "\n", 1))
+        return SVC_ERR_NOMEM;
+    s->rows++;
+    return s->b.len >= CHUNK ? flush(s->db, &s->b) : SVC_OK;
+}
+
+/* The number of columns a SELECT names (its commas outside parentheses
+ * plus one: the statements above have no functions with arguments). */
+static size_t select_cols(const char *sql)
+{
+    size_t n = 1;
+
+    for (const char *p = sql; *p && strncmp(p, " FROM ", 6) != 0; p++)
+        n += *p == ',';
+    return n;
+}
+
 /* Streams one table's rows into an open COPY; *rows counts them. */
-static enum svc_rc stream_rows(sqlite3 *src, struct pg_db *db, size_t t,
+static enum svc_rc stream_rows(struct db *src, struct pg_db *db, size_t t,
                                long long *rows)
 {
-    struct buf b = {0};
-    sqlite3_stmt *st = NULL;
-    enum svc_rc rc = SVC_OK;
-    int src_rc = sqlite3_prepare_v2(src, selects[t], -1, &st, NULL);
+    struct stream s = {db, {0}, select_cols(selects[t]), 0};
+    struct db_stmt *st = NULL;
+    enum svc_rc rc = db_stmt(src, selects[t], &st);
 
-    while (src_rc == SQLITE_OK && (src_rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int cols = sqlite3_column_count(st);
-
-        for (int c = 0; rc == SVC_OK && c < cols; c++)
-            if ((c && !buf_put(&b, "\t", 1)) || !put_value(&b, st, c))
-                rc = SVC_ERR_NOMEM;
-        if (rc == SVC_OK && !buf_put(&b, "\n", 1))
-            rc = SVC_ERR_NOMEM;
-        if (rc == SVC_OK && b.len >= CHUNK)
-            rc = flush(db, &b);
-        if (rc != SVC_OK)
-            break;
-        (*rows)++;
-        src_rc = SQLITE_OK;
-    }
-    if (rc == SVC_OK && src_rc != SQLITE_DONE) {
-        log_err("reading %s: %s", names[t], sqlite3_errmsg(src));
-        rc = SVC_ERR_DB;
-    }
     if (rc == SVC_OK)
-        rc = flush(db, &b);
-    sqlite3_finalize(st);
-    free(b.p);
+        rc = db_each(st, stream_row, &s);
+    if (rc == SVC_OK)
+        rc = flush(db, &s.b);
+    else if (rc != SVC_ERR_NOMEM)
+        log_err("reading %s: %s", names[t], svc_rc_text(rc));
+    free(s.b.p);
+    *rows = s.rows;
     return rc;
 }
 
 /* One table: COPY, then the destination's count must equal the source's. */
-static enum svc_rc copy_table(sqlite3 *src, struct pg_db *db, size_t t,
+static enum svc_rc copy_table(struct db *src, struct pg_db *db, size_t t,
                               long long *rows)
 {
     PGresult *res = PQexec(db->conn, copies[t]);
@@ -251,39 +269,38 @@ static int64_t count_pg(struct pg_db *db, const char *sql)
     return n;
 }
 
-static int64_t count_lite(sqlite3 *src, const char *sql)
+static int64_t count_src(struct db *src, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
+    struct db_stmt *st = NULL;
     int64_t n = -1;
 
-    if (sqlite3_prepare_v2(src, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (db_stmt(src, sql, &st) != SVC_OK || db_one(st, db_row_int, &n))
+        return -1;
     return n;
 }
 
 /* pog_stats is AUTOINCREMENT upstream: ids deleted rows used are never
  * handed out again; the sequence continues after the largest ever. */
-static enum svc_rc reseed_ids(sqlite3 *src, struct pg_db *db)
+static enum svc_rc reseed_ids(struct db *src, struct pg_db *db)
 {
+    static const char last_pog_id[] = "SELECT seq FROM sqlite_sequence "
+                                      "WHERE name = 'pog_stats'";
     char seq[24];
     const char *params[1] = {seq};
-    long long n = 0;
-    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    struct db_stmt *st = NULL;
     enum svc_rc rc = pg_exec(db, reseed);
     PGresult *res;
 
-    if (sqlite3_prepare_v2(src,
-                           "SELECT seq FROM sqlite_sequence "
-                           "WHERE name = 'pog_stats'",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
     if (rc != SVC_OK)
         return rc;
-    snprintf(seq, sizeof(seq), "%lld", n);
+    /* No row (SVC_ERR_NOT_FOUND): no pog_stats row was ever written. */
+    rc = db_stmt(src, last_pog_id, &st);
+    if (rc == SVC_OK)
+        rc = db_one(st, db_row_int, &n);
+    if (rc != SVC_OK && rc != SVC_ERR_NOT_FOUND)
+        return rc;
+    snprintf(seq, sizeof(seq), "%lld", (long long)n);
     res = PQexecParams(db->conn, reseed_pog, 1, NULL, params, NULL, NULL, 0);
     rc = PQresultStatus(res) == PGRES_TUPLES_OK ? SVC_OK : pg_rc(db, res);
     PQclear(res);
@@ -307,7 +324,7 @@ static enum svc_rc check_empty(struct pg_db *db, char *err, size_t errlen)
     return SVC_OK;
 }
 
-static enum svc_rc copy_all(sqlite3 *src, struct pg_db *db,
+static enum svc_rc copy_all(struct db *src, struct pg_db *db,
                             db_copy_fn *progress, void *ctx, char *err,
                             size_t errlen)
 {
@@ -324,7 +341,7 @@ static enum svc_rc copy_all(sqlite3 *src, struct pg_db *db,
             break;
         }
         there = count_pg(db, counts[i]);
-        if (there != rows || count_lite(src, counts[i]) != rows) {
+        if (there != rows || count_src(src, counts[i]) != rows) {
             snprintf(err, errlen, "%s: %lld rows read, %lld stored", names[i],
                      rows, (long long)there);
             rc = SVC_ERR_DB;
@@ -338,46 +355,17 @@ static enum svc_rc copy_all(sqlite3 *src, struct pg_db *db,
     return rc;
 }
 
-/* The source at our schema: opened and closed once as the service would. */
-static enum svc_rc upgrade_source(const char *path)
-{
-    struct db_options o = {path, 1, 5000, false, true, 0};
-    struct db_pool *pool = NULL;
-    enum svc_rc rc = lite_pool_open(&o, &pool);
-
-    if (rc == SVC_OK)
-        db_pool_close(pool);
-    return rc;
-}
-
-enum svc_rc db_copy_to_postgres(const char *sqlite_path, const char *url,
-                                db_copy_fn *progress, void *ctx, char *err,
-                                size_t errlen)
+enum svc_rc pg_import(struct db *src, const char *url, db_copy_fn *progress,
+                      void *ctx, char *err, size_t errlen)
 {
     struct db_options o = {url, 1, 5000, false, true, 0};
     struct db_pool *pool = NULL;
     struct pg_db *db;
-    sqlite3 *src = NULL;
-    enum svc_rc rc;
+    enum svc_rc rc = pg_pool_open(&o, &pool);
 
-    snprintf(err, errlen, "failed");
-    rc = upgrade_source(sqlite_path);
-    if (rc != SVC_OK) {
-        snprintf(err, errlen, "cannot open %s", sqlite_path);
-        return rc;
-    }
-    if (sqlite3_open_v2(sqlite_path, &src, SQLITE_OPEN_READONLY, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot read %s: %s", sqlite_path,
-                 sqlite3_errmsg(src));
-        sqlite3_close(src);
-        return SVC_ERR_DB;
-    }
-    rc = pg_pool_open(&o, &pool);
     if (rc != SVC_OK) {
         snprintf(err, errlen, "cannot open the destination");
-        goto out;
+        return rc;
     }
     db = PG_DB(PG_POOL(pool)->leases.free); /* the only session */
     rc = pg_exec(db, "BEGIN");
@@ -389,9 +377,6 @@ enum svc_rc db_copy_to_postgres(const char *sqlite_path, const char *url,
         rc = pg_exec(db, "COMMIT");
     if (rc != SVC_OK)
         pg_rollback(db);
-out:
     db_pool_close(pool);
-    sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
-    sqlite3_close(src);
     return rc;
 }

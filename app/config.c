@@ -4,14 +4,14 @@
  * `computedb config print`, so they cannot drift apart. */
 #include "config.h"
 
-#include "../schema/db.h"
-#include "log.h"
+#include "core/log.h"
+#include "core/redact.h"
+#include "schema/db.h"
 
 #include <jansson.h>
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,19 +488,6 @@ enum svc_rc config_parse(struct config *cfg, int argc, char **argv, int *help,
     return SVC_OK;
 }
 
-/* Guards what config_reload changes while worker threads read it. */
-static pthread_rwlock_t live_lock = PTHREAD_RWLOCK_INITIALIZER;
-
-int config_public_read(const struct config *cfg)
-{
-    int on;
-
-    pthread_rwlock_rdlock(&live_lock);
-    on = cfg->public_read;
-    pthread_rwlock_unlock(&live_lock);
-    return on;
-}
-
 enum svc_rc config_reload(struct config *live, int argc, char **argv, FILE *err)
 {
     struct config fresh;
@@ -509,14 +496,11 @@ enum svc_rc config_reload(struct config *live, int argc, char **argv, FILE *err)
     config_defaults(&fresh);
     if (config_parse(&fresh, argc, argv, &help, err) != SVC_OK)
         return SVC_ERR_INVALID;
-    pthread_rwlock_wrlock(&live_lock);
     live->log_level = fresh.log_level;
     live->log_json = fresh.log_json;
     live->public_read = fresh.public_read;
-    live->n_cors = 0;
     memcpy(live->cors, fresh.cors, sizeof(live->cors));
     live->n_cors = fresh.n_cors;
-    pthread_rwlock_unlock(&live_lock);
     return SVC_OK;
 }
 
@@ -550,7 +534,7 @@ static json_t *opt_value(const struct config *cfg, const struct opt *o)
             json_array_append_new(arr, json_string(cfg->cors[i]));
         return arr;
     case OPT_PATH: /* --db may be a URL with a password */
-        db_where_shown(field, shown, sizeof(shown));
+        url_redact(field, shown, sizeof(shown));
         return *field ? json_string(shown) : json_null();
     default:
         return *field ? json_string(field) : json_null();
@@ -567,16 +551,4 @@ void config_print(const struct config *cfg, FILE *out)
         json_dumpf(doc, out, JSON_INDENT(2));
     fputc('\n', out);
     json_decref(doc);
-}
-
-int config_cors_allows(const struct config *cfg, const char *origin)
-{
-    int ok = 0;
-
-    pthread_rwlock_rdlock(&live_lock);
-    for (unsigned i = 0; origin && !ok && i < cfg->n_cors; i++)
-        ok =
-            strcmp(cfg->cors[i], "*") == 0 || strcmp(cfg->cors[i], origin) == 0;
-    pthread_rwlock_unlock(&live_lock);
-    return ok;
 }

@@ -2,7 +2,7 @@
 /* Online backups with SQLite's backup API: one step over a read snapshot
  * on its own connections, so the service keeps reading and writing while
  * the copy is made, and the copy is exactly the database as of its start. */
-#include "../server/log.h"
+#include "core/log.h"
 #include "lite.h"
 
 #include <errno.h>

@@ -14,10 +14,11 @@
  * largest stored id, so ids are never reused. */
 #include "pog_service.h"
 
-#include "../gpu/pool.h"
-#include "../schema/queries.h"
-#include "../server/log.h"
-#include "../server/metrics.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "pool.h"
+#include "schema/db.h"
+#include "schema/queries.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,9 +27,11 @@
 #include <time.h>
 
 struct pog_service {
-    struct app *app;         /* borrowed; outlives the service */
-    struct pog_table *table; /* --gpu-table, owned; NULL: the built-in */
-    atomic_bool closing;     /* pog_service_close has begun */
+    struct db_pool *db;       /* borrowed; outlives the service */
+    pog_job_event_fn *on_job; /* or NULL */
+    struct gpu_pool *pool;    /* owned; NULL when this process runs none */
+    struct pog_table *table;  /* the table file, owned; NULL: the built-in */
+    atomic_bool closing;      /* pog_service_close has begun */
     /* Unfinished jobs in pog_jobs are this process's to mark interrupted
      * (at start and at close): false on a shared database when this
      * replica runs no workers, as they belong to the replica that does
@@ -39,14 +42,6 @@ struct pog_service {
 /* The error column of an interrupted job, as the pool renders errors. */
 static const char interrupted_json[] =
     "{\"code\":\"ERR_INTERNAL\",\"message\":\"" POG_SERVICE_INTERRUPTED "\"}";
-
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t int_of(const json_t *snap, const char *key)
 {
@@ -88,7 +83,7 @@ static void persist(struct pog_service *svc, uint64_t id, enum gpu_job_state st,
         .finished_at = int_of(snap, "finished_at"),
     };
     enum svc_rc rc =
-        row.kind ? db_write(svc->app->db, put_tx, &row) : SVC_ERR_INTERNAL;
+        row.kind ? db_write(svc->db, put_tx, &row) : SVC_ERR_INTERNAL;
 
     if (rc != SVC_OK)
         log_warn("pog: job %llu (%s) not recorded: %s", (unsigned long long)id,
@@ -107,7 +102,8 @@ static void on_event(void *ctx, uint64_t id, enum gpu_job_state st,
     int64_t finished = int_of(snap, "finished_at");
     bool ran = gpu_job_state_is_final(st) && started > 0 && finished >= started;
 
-    metrics_pog_job(json_string_value(json_object_get(snap, "kind")),
+    if (svc->on_job)
+        svc->on_job(json_string_value(json_object_get(snap, "kind")),
                     gpu_job_state_name(st),
                     ran ? (double)(finished - started) / 1000.0 : -1.0);
     /* While closing, the pool cancels what is queued and stops what runs:
@@ -127,7 +123,7 @@ static enum svc_rc recover_tx(struct db *db, void *ctx)
 {
     struct recover *r = ctx;
     enum svc_rc rc =
-        q_pogjobs_interrupt(db, interrupted_json, unix_ms(), &r->marked);
+        q_pogjobs_interrupt(db, interrupted_json, clock_unix_ms(), &r->marked);
 
     if (rc == SVC_OK)
         rc = q_pogjobs_max_id(db, &r->max_id);
@@ -138,7 +134,7 @@ static enum svc_rc recover_tx(struct db *db, void *ctx)
 static enum svc_rc load_table(struct pog_service *svc, const char *path,
                               char *why, size_t cap)
 {
-    struct pog_err err = {{0}, {0}};
+    struct svc_err err = {{0}, {0}};
     enum svc_rc rc;
 
     if (!path[0])
@@ -151,21 +147,21 @@ static enum svc_rc load_table(struct pog_service *svc, const char *path,
     return rc;
 }
 
-static enum svc_rc start_pool(struct app *app, struct pog_service *svc,
-                              const struct config *cfg, int64_t max_id,
-                              char *why, size_t cap)
+static enum svc_rc start_pool(struct pog_service *svc,
+                              const struct pog_service_options *cfg,
+                              int64_t max_id, char *why, size_t cap)
 {
     struct gpu_pool_opts o = {0};
     enum svc_rc rc;
 
-    o.backend_name = cfg->pog_backend;
-    o.worker.cpu_max_n = cfg->pog_cpu_max_n;
-    o.queue_cap = cfg->pog_queue;
+    o.backend_name = cfg->backend;
+    o.worker.cpu_max_n = cfg->cpu_max_n;
+    o.queue_cap = cfg->queue_cap;
     o.first_id = (uint64_t)max_id + 1;
     o.table = svc->table;
     o.on_event = on_event;
     o.event_ctx = svc;
-    rc = gpu_pool_new(&o, &app->pog, why, cap);
+    rc = gpu_pool_new(&o, &svc->pool, why, cap);
     if (rc != SVC_OK && !why[0])
         snprintf(why, cap, "PoG workers: %s", svc_rc_text(rc));
     return rc;
@@ -174,27 +170,42 @@ static enum svc_rc start_pool(struct app *app, struct pog_service *svc,
 /* The role the replica running PoG workers claims (db_claim_role). */
 static const char workers_role[] = "computedb pog-workers";
 
-enum svc_rc pog_service_holds_workers(struct app *app, bool *held)
+/* pog_service_holds_workers() before svc exists. */
+static enum svc_rc holds_workers(struct db_pool *db, bool *held)
 {
     *held = true;
-    return db_shared(app->db) ? db_claim_role(app->db, workers_role, held)
-                              : SVC_OK;
+    return db_shared(db) ? db_claim_role(db, workers_role, held) : SVC_OK;
+}
+
+enum svc_rc pog_service_holds_workers(struct pog_service *svc, bool *held)
+{
+    return holds_workers(svc->db, held);
+}
+
+struct gpu_pool *pog_service_pool(const struct pog_service *svc)
+{
+    return svc ? svc->pool : NULL;
+}
+
+const struct pog_table *pog_service_table(const struct pog_service *svc)
+{
+    return svc ? svc->table : NULL;
 }
 
 /* Whether this process runs PoG workers. On a shared database only one
  * replica may (job ids are numbered by it): the first to claim the role.
  * Another one asked for a backend by name refuses to start; with "auto"
  * it runs none. */
-static enum svc_rc want_workers(struct app *app, const struct config *cfg,
+static enum svc_rc want_workers(const struct pog_service_options *cfg,
                                 bool *workers, char *why, size_t cap)
 {
     bool got = true;
     enum svc_rc rc;
 
-    *workers = strcmp(cfg->pog_backend, "off") != 0;
+    *workers = strcmp(cfg->backend, "off") != 0;
     if (!*workers)
         return SVC_OK;
-    rc = pog_service_holds_workers(app, &got);
+    rc = holds_workers(cfg->db, &got);
     if (rc != SVC_OK) {
         snprintf(why, cap, "pog: cannot claim the PoG workers: %s",
                  svc_rc_text(rc));
@@ -203,7 +214,7 @@ static enum svc_rc want_workers(struct app *app, const struct config *cfg,
     if (got)
         return SVC_OK;
     *workers = false;
-    if (strcmp(cfg->pog_backend, "auto") == 0) {
+    if (strcmp(cfg->backend, "auto") == 0) {
         log_warn("pog: another replica runs the PoG workers of this "
                  "database; this one runs none");
         return SVC_OK;
@@ -214,8 +225,8 @@ static enum svc_rc want_workers(struct app *app, const struct config *cfg,
     return SVC_ERR_CONFLICT;
 }
 
-enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
-                             char *why, size_t cap)
+enum svc_rc pog_service_open(const struct pog_service_options *o,
+                             struct pog_service **out, char *why, size_t cap)
 {
     struct pog_service *svc = calloc(1, sizeof(*svc));
     struct recover r = {0, 0};
@@ -227,21 +238,22 @@ enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
         snprintf(why, cap, "out of memory");
         return rc;
     }
-    svc->app = app;
+    svc->db = o->db;
+    svc->on_job = o->on_job;
     atomic_init(&svc->closing, false);
-    rc = want_workers(app, cfg, &workers, why, cap);
-    svc->owns_jobs = workers || !db_shared(app->db);
+    rc = want_workers(o, &workers, why, cap);
+    svc->owns_jobs = workers || !db_shared(o->db);
     if (rc == SVC_OK)
-        rc = load_table(svc, cfg->gpu_table, why, cap);
+        rc = load_table(svc, o->gpu_table, why, cap);
     if (rc == SVC_OK && svc->owns_jobs &&
-        (rc = db_write(app->db, recover_tx, &r)) != SVC_OK)
+        (rc = db_write(o->db, recover_tx, &r)) != SVC_OK)
         snprintf(why, cap, "pog_jobs: %s", svc_rc_text(rc));
     if (rc == SVC_OK && r.marked)
         log_warn("pog: %lld job(s) left unfinished by the last run marked "
                  "failed (" POG_SERVICE_INTERRUPTED ")",
                  (long long)r.marked);
     if (rc == SVC_OK && workers)
-        rc = start_pool(app, svc, cfg, r.max_id, why, cap);
+        rc = start_pool(svc, o, r.max_id, why, cap);
     else if (rc == SVC_OK)
         log_info("pog: workers off");
     if (rc != SVC_OK) {
@@ -249,8 +261,7 @@ enum svc_rc pog_service_open(struct app *app, const struct config *cfg,
         free(svc);
         return rc;
     }
-    app->pog_service = svc;
-    app->pog_table = svc->table;
+    *out = svc;
     return SVC_OK;
 }
 
@@ -259,9 +270,9 @@ static void mark_unfinished(struct pog_service *svc)
 {
     struct recover r = {0, 0};
 
-    if (!svc->owns_jobs || !svc->app->db)
+    if (!svc->owns_jobs || !svc->db)
         return;
-    if (db_write(svc->app->db, recover_tx, &r) != SVC_OK)
+    if (db_write(svc->db, recover_tx, &r) != SVC_OK)
         log_warn("pog: unfinished jobs not marked; the next start marks "
                  "them");
     else if (r.marked)
@@ -270,19 +281,14 @@ static void mark_unfinished(struct pog_service *svc)
             (long long)r.marked);
 }
 
-void pog_service_close(struct app *app)
+void pog_service_close(struct pog_service *svc)
 {
-    struct pog_service *svc = app->pog_service;
-
-    if (svc)
-        atomic_store(&svc->closing, true);
-    gpu_pool_free(app->pog); /* joins the workers: no event after this */
-    app->pog = NULL;
     if (!svc)
         return;
+    atomic_store(&svc->closing, true);
+    gpu_pool_free(svc->pool); /* joins the workers: no event after this */
+    svc->pool = NULL;
     mark_unfinished(svc);
-    app->pog_table = NULL;
-    app->pog_service = NULL;
     pog_table_free(svc->table);
     free(svc);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* db_where_shown: what logs and `config print` show of --db. A URL's
+/* url_redact: what logs and `config print` show of --db. A URL's
  * password never appears, in either of the forms libpq accepts (user:pw@
  * and a password= parameter), even with an unencoded '@' in it; everything
  * else is shown as given, and a short buffer truncates rather than
  * overflows. */
 #include "check.h"
-#include "schema/db.h"
+#include "core/redact.h"
 
 static const struct {
     const char *where, *shown;
@@ -30,11 +30,11 @@ int main(void)
     char out[256], small[12];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        db_where_shown(cases[i].where, out, sizeof(out));
+        url_redact(cases[i].where, out, sizeof(out));
         CHECK_STR_EQ(out, cases[i].shown);
     }
-    db_where_shown("postgres://u:pw@h/db", small, sizeof(small));
+    url_redact("postgres://u:pw@h/db", small, sizeof(small));
     CHECK_STR_EQ(small, "postgres://");
-    db_where_shown("postgres://u:pw@h/db", small, 0); /* writes nothing */
+    url_redact("postgres://u:pw@h/db", small, 0); /* writes nothing */
     return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* SS58 (network 42) encode and strict decode, on libsodium's BLAKE2b. */
-#include "auth_ss58.h"
+#include "ss58.h"
 
 #include <sodium.h>
 

@@ -26,7 +26,9 @@
  *   another replica is refused too.
  * - A session that fails (server restart, failover) is reset at its next
  *   lease; the request that saw the failure gets 503 and may be retried. */
-#include "../server/log.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "core/redact.h"
 #include "pg.h"
 
 #include <stdio.h>
@@ -524,22 +526,6 @@ static enum svc_rc lease_query(struct pg_pool *pool, const char *sql, bool each,
     return rc;
 }
 
-/* Fills out (len - 1 hex digits) from /dev/urandom. */
-static void random_hex(char *out, size_t len)
-{
-    unsigned char b[16] = {0};
-    FILE *f = fopen("/dev/urandom", "rb");
-    size_t n = (len - 1) / 2 < sizeof(b) ? (len - 1) / 2 : sizeof(b);
-
-    if (!f || fread(b, 1, n, f) != n)
-        log_warn("postgres: no randomness for validators");
-    if (f)
-        fclose(f);
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-    out[2 * n] = '\0';
-}
-
 /* ---- the pool -------------------------------------------------------------
  */
 
@@ -586,7 +572,7 @@ enum svc_rc pg_pool_open(const struct db_options *opt, struct db_pool **out)
     pthread_mutex_init(&pool->roles_lock, NULL);
     random_hex(pool->boot, sizeof(pool->boot));
     snprintf(pool->url, sizeof(pool->url), "%s", opt->path);
-    db_where_shown(opt->path, pool->shown, sizeof(pool->shown));
+    url_redact(opt->path, pool->shown, sizeof(pool->shown));
     pool->busy_ms = opt->busy_timeout_ms;
     pool->n_conns = opt->readers ? opt->readers : 1;
     pool->conns = calloc(pool->n_conns, sizeof(*pool->conns));
@@ -720,7 +706,7 @@ static void pg_stats(struct db_pool *base, struct db_stats *out)
 static enum svc_rc version_row(struct db_stmt *st, void *ctx)
 {
     (void)ctx;
-    if (db_col_int(st, 0) != db_schema_version())
+    if (db_col_int(st, 0) != DB_SCHEMA_VERSION)
         return SVC_ERR_DB;
     return db_col_int(st, 1) == 0 ? SVC_OK : SVC_ERR_BUSY;
 }

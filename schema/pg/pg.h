@@ -5,7 +5,7 @@
 #ifndef SCHEMA_PG_H
 #define SCHEMA_PG_H
 
-#include "stmt.h"
+#include "schema/stmt.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>

@@ -7,18 +7,17 @@
  * DESIGN: the upstream CREATE ... IF NOT EXISTS statements run on every
  * open, as the Python validator itself does on every connection, so a table
  * dropped by an old tool comes back. Numbered steps below only ever add. */
-#include "../server/log.h"
+#include "core/log.h"
 #include "lite.h"
 
-/* Bump both together: PRAGMA takes no bound parameters.
+/* PRAGMA takes no bound parameters: the text carries DB_SCHEMA_VERSION.
  * 1: our indexes, computedb_legacy_miner_details. 2: principals.
  * 3: covering challenge indexes (replacing those of version 1).
  * 4: pog_jobs. */
-enum { SCHEMA_VERSION = 4 };
-static const char set_version[] = "PRAGMA user_version=4";
+static const char set_version[] = "PRAGMA user_version=" DB_SCHEMA_VERSION_TEXT;
 
 /* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
- * the table definitions documented in UPSTREAM.md section 0.2. */
+ * the table definitions documented in docs/upstream.md section 0.2. */
 static const char upstream_ddl[] =
     "CREATE TABLE IF NOT EXISTS miner (uid INTEGER PRIMARY KEY, "
     "ss58_address TEXT UNIQUE);"
@@ -165,9 +164,9 @@ static enum svc_rc migrate_tx(struct lite_db *db)
     int64_t version = 0;
     enum svc_rc rc = query_int(db, "PRAGMA user_version", &version);
 
-    if (rc == SVC_OK && version > SCHEMA_VERSION) {
+    if (rc == SVC_OK && version > DB_SCHEMA_VERSION) {
         log_err("database schema version %lld is newer than this build (%d)",
-                (long long)version, SCHEMA_VERSION);
+                (long long)version, DB_SCHEMA_VERSION);
         return SVC_ERR_DB;
     }
     if (rc == SVC_OK)
@@ -176,10 +175,10 @@ static enum svc_rc migrate_tx(struct lite_db *db)
         rc = lite_exec(db, our_ddl);
     if (rc == SVC_OK)
         rc = upgrade_miner_details(db);
-    if (rc != SVC_OK || version == SCHEMA_VERSION)
+    if (rc != SVC_OK || version == DB_SCHEMA_VERSION)
         return rc;
     log_info("schema migrated from version %lld to %d", (long long)version,
-             SCHEMA_VERSION);
+             DB_SCHEMA_VERSION);
     return lite_exec(db, set_version);
 }
 
@@ -195,9 +194,4 @@ enum svc_rc lite_migrate(struct lite_db *db)
     if (rc != SVC_OK)
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
     return rc;
-}
-
-int db_schema_version(void)
-{
-    return SCHEMA_VERSION;
 }

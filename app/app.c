@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* app_open/app_close: the process's parts, opened in dependency order and
+ * closed in the reverse one.
+ *
+ * DESIGN: every part is opened here and nowhere else, each from the
+ * configuration through its own options struct (designated initializers),
+ * so `computedb serve` and the test harness run the same server. The run
+ * owns the database pool, the live settings, the verifier, the PoG service
+ * and the HTTP server; requests borrow them through run->app until
+ * app_drain() or app_close() has stopped HTTP. */
+#include "app.h"
+
+#include "core/auth_msg.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "gpu/pog_service.h"
+#include "schema/db.h"
+#include "schema/queries.h"
+#include "server/auth.h"
+#include "server/http.h"
+#include "server/live.h"
+#include "server/metrics.h"
+#include "server/policy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Creates the parent directory of path when it is missing (one level, as
+ * for the default ./data/database.db). */
+static enum svc_rc ensure_parent_dir(const char *path)
+{
+    char dir[4096];
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return SVC_OK;
+    *slash = '\0';
+    if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+        return SVC_OK;
+    log_err("cannot create %s: %s", dir, strerror(errno));
+    return SVC_ERR_INVALID;
+}
+
+struct first_admin {
+    const char *ss58;
+    int64_t existing;
+};
+
+static enum svc_rc first_admin_tx(struct db *db, void *ctx)
+{
+    struct first_admin *f = ctx;
+    struct q_principal p = {f->ss58, "admin", "first-run admin", NULL};
+    bool created = false;
+    enum svc_rc rc = q_principals_count(db, &f->existing);
+
+    if (rc != SVC_OK || f->existing > 0)
+        return rc;
+    return q_principals_put(db, &p, &created);
+}
+
+/* Makes the key in cfg->admin_key (or the one already there: a key file is
+ * never overwritten) the admin of a database without principals and says
+ * how to use it. */
+static enum svc_rc bootstrap_admin(struct db_pool *pool,
+                                   const struct config *cfg)
+{
+    uint8_t *seed = auth_seed_new();
+    char addr[SS58_LEN + 1], err[512];
+    struct first_admin f = {addr, 0};
+    bool made = false;
+    enum svc_rc rc = seed ? ensure_parent_dir(cfg->admin_key) : SVC_ERR_NOMEM;
+
+    if (rc == SVC_OK) {
+        rc = auth_key_create(cfg->admin_key, seed, err, sizeof(err));
+        made = rc == SVC_OK;
+        if (rc == SVC_ERR_CONFLICT)
+            rc = auth_key_load(cfg->admin_key, seed, err, sizeof(err));
+        if (rc != SVC_OK)
+            log_err("%s", err);
+    }
+    if (rc == SVC_OK) {
+        auth_seed_address(seed, addr);
+        rc = db_write(pool, first_admin_tx, &f);
+    }
+    if (rc == SVC_OK && !f.existing) { /* else others made principals */
+        log_info("first run: %s key %s is an admin: %s",
+                 made ? "new" : "existing", cfg->admin_key, addr);
+        log_info("try: computedb call --key %s --url http://%s:%u GET /miners",
+                 cfg->admin_key, cfg->listen_host, (unsigned)cfg->port);
+    }
+    auth_seed_free(seed);
+    return rc;
+}
+
+static enum svc_rc count_tx(struct db *db, void *ctx)
+{
+    return q_principals_count(db, ctx);
+}
+
+static enum svc_rc open_db(struct app_run *run)
+{
+    const struct config *cfg = run->cfg;
+    struct db_options o = {
+        .path = cfg->db_path,
+        .readers = cfg->readers,
+        .busy_timeout_ms = cfg->busy_timeout_ms,
+        .group_commit = !cfg->no_group_commit,
+        .sync_full = !cfg->sync_normal,
+        .wal_max = cfg->wal_max,
+    };
+    int64_t principals = 0;
+    enum svc_rc rc =
+        db_is_url(cfg->db_path) ? SVC_OK : ensure_parent_dir(cfg->db_path);
+
+    if (rc == SVC_OK)
+        rc = db_pool_open(&o, &run->app.db);
+    if (rc == SVC_OK && cfg->admin_key[0])
+        rc = db_write(run->app.db, count_tx, &principals);
+    if (rc == SVC_OK && cfg->admin_key[0] && principals == 0)
+        rc = bootstrap_admin(run->app.db, cfg);
+    return rc;
+}
+
+static struct live_options live_of(const struct config *cfg)
+{
+    struct live_options o = {.public_read = cfg->public_read != 0,
+                             .n_cors = cfg->n_cors};
+
+    memcpy(o.cors, cfg->cors, sizeof(o.cors));
+    return o;
+}
+
+static enum svc_rc open_auth(struct app_run *run)
+{
+    const struct config *cfg = run->cfg;
+    struct auth_options o = {
+        .audience = cfg->audience,
+        .window_ms = cfg->auth_window_ms,
+        .replay_capacity = cfg->replay_capacity,
+        .started_ms = run->app.started_ms,
+        .shared = policy_nonce_claim,
+        .shared_ctx = run->app.db,
+    };
+
+    run->app.auth = auth_new(&o);
+    return run->app.auth ? SVC_OK : SVC_ERR_NOMEM;
+}
+
+static enum svc_rc open_pog(struct app_run *run)
+{
+    const struct config *cfg = run->cfg;
+    struct pog_service_options o = {
+        .db = run->app.db,
+        .backend = cfg->pog_backend,
+        .gpu_table = cfg->gpu_table,
+        .cpu_max_n = cfg->pog_cpu_max_n,
+        .queue_cap = cfg->pog_queue,
+        .on_job = metrics_pog_job,
+    };
+    char why[256];
+    enum svc_rc rc =
+        pog_service_open(&o, &run->app.pog_service, why, sizeof(why));
+
+    if (rc != SVC_OK) {
+        log_err("%s", why);
+        return rc;
+    }
+    run->app.pog = pog_service_pool(run->app.pog_service);
+    run->app.pog_table = pog_service_table(run->app.pog_service);
+    return SVC_OK;
+}
+
+static enum svc_rc open_http(struct app_run *run)
+{
+    const struct config *cfg = run->cfg;
+    struct http_options o = {
+        .listen_host = cfg->listen_host,
+        .port = cfg->port,
+        .threads = cfg->threads,
+        .write_threads = cfg->write_threads,
+        .conn_timeout_s = cfg->conn_timeout_s,
+        .conn_memory = cfg->conn_memory,
+        .conn_limit = cfg->conn_limit,
+        .max_body = cfg->max_body,
+    };
+
+    return http_start(&run->app, &o, &run->router, &run->http);
+}
+
+enum svc_rc app_open(const struct config *cfg, struct app_run **out)
+{
+    struct app_run *run = calloc(1, sizeof(*run));
+    struct live_options lo = live_of(cfg);
+    enum svc_rc rc = run ? SVC_OK : SVC_ERR_NOMEM;
+
+    if (rc != SVC_OK)
+        return rc;
+    run->cfg = cfg;
+    run->router = (struct router){.routes = svc_routes,
+                                  .n_routes = svc_routes_count,
+                                  .authenticate = policy_authenticate};
+    run->app.started_ms = clock_unix_ms();
+    run->app.response_cache = !cfg->no_response_cache;
+    metrics_init(svc_routes, svc_routes_count);
+    rc = ss58_init();
+    if (rc == SVC_OK)
+        rc = open_db(run);
+    if (rc == SVC_OK)
+        rc = (run->app.live = live_new(&lo)) ? SVC_OK : SVC_ERR_NOMEM;
+    if (rc == SVC_OK)
+        rc = open_auth(run);
+    if (rc == SVC_OK)
+        rc = open_pog(run);
+    if (rc == SVC_OK)
+        rc = open_http(run);
+    if (rc != SVC_OK) {
+        app_close(run);
+        return rc;
+    }
+    *out = run;
+    return SVC_OK;
+}
+
+uint16_t app_port(const struct app_run *run)
+{
+    return run->http ? http_port(run->http) : 0;
+}
+
+void app_reload(struct app_run *run, const struct config *cfg)
+{
+    struct live_options lo = live_of(cfg);
+
+    live_set(run->app.live, &lo);
+}
+
+void app_drain(struct app_run *run)
+{
+    struct timespec tick = {0, 20 * 1000000L};
+    long waited_ms = 0, limit_ms = (long)run->cfg->shutdown_timeout_s * 1000;
+
+    http_quiesce(run->http);
+    while (metrics_in_flight() > 0 && waited_ms < limit_ms) {
+        nanosleep(&tick, NULL);
+        waited_ms += 20;
+    }
+    if (metrics_in_flight() > 0)
+        log_warn("shutdown: %ld request(s) still running after %u s; "
+                 "stopping anyway",
+                 metrics_in_flight(), run->cfg->shutdown_timeout_s);
+    http_stop(run->http);
+    run->http = NULL;
+    pog_service_close(run->app.pog_service);
+    run->app.pog_service = NULL;
+    run->app.pog = NULL;
+    run->app.pog_table = NULL;
+    if (db_checkpoint(run->app.db) != SVC_OK)
+        log_warn("shutdown: WAL checkpoint failed; the WAL stays and is "
+                 "replayed on the next open");
+}
+
+void app_close(struct app_run *run)
+{
+    if (!run)
+        return;
+    http_stop(run->http);
+    pog_service_close(run->app.pog_service);
+    auth_free(run->app.auth);
+    live_free(run->app.live);
+    db_pool_close(run->app.db);
+    free(run);
+}

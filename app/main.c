@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* The computedb binary: the subcommand table, and `serve`, which opens the
+ * server (app.c), waits for SIGINT/SIGTERM and reloads on SIGHUP. */
+#include "app.h"
+#include "cli/cli.h"
+#include "config.h"
+#include "core/log.h"
+#include "schema/db.h"
+#include "version.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: computedb <command> [flags]\n\n"
+          "commands:\n"
+          "  serve      serve the validator database over HTTP\n"
+          "  config     print the effective configuration (config print)\n"
+          "  call       sign and send one request (computedb call GET "
+          "/miners)\n"
+          "  sign       print signature headers for curl\n"
+          "  keygen     make an ed25519 key for signing requests\n"
+          "  principal  add, remove or list who may sign requests\n"
+          "  backup     copy a database file online (--db PATH --out FILE)\n"
+          "  migrate    copy a SQLite database into PostgreSQL (--from "
+          "sqlite:PATH\n             --to postgres://URL)\n"
+          "  pog        run the Proof-of-GPU engine here: info, benchmark, "
+          "selftest\n"
+          "  version    print the version\n"
+          "  help       this text\n\n"
+          "`computedb <command> --help` tells more about each.\n",
+          out);
+}
+
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Serves until SIGINT or SIGTERM; SIGHUP re-reads what can change live. */
+static int run_until_stopped(const sigset_t *set, struct app_run *run,
+                             struct config *cfg, int argc, char **argv)
+{
+    int sig = 0;
+
+    for (;;) {
+        sigwait(set, &sig);
+        if (sig != SIGHUP)
+            return sig;
+        if (config_reload(cfg, argc, argv, stderr) != SVC_OK) {
+            log_warn("SIGHUP: configuration unchanged (see above)");
+            continue;
+        }
+        log_set_level((enum log_level)cfg->log_level);
+        log_set_json(cfg->log_json);
+        app_reload(run, cfg);
+        log_info("SIGHUP: reloaded log level %s, %u CORS origin(s), "
+                 "public read %s",
+                 log_level_name(cfg->log_level), cfg->n_cors,
+                 cfg->public_read ? "on" : "off");
+    }
+}
+
+/* Loads the configuration; returns -1 to go on, else an exit code. */
+static int load_config(struct config *cfg, int argc, char **argv)
+{
+    int help = 0;
+
+    config_defaults(cfg);
+    if (config_parse(cfg, argc, argv, &help, stderr) != SVC_OK) {
+        fputs("try `computedb serve --help`\n", stderr);
+        return 2;
+    }
+    if (help) {
+        config_usage(stdout);
+        return 0;
+    }
+    log_set_level((enum log_level)cfg->log_level);
+    log_set_json(cfg->log_json);
+    return -1;
+}
+
+static int serve(int argc, char **argv)
+{
+    struct config cfg;
+    struct app_run *run = NULL;
+    sigset_t set;
+    int code = load_config(&cfg, argc, argv), sig;
+
+    if (code >= 0)
+        return code;
+    /* Block the signals before any thread starts, so sigwait is their only
+     * receiver and MHD's threads never see them. */
+    block_signals(&set);
+    if (app_open(&cfg, &run) != SVC_OK)
+        return 1;
+    log_info("computedb %s listening on http://%s:%u (db %s, %u threads)",
+             COMPUTEDB_VERSION, cfg.listen_host, (unsigned)app_port(run),
+             db_pool_path(run->app.db), cfg.threads);
+    sig = run_until_stopped(&set, run, &cfg, argc, argv);
+    log_info("stopping on signal %d", sig);
+    app_drain(run);
+    app_close(run);
+    log_info("stopped cleanly");
+    return 0;
+}
+
+/* computedb config print [serve flags]: the effective configuration. */
+static int config_cmd(int argc, char **argv)
+{
+    struct config cfg;
+    int code;
+
+    if (argc < 1 || strcmp(argv[0], "print") != 0) {
+        fputs("usage: computedb config print [serve flags]\n\nPrints the "
+              "configuration `computedb serve` would run with, from the\n"
+              "--config file, COMPUTEDB_* variables and the flags given.\n",
+              argc >= 1 && strcmp(argv[0], "--help") == 0 ? stdout : stderr);
+        return argc >= 1 && strcmp(argv[0], "--help") == 0 ? 0 : 2;
+    }
+    code = load_config(&cfg, argc - 1, argv + 1);
+    if (code >= 0)
+        return code;
+    config_print(&cfg, stdout);
+    return 0;
+}
+
+static int version_cmd(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("computedb %s (%s)\n", COMPUTEDB_VERSION, COMPUTEDB_GIT_COMMIT);
+    return 0;
+}
+
+static int help_cmd(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    usage(stdout);
+    return 0;
+}
+
+/* Runs a subcommand with the arguments after its name; returns the exit
+ * code. */
+typedef int command_fn(int argc, char **argv);
+
+/* clang-format off */
+/* The subcommands, by every name each answers to. */
+static const struct command {
+    const char *name;
+    command_fn *run;
+} commands[] = {
+    {"serve",     serve},
+    {"config",    config_cmd},
+    {"call",      cli_call},
+    {"sign",      cli_sign},
+    {"keygen",    cli_keygen},
+    {"principal", cli_principal},
+    {"backup",    cli_backup},
+    {"migrate",   cli_migrate},
+    {"pog",       cli_pog},
+    {"version",   version_cmd},
+    {"--version", version_cmd},
+    {"help",      help_cmd},
+    {"--help",    help_cmd},
+    {"-h",        help_cmd},
+};
+/* clang-format on */
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "computedb: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* The PoG service of a running server: the GPU reference table, the worker
+ * pool and the hook that records every job transition in pog_jobs. The
+ * process (app/app.c) opens it after the database and before HTTP, and
+ * closes it after HTTP has stopped and before the database closes. */
+#ifndef GPU_POG_SERVICE_H
+#define GPU_POG_SERVICE_H
+
+#include "core/rc.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct db_pool;
+struct gpu_pool;
+struct pog_service;
+struct pog_table;
+
+/* The error a job left unfinished by the previous process reads with. */
+#define POG_SERVICE_INTERRUPTED "interrupted by a restart"
+
+/* Told of each job transition (for metrics): the job's kind and new
+ * state, and for a final state after a run its run time in seconds (else
+ * -1). Called on the thread that made the transition. */
+typedef void pog_job_event_fn(const char *kind, const char *state,
+                              double run_s);
+
+struct pog_service_options {
+    struct db_pool *db;       /* borrowed; outlives the service */
+    const char *backend;      /* auto|cpu|cuda|off: the PoG workers */
+    const char *gpu_table;    /* a GPU table file, "" for the built-in */
+    unsigned cpu_max_n;       /* largest n the CPU backend accepts */
+    unsigned queue_cap;       /* queued jobs per device */
+    pog_job_event_fn *on_job; /* or NULL */
+};
+
+/* Opens the PoG service as o says: loads the GPU table, marks the jobs an
+ * earlier process left queued or running as failed ("interrupted by a
+ * restart"), and, unless the backend is off, starts the pool with ids
+ * after the stored ones. On success *out is the new service. Returns
+ * SVC_OK, or an error with why[cap] set for the operator (a table that
+ * does not load, "cuda" with no usable GPU, a storage error). Not
+ * thread-safe: call before serving. */
+SVC_NODISCARD enum svc_rc pog_service_open(const struct pog_service_options *o,
+                                           struct pog_service **out, char *why,
+                                           size_t cap);
+
+/* The worker pool (NULL when this process runs none) and the GPU table
+ * (NULL: the built-in), borrowed from svc (NULL-safe). */
+struct gpu_pool *pog_service_pool(const struct pog_service *svc);
+const struct pog_table *pog_service_table(const struct pog_service *svc);
+
+/* Whether this process still holds the PoG workers' role on a shared
+ * database (always, on one it owns): a replica whose claim ended with its
+ * connection (PostgreSQL restarted) claims it again here, and learns when
+ * another replica took it meanwhile. SVC_OK with *held set, or the
+ * database's error. */
+SVC_NODISCARD enum svc_rc pog_service_holds_workers(struct pog_service *svc,
+                                                    bool *held);
+
+/* Stops the pool: queued jobs and running ones (stopped at their next
+ * check) are recorded as interrupted, as a crash would leave them, while
+ * jobs that finish meanwhile keep their result. Then frees svc. Call after
+ * HTTP has stopped, with the database open. NULL-safe. */
+void pog_service_close(struct pog_service *svc);
+
+#endif
