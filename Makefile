@@ -123,9 +123,10 @@ test-tsan: test-deps
 	cd $(TSAN) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		ctest --output-on-failure -j $(JOBS) -L 'http|compat|e2e'
 
-# The benchmark runs a CPU-only release build, as the CPU Docker image is:
-# a CUDA build maps about 140 MB of cuBLAS at start-up (bench/README.md).
-# test-deps: bench/run.py needs python3, and psql for its PostgreSQL runs.
+# The benchmark runs a CPU-only release build, as the CPU Docker image is
+# (the CUDA module, loaded only for the CUDA backend, changes nothing the
+# loads measure). test-deps: bench/run.py needs python3, and psql for its
+# PostgreSQL runs.
 bench: test-deps
 	cmake -S . -B build/bench $(GENERATOR) -DCMAKE_BUILD_TYPE=Release \
 		-DCOMPUTEDB_WERROR=ON -DCOMPUTEDB_CUDA=OFF

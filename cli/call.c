@@ -3,6 +3,7 @@
  * line (libcurl for call). */
 #include "cli.h"
 #include "core/auth_msg.h"
+#include "core/buf.h"
 #include "core/clock.h"
 
 #include <curl/curl.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The cap on a request body and on an answer. */
 enum { BODY_MAX = 64 * 1024 * 1024 };
 
 static const char sign_usage[] =
@@ -38,41 +40,29 @@ static const char call_usage[] =
     "  --data      request body, or @file to send a file's bytes\n"
     "Example: computedb call GET /miners\n";
 
-struct buf {
-    char *p;
-    size_t len;
-};
-
-/* Reads all of path (or stdin for "-") into b; false with a message. */
+/* Reads all of path (or stdin for "-") into b (capped at BODY_MAX; b->p
+ * stays NULL for an empty file); false with a message. */
 static bool read_file(const char *path, struct buf *b)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     char chunk[65536];
     size_t n;
+    enum svc_rc rc = SVC_OK;
 
     if (!f) {
         fprintf(stderr, "computedb: cannot open %s: %s\n", path,
                 strerror(errno));
         return false;
     }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        char *grown =
-            b->len + n <= BODY_MAX ? realloc(b->p, b->len + n + 1) : NULL;
-
-        if (!grown) {
-            fprintf(stderr, "computedb: %s is too large\n", path);
-            if (f != stdin)
-                fclose(f);
-            return false;
-        }
-        b->p = grown;
-        memcpy(b->p + b->len, chunk, n);
-        b->len += n;
-        b->p[b->len] = '\0';
-    }
+    while (rc == SVC_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = buf_append(b, chunk, n);
     if (f != stdin)
         fclose(f);
-    return true;
+    if (rc == SVC_ERR_TOO_LARGE)
+        fprintf(stderr, "computedb: %s is too large\n", path);
+    else if (rc != SVC_OK)
+        fprintf(stderr, "computedb: out of memory reading %s\n", path);
+    return rc == SVC_OK;
 }
 
 static const char *env_or(const char *flag, const char *env, const char *def)
@@ -113,7 +103,7 @@ int cli_sign(int argc, char **argv)
                                    {"--body-file", &body_file, NULL},
                                    {"--help", NULL, &help},
                                    {NULL, NULL, NULL}};
-    struct buf body = {0};
+    struct buf body = {.max = BODY_MAX};
     struct auth_subject s;
     struct auth_signed sig;
     int code = 1;
@@ -138,24 +128,17 @@ int cli_sign(int argc, char **argv)
            sig.signer, sig.timestamp, sig.nonce, sig.signature);
     code = 0;
 out:
-    free(body.p);
+    buf_free(&body);
     return code;
 }
 
+/* libcurl's write callback: the answer, capped at BODY_MAX (0 stops the
+ * transfer). */
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
-    struct buf *b = ctx;
     size_t len = size * n;
-    char *grown =
-        b->len + len <= BODY_MAX ? realloc(b->p, b->len + len + 1) : NULL;
 
-    if (!grown)
-        return 0;
-    b->p = grown;
-    memcpy(b->p + b->len, data, len);
-    b->len += len;
-    b->p[b->len] = '\0';
-    return len;
+    return buf_append(ctx, data, len) == SVC_OK ? len : 0;
 }
 
 /* Prints the answer: indented JSON when it parses, else as it came. */
@@ -197,7 +180,7 @@ static int send_signed(const char *url, const char *method,
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = sig_headers(sig, body->p != NULL);
-    struct buf answer = {0};
+    struct buf answer = {.max = BODY_MAX};
     long status = 0;
     CURLcode cc;
 
@@ -221,11 +204,11 @@ static int send_signed(const char *url, const char *method,
     if (cc != CURLE_OK) {
         fprintf(stderr, "computedb call: %s: %s\n", url,
                 curl_easy_strerror(cc));
-        free(answer.p);
+        buf_free(&answer);
         return 1;
     }
     print_answer(&answer);
-    free(answer.p);
+    buf_free(&answer);
     if (status / 100 == 2)
         return 0;
     fprintf(stderr, "computedb call: HTTP %ld\n", status);
@@ -238,9 +221,8 @@ static bool load_body(const char *data, struct buf *body)
         return true;
     if (data[0] == '@')
         return read_file(data + 1, body);
-    body->len = strlen(data);
-    body->p = strdup(data);
-    return body->p != NULL;
+    /* Even --data "" makes a body (p not NULL): it is sent as JSON. */
+    return buf_append(body, data, strlen(data)) == SVC_OK;
 }
 
 int cli_call(int argc, char **argv)
@@ -251,7 +233,7 @@ int cli_call(int argc, char **argv)
         {"--key", &key, NULL},      {"--url", &url, NULL},
         {"--audience", &aud, NULL}, {"--data", &data, NULL},
         {"--help", NULL, &help},    {NULL, NULL, NULL}};
-    struct buf body = {0};
+    struct buf body = {.max = BODY_MAX};
     struct auth_subject s;
     struct auth_signed sig;
     char full[8192];
@@ -276,6 +258,6 @@ int cli_call(int argc, char **argv)
     if (sign_request(cli_key_path(key), &s, &sig))
         code = send_signed(full, pos[0], &body, &sig);
 out:
-    free(body.p);
+    buf_free(&body);
     return code;
 }

@@ -34,6 +34,15 @@ int64_t clock_unix_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void clock_utc_text(char out[20])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 static struct timespec after(clockid_t id, int64_t ms)
 {
     struct timespec ts = now(id);

@@ -15,6 +15,10 @@ int64_t clock_mono_us(void);
 double clock_mono_s(void);
 /* Wall-clock milliseconds since the Unix epoch. Thread-safe. */
 int64_t clock_unix_ms(void);
+/* The current UTC time as "YYYY-MM-DD HH:MM:SS" (what SQLite's
+ * CURRENT_TIMESTAMP writes, and how upstream stores pog_stats and stats
+ * times) into out. Thread-safe. */
+void clock_utc_text(char out[20]);
 /* The CLOCK_REALTIME instant ms milliseconds from now: the deadline
  * pthread_cond_timedwait takes for a condition variable with the default
  * clock. */

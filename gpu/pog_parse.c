@@ -4,7 +4,9 @@
  * overflow are all rejected rather than wrapped. */
 #include "pog_parse.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,5 +329,55 @@ bool pog_base64_decode(const char *s, size_t slen, uint8_t *out, size_t cap,
             out[n++] = (uint8_t)(w >> (16 - 8 * t));
     }
     *len = n;
+    return true;
+}
+
+/* ---- the miner's benchmark line ------------------------------------ */
+
+/* The next whitespace-separated token of *p as a number: an unsigned
+ * integer in [1, max] when max > 0, else a finite double > 0. */
+static bool line_number(const char **p, uint64_t max, double *out)
+{
+    char *end = NULL;
+    const char *s = *p;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    if (max > 0) {
+        unsigned long long v = strtoull(s, &end, 10);
+
+        if (errno || v < 1 || v > max)
+            return false;
+        *out = (double)v;
+    } else {
+        *out = strtod(s, &end);
+        if (errno || !isfinite(*out) || *out <= 0)
+            return false;
+    }
+    if (*end != '\0' && *end != ' ' && *end != '\t')
+        return false;
+    *p = end;
+    return true;
+}
+
+bool pog_bench_line_parse(const char *line, struct pog_bench_line *out)
+{
+    double g, n16, t16, n32, t32;
+    const char *p = line;
+
+    if (!line_number(&p, POG_MAX_GPUS, &g) || !line_number(&p, 0, &out->vram) ||
+        !line_number(&p, POG_MAX_N, &n16) || !line_number(&p, 0, &t16) ||
+        !line_number(&p, POG_MAX_N, &n32) || !line_number(&p, 0, &t32))
+        return false;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p)
+        return false;
+    out->num_gpus = (int64_t)g;
+    out->tflops_fp16 = pog_tflops((uint64_t)n16, t16);
+    out->tflops_fp32 = pog_tflops((uint64_t)n32, t32);
     return true;
 }

@@ -57,6 +57,18 @@ SVC_NODISCARD enum svc_rc
 pog_parse_challenge_line(const char *line, uint32_t n,
                          struct pog_challenge_line *out, struct svc_err *err);
 
+/* The miner's benchmark line, "num_gpus vram n_fp16 t_fp16 n_fp32 t_fp32",
+ * as the validator reads it: TFLOPS = 2 n^3 / t / 1e12. */
+struct pog_bench_line {
+    int64_t num_gpus;   /* 1..POG_MAX_GPUS */
+    double vram;        /* the miner's VRAM estimate, > 0 */
+    double tflops_fp16; /* from n_fp16 (1..POG_MAX_N) and t_fp16 > 0 */
+    double tflops_fp32;
+};
+/* Parses line (whitespace-separated, nothing else) into *out; false on
+ * anything else. */
+bool pog_bench_line_parse(const char *line, struct pog_bench_line *out);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
 void pog_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decodes hex (either case, even length) into out[cap]; *len is the byte

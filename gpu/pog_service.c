@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "pog_parse.h"
 #include "pool.h"
 #include "schema/db.h"
 #include "schema/queries.h"
@@ -263,6 +264,140 @@ enum svc_rc pog_service_open(const struct pog_service_options *o,
     }
     *out = svc;
     return SVC_OK;
+}
+
+static enum svc_rc get_tx_read(struct db_pool *pool, uint64_t id, json_t **out)
+{
+    struct db *db;
+    enum svc_rc rc = db_read_begin(pool, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = q_pogjobs_get(db, (int64_t)id, out);
+    db_read_end(pool, db);
+    return rc;
+}
+
+enum svc_rc pog_service_job(struct pog_service *svc, uint64_t id, json_t **out)
+{
+    enum svc_rc rc = SVC_ERR_NOT_FOUND;
+
+    if (svc->pool)
+        rc = gpu_pool_status(svc->pool, id, out);
+    if (rc == SVC_ERR_NOT_FOUND)
+        rc = get_tx_read(svc->db, id, out);
+    return rc;
+}
+
+/* What a stored compute job ran, into the recompute form of a proof. */
+static bool stored_round(const json_t *job, struct gpu_job_spec *s)
+{
+    const json_t *res = json_object_get(job, "result");
+    const json_t *n = json_object_get(res, "n");
+    const json_t *dev = json_object_get(job, "device");
+    const char *root = json_string_value(json_object_get(res, "root"));
+    size_t len = 0;
+
+    if (!json_is_integer(n) || json_integer_value(n) < 1 ||
+        json_integer_value(n) > POG_MAX_N || !json_is_integer(dev) ||
+        json_integer_value(dev) < 0 ||
+        json_integer_value(dev) >= POG_MAX_GPUS || !root ||
+        strlen(root) != 2 * POG_HASH_LEN ||
+        !pog_hex_decode(root, s->root, sizeof(s->root), &len) ||
+        !pog_json_u64(json_object_get(res, "seed_a"), &s->seed_a) ||
+        !pog_json_u64(json_object_get(res, "seed_b"), &s->seed_b) ||
+        !gpu_accum_parse(json_string_value(json_object_get(res, "accum")),
+                         &s->accum))
+        return false;
+    s->n = (uint32_t)json_integer_value(n);
+    s->device = (int)json_integer_value(dev);
+    s->has_root = true;
+    s->compute_job = 0;
+    return true;
+}
+
+/* Checks the stored job behind a proof's compute_job and rewrites s into
+ * the recompute form of its round. */
+static enum svc_rc proof_from_table(struct pog_service *svc,
+                                    struct gpu_job_spec *s, struct svc_err *err)
+{
+    unsigned long long cid = (unsigned long long)s->compute_job;
+    json_t *job = NULL;
+    enum gpu_job_kind kind;
+    enum gpu_job_state state;
+    const char *state_name;
+    enum svc_rc rc = get_tx_read(svc->db, s->compute_job, &job);
+
+    if (rc == SVC_ERR_NOT_FOUND)
+        return svc_err_set(err, rc, "compute_job", "no job %llu", cid);
+    if (rc != SVC_OK)
+        return rc;
+    state_name = json_string_value(json_object_get(job, "state"));
+    if (!gpu_job_kind_parse(json_string_value(json_object_get(job, "kind")),
+                            &kind) ||
+        kind != GPU_JOB_COMPUTE)
+        rc = svc_err_set(err, SVC_ERR_INVALID, "compute_job",
+                         "job %llu is not a compute job", cid);
+    else if (!gpu_job_state_parse(state_name, &state) || state != GPU_JOB_DONE)
+        rc = svc_err_set(err, SVC_ERR_CONFLICT, "compute_job",
+                         "job %llu is %.16s, not done", cid,
+                         state_name ? state_name : "unknown");
+    else if (!stored_round(job, s))
+        rc = svc_err_set(err, SVC_ERR_INTERNAL, "compute_job",
+                         "the stored job %llu is unreadable", cid);
+    json_decref(job);
+    return rc;
+}
+
+/* New jobs only where the workers' role is still held: a replica whose
+ * claim ended (PostgreSQL restarted) while another took it must not number
+ * jobs beside it. */
+static enum svc_rc still_workers(struct pog_service *svc, struct svc_err *err)
+{
+    bool held = true;
+    enum svc_rc rc = pog_service_holds_workers(svc, &held);
+
+    if (rc != SVC_OK)
+        return svc_err_set(err, rc, NULL,
+                           "cannot confirm this replica still runs the PoG "
+                           "workers");
+    if (!held)
+        return svc_err_set(err, SVC_ERR_CONFLICT, NULL,
+                           "another replica now runs the PoG workers of "
+                           "this database; submit jobs there");
+    return SVC_OK;
+}
+
+enum svc_rc pog_service_submit(struct pog_service *svc,
+                               struct gpu_job_spec *spec, uint64_t *id,
+                               struct svc_err *err)
+{
+    enum svc_rc rc = still_workers(svc, err);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = gpu_pool_submit(svc->pool, spec, id, err);
+    if (rc == SVC_ERR_NOT_FOUND && spec->kind == GPU_JOB_PROOF &&
+        spec->compute_job) {
+        rc = proof_from_table(svc, spec, err);
+        if (rc == SVC_OK)
+            rc = gpu_pool_submit(svc->pool, spec, id, err);
+    }
+    return rc;
+}
+
+enum svc_rc pog_service_cancel(struct pog_service *svc, uint64_t id)
+{
+    json_t *job = NULL;
+    enum svc_rc rc =
+        svc->pool ? gpu_pool_cancel(svc->pool, id) : SVC_ERR_NOT_FOUND;
+
+    if (rc != SVC_ERR_NOT_FOUND)
+        return rc;
+    /* Forgotten by the pool: stored jobs are all finished. */
+    rc = get_tx_read(svc->db, id, &job);
+    json_decref(job);
+    return rc == SVC_OK ? SVC_ERR_CONFLICT : rc;
 }
 
 /* At close: the unfinished jobs this process owns are marked interrupted. */

@@ -6,10 +6,14 @@
 #ifndef GPU_POG_SERVICE_H
 #define GPU_POG_SERVICE_H
 
-#include "core/rc.h"
+#include "core/err.h"
+#include "pool.h"
+
+#include <jansson.h>
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct db_pool;
 struct gpu_pool;
@@ -57,6 +61,29 @@ const struct pog_table *pog_service_table(const struct pog_service *svc);
  * database's error. */
 SVC_NODISCARD enum svc_rc pog_service_holds_workers(struct pog_service *svc,
                                                     bool *held);
+
+/* Job id as the pool knows it, else as pog_jobs records it (once the pool
+ * has let go of it): *out is a new snapshot. SVC_ERR_NOT_FOUND when
+ * neither has it, or the database's error. Thread-safe. */
+SVC_NODISCARD enum svc_rc pog_service_job(struct pog_service *svc,
+                                          uint64_t id, json_t **out);
+
+/* Queues spec on the pool (the caller made sure there is one) and sets
+ * *id. Refuses (SVC_ERR_CONFLICT) when another replica has taken the
+ * workers' role meanwhile. A proof of a compute job the pool has let go of
+ * (expired, or run before a restart) is rewritten to recompute the stored
+ * round on the same device, where the pool insists on the stored root; so
+ * spec may change. Errors name the offending field in err. Thread-safe. */
+SVC_NODISCARD enum svc_rc pog_service_submit(struct pog_service *svc,
+                                             struct gpu_job_spec *spec,
+                                             uint64_t *id, struct svc_err *err);
+
+/* Cancels job id: SVC_OK when it took effect or will (a running job stops
+ * at its next check), SVC_ERR_CONFLICT when the job had already finished
+ * (in the pool or as stored), SVC_ERR_NOT_FOUND when there is no such job.
+ * Thread-safe. */
+SVC_NODISCARD enum svc_rc pog_service_cancel(struct pog_service *svc,
+                                             uint64_t id);
 
 /* Stops the pool: queued jobs and running ones (stopped at their next
  * check) are recorded as interrupted, as a crash would leave them, while

@@ -36,19 +36,29 @@ enum {
     SWEEP_MAX = 64, /* queued jobs timed out per sweep */
 };
 
-static const char *const kind_names[] = {"info", "benchmark", "compute",
-                                         "proof", "selftest"};
-static const char *const state_names[] = {"queued", "running",   "done",
-                                          "failed", "cancelled", "timed_out"};
+static const char *const kind_names[] = {
+#define X(name, text) [GPU_JOB_##name] = text,
+    GPU_JOB_KIND_LIST(X)
+#undef X
+};
+
+static const struct {
+    const char *name;
+    bool final;
+} states[] = {
+#define X(name, text, fin) [GPU_JOB_##name] = {text, fin},
+    GPU_JOB_STATE_LIST(X)
+#undef X
+};
 
 const char *gpu_job_kind_name(enum gpu_job_kind k)
 {
-    return (unsigned)k <= GPU_JOB_SELFTEST ? kind_names[k] : "unknown";
+    return (unsigned)k < GPU_JOB_KIND_COUNT ? kind_names[k] : "unknown";
 }
 
 bool gpu_job_kind_parse(const char *s, enum gpu_job_kind *out)
 {
-    for (unsigned k = 0; s && k <= GPU_JOB_SELFTEST; k++) {
+    for (unsigned k = 0; s && k < GPU_JOB_KIND_COUNT; k++) {
         if (!strcmp(s, kind_names[k])) {
             *out = (enum gpu_job_kind)k;
             return true;
@@ -59,12 +69,32 @@ bool gpu_job_kind_parse(const char *s, enum gpu_job_kind *out)
 
 const char *gpu_job_state_name(enum gpu_job_state s)
 {
-    return (unsigned)s <= GPU_JOB_TIMED_OUT ? state_names[s] : "unknown";
+    return (unsigned)s < GPU_JOB_STATE_COUNT ? states[s].name : "unknown";
+}
+
+bool gpu_job_state_parse(const char *s, enum gpu_job_state *out)
+{
+    for (unsigned k = 0; s && k < GPU_JOB_STATE_COUNT; k++) {
+        if (!strcmp(s, states[k].name)) {
+            *out = (enum gpu_job_state)k;
+            return true;
+        }
+    }
+    return false;
 }
 
 bool gpu_job_state_is_final(enum gpu_job_state s)
 {
-    return s >= GPU_JOB_DONE;
+    return (unsigned)s < GPU_JOB_STATE_COUNT && states[s].final;
+}
+
+bool gpu_job_json_is_final(const json_t *job)
+{
+    enum gpu_job_state st;
+
+    return gpu_job_state_parse(json_string_value(json_object_get(job, "state")),
+                               &st) &&
+           gpu_job_state_is_final(st);
 }
 
 static bool cond_init(pthread_cond_t *c)

@@ -32,29 +32,48 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The one list of job kinds: X(NAME, "name"), in enum order. The names
+ * are what the API, pog_jobs.kind and the metrics' labels say. */
+#define GPU_JOB_KIND_LIST(X)                                                   \
+    X(INFO, "info")                                                            \
+    X(BENCHMARK, "benchmark")                                                  \
+    X(COMPUTE, "compute")                                                      \
+    X(PROOF, "proof")                                                          \
+    X(SELFTEST, "selftest")
+
+/* The one list of job states: X(NAME, "name", final), in enum order. */
+#define GPU_JOB_STATE_LIST(X)                                                  \
+    X(QUEUED, "queued", false)                                                 \
+    X(RUNNING, "running", false)                                               \
+    X(DONE, "done", true)                                                      \
+    X(FAILED, "failed", true)                                                  \
+    X(CANCELLED, "cancelled", true)                                            \
+    X(TIMED_OUT, "timed_out", true)
+
 enum gpu_job_kind {
-    GPU_JOB_INFO = 0,
-    GPU_JOB_BENCHMARK,
-    GPU_JOB_COMPUTE,
-    GPU_JOB_PROOF,
-    GPU_JOB_SELFTEST,
+#define X(name, text) GPU_JOB_##name,
+    GPU_JOB_KIND_LIST(X)
+#undef X
+        GPU_JOB_KIND_COUNT
 };
 
 enum gpu_job_state {
-    GPU_JOB_QUEUED = 0,
-    GPU_JOB_RUNNING,
-    GPU_JOB_DONE,
-    GPU_JOB_FAILED,
-    GPU_JOB_CANCELLED,
-    GPU_JOB_TIMED_OUT,
+#define X(name, text, final) GPU_JOB_##name,
+    GPU_JOB_STATE_LIST(X)
+#undef X
+        GPU_JOB_STATE_COUNT
 };
 
-/* Lower-case names ("benchmark", "timed_out") and their parsers. */
+/* Lower-case names ("benchmark", "timed_out"; "unknown" out of range) and
+ * their parsers (false for an unknown name). */
 const char *gpu_job_kind_name(enum gpu_job_kind k);
 bool gpu_job_kind_parse(const char *s, enum gpu_job_kind *out);
 const char *gpu_job_state_name(enum gpu_job_state s);
+bool gpu_job_state_parse(const char *s, enum gpu_job_state *out);
 /* DONE, FAILED, CANCELLED and TIMED_OUT are final. */
 bool gpu_job_state_is_final(enum gpu_job_state s);
+/* True when the job snapshot's "state" names a final state. */
+bool gpu_job_json_is_final(const json_t *job);
 
 /* What to run. Zero fields take defaults. */
 struct gpu_job_spec {
@@ -78,20 +97,6 @@ struct gpu_job_spec {
     unsigned n_indices; /* 1..POG_MAX_CHALLENGES */
     struct pog_index indices[POG_MAX_CHALLENGES];
 };
-
-/* Decodes a job request (the body of POST /pog/jobs) into *out:
- *   {"kind": "info"|"benchmark"|"compute"|"proof"|"selftest",
- *    "device"?: -1..63, "timeout_ms"?: int,
- *    benchmark: "n_fp16"?, "n_fp32"?;
- *    compute:   "n", "seed_a", "seed_b" (decimal strings), "accum"?:
- *               "auto"|"fp32"|"fp64", "self_check"?: 0..16;
- *    proof:     "indices": [[i, j], ...] and either "compute_job": id or
- *               "n", "seed_a", "seed_b", "accum"?, "root"?: 64 hex}
- * Unknown members are rejected. Returns SVC_OK or SVC_ERR_INVALID with err
- * naming the member; range checks against the pool happen at submit. */
-SVC_NODISCARD enum svc_rc gpu_job_spec_decode(json_t *body,
-                                              struct gpu_job_spec *out,
-                                              struct svc_err *err);
 
 /* State-change hook: called once per transition (QUEUED on submit, RUNNING,
  * the final state), in order for each job, from the thread that made the

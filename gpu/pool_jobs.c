@@ -405,6 +405,8 @@ enum svc_rc pool_run_job(struct device *d, struct job *j, json_t **result,
         return run_proof(&r, result);
     case GPU_JOB_SELFTEST:
         return run_selftest(&r, result);
+    case GPU_JOB_KIND_COUNT: /* not a kind */
+        break;
     }
     snprintf(err, cap, "unknown job kind");
     return SVC_ERR_INVALID;

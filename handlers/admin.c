@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -87,27 +86,25 @@ enum svc_rc h_principals_put(struct req *req, struct reply *rep)
     return reply_json(rep, pp.created ? 201 : 200, pp.row);
 }
 
-static enum svc_rc delete_tx(struct db *db, void *ctx)
+/* q_principals_delete (shared with the CLI) answers SVC_ERR_NOT_FOUND
+ * itself, which hx_delete_by_key also takes as a 404. */
+static enum svc_rc delete_principal(struct db *db, const char *ss58,
+                                    bool *deleted)
 {
-    return q_principals_delete(db, ctx);
+    *deleted = true;
+    return q_principals_delete(db, ss58);
 }
 
 /* DELETE /admin/principals/{ss58} -> 204; 404 when absent; 409 for the
  * last admin. */
 enum svc_rc h_principals_delete(struct req *req, struct reply *rep)
 {
-    const char *ss58;
-    enum svc_rc rc = dec_path_hotkey(req, "ss58", &ss58);
+    enum svc_rc rc = hx_delete_by_key(req, rep, "ss58", delete_principal,
+                                      "no such principal");
 
-    if (rc == SVC_OK)
-        rc = db_write(req->app->db, delete_tx, (void *)(uintptr_t)ss58);
-    if (rc == SVC_ERR_NOT_FOUND)
-        return req_fail(req, rc, "ss58", "no such principal");
     if (rc == SVC_ERR_CONFLICT)
         return req_fail(req, rc, "ss58", "the last admin cannot be removed");
-    if (rc != SVC_OK)
-        return rc;
-    return reply_empty(rep, 204);
+    return rc;
 }
 
 /* ---- backups ----------------------------------------------------------- */

@@ -145,22 +145,9 @@ enum svc_rc h_alloc_put(struct req *req, struct reply *rep)
     return reply_json(rep, p.created ? 201 : 200, p.row);
 }
 
-static enum svc_rc delete_tx(struct db *db, void *ctx)
-{
-    return q_alloc_delete(db, ctx);
-}
-
 /* DELETE /allocations/{hotkey} -> 204, or 404 when there was none. */
 enum svc_rc h_alloc_delete(struct req *req, struct reply *rep)
 {
-    const char *hotkey;
-    enum svc_rc rc = dec_path_hotkey(req, "hotkey", &hotkey);
-
-    if (rc == SVC_OK)
-        rc = db_write(req->app->db, delete_tx, (void *)(uintptr_t)hotkey);
-    if (rc == SVC_ERR_NOT_FOUND)
-        return req_fail(req, rc, "hotkey", "no allocation for this hotkey");
-    if (rc != SVC_OK)
-        return rc;
-    return reply_empty(rep, 204);
+    return hx_delete_by_key(req, rep, "hotkey", q_alloc_delete,
+                            "no allocation for this hotkey");
 }

@@ -5,8 +5,6 @@
 #include "handlers.h"
 #include "schema/queries.h"
 
-#include <stdint.h>
-
 /* GET /blacklist -> {"items": ["<hotkey>"], "next": null} */
 enum svc_rc h_blacklist_list(struct req *req, struct reply *rep)
 {
@@ -74,25 +72,9 @@ enum svc_rc h_blacklist_delete(struct req *req, struct reply *rep)
     return change_many(req, rep, false);
 }
 
-static enum svc_rc remove_one_tx(struct db *db, void *ctx)
-{
-    bool removed = false;
-    enum svc_rc rc = q_blacklist_remove(db, ctx, &removed);
-
-    return rc == SVC_OK && !removed ? SVC_ERR_NOT_FOUND : rc;
-}
-
 /* DELETE /blacklist/{hotkey} -> 204, or 404 when it was not listed. */
 enum svc_rc h_blacklist_delete_one(struct req *req, struct reply *rep)
 {
-    const char *hotkey;
-    enum svc_rc rc = dec_path_hotkey(req, "hotkey", &hotkey);
-
-    if (rc == SVC_OK)
-        rc = db_write(req->app->db, remove_one_tx, (void *)(uintptr_t)hotkey);
-    if (rc == SVC_ERR_NOT_FOUND)
-        return req_fail(req, rc, "hotkey", "not blacklisted");
-    if (rc != SVC_OK)
-        return rc;
-    return reply_empty(rep, 204);
+    return hx_delete_by_key(req, rep, "hotkey", q_blacklist_remove,
+                            "not blacklisted");
 }

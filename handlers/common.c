@@ -103,6 +103,36 @@ enum svc_rc hx_read_by_key(struct req *req, struct reply *rep,
     return rc;
 }
 
+struct delete_run {
+    hx_delete_key_fn *fn;
+    const char *key;
+};
+
+static enum svc_rc delete_tx(struct db *db, void *ctx)
+{
+    const struct delete_run *run = ctx;
+    bool deleted = false;
+    enum svc_rc rc = run->fn(db, run->key, &deleted);
+
+    return rc == SVC_OK && !deleted ? SVC_ERR_NOT_FOUND : rc;
+}
+
+enum svc_rc hx_delete_by_key(struct req *req, struct reply *rep,
+                             const char *param, hx_delete_key_fn *fn,
+                             const char *missing)
+{
+    struct delete_run run = {fn, NULL};
+    enum svc_rc rc = dec_path_hotkey(req, param, &run.key);
+
+    if (rc == SVC_OK)
+        rc = db_write(req->app->db, delete_tx, &run);
+    if (rc == SVC_ERR_NOT_FOUND)
+        return req_fail(req, rc, param, "%s", missing);
+    if (rc != SVC_OK)
+        return rc;
+    return reply_empty(rep, 204);
+}
+
 struct batch_run {
     const struct hx_batch *b;
     char *rows;

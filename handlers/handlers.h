@@ -42,6 +42,20 @@ enum svc_rc hx_read_by_key(struct req *req, struct reply *rep,
                            const char *param, hx_query_key_fn *fn,
                            const char *missing, unsigned mask);
 
+/* A delete of the one record of a hotkey (or SS58 principal), run inside
+ * db_write(): *deleted tells whether a row went. */
+typedef enum svc_rc hx_delete_key_fn(struct db *db, const char *key,
+                                     bool *deleted);
+/* DELETE of one record by the SS58 path capture param: 400 for a bad
+ * address; runs fn in a write transaction and answers 204, or 404 with
+ * missing as the message when nothing was deleted (or fn returned
+ * SVC_ERR_NOT_FOUND). Any other error of fn is returned with no detail, for
+ * the caller to name. */
+SVC_NODISCARD enum svc_rc hx_delete_by_key(struct req *req, struct reply *rep,
+                                           const char *param,
+                                           hx_delete_key_fn *fn,
+                                           const char *missing);
+
 /* A batch write: the body is {"<member>": [row, ...]} (1..4096 rows); each
  * row is decoded first (the error names the row), then all are applied in
  * one write transaction, all or nothing. */
@@ -72,7 +86,7 @@ handler_fn h_alloc_list, h_alloc_get, h_alloc_put, h_alloc_delete;
 /* blacklist.c */
 handler_fn h_blacklist_list, h_blacklist_post, h_blacklist_delete,
     h_blacklist_delete_one;
-/* pog.c */
+/* pog_stats.c */
 handler_fn h_pog_stats_post, h_pog_stats_list, h_pog_stats_get;
 /* pog_jobs.c */
 handler_fn h_pog_jobs_post, h_pog_jobs_get, h_pog_jobs_delete;

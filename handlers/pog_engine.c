@@ -6,16 +6,14 @@
  * (a verification rebuilds 2n generator values and one dot product per
  * challenge) or in the pog_stats rows, never a GEMM. */
 #include "decode.h"
+#include "gpu/pog_parse.h"
 #include "gpu/pog_table.h"
 #include "gpu/pog_verify.h"
 #include "handlers.h"
 #include "schema/queries.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <math.h>
+#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -38,56 +36,6 @@ struct ident_in {
     const char *reported; /* borrowed, or NULL */
     int64_t num_gpus;
 };
-
-/* The next whitespace-separated token of *p as a number: an unsigned
- * integer in [1, max] when max > 0, else a finite double > 0. */
-static bool line_number(const char **p, uint64_t max, double *out)
-{
-    char *end = NULL;
-    const char *s = *p;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    if (!isdigit((unsigned char)*s))
-        return false;
-    errno = 0;
-    if (max > 0) {
-        unsigned long long v = strtoull(s, &end, 10);
-
-        if (errno || v < 1 || v > max)
-            return false;
-        *out = (double)v;
-    } else {
-        *out = strtod(s, &end);
-        if (errno || !isfinite(*out) || *out <= 0)
-            return false;
-    }
-    if (*end != '\0' && *end != ' ' && *end != '\t')
-        return false;
-    *p = end;
-    return true;
-}
-
-/* The miner's benchmark line "num_gpus vram n_fp16 t_fp16 n_fp32 t_fp32",
- * read as the validator reads it (TFLOPS = 2 n^3 / t / 1e12). */
-static bool parse_line(const char *line, struct ident_in *in)
-{
-    double g, n16, t16, n32, t32;
-    const char *p = line;
-
-    if (!line_number(&p, POG_MAX_GPUS, &g) || !line_number(&p, 0, &in->vram) ||
-        !line_number(&p, POG_MAX_N, &n16) || !line_number(&p, 0, &t16) ||
-        !line_number(&p, POG_MAX_N, &n32) || !line_number(&p, 0, &t32))
-        return false;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p)
-        return false;
-    in->num_gpus = (int64_t)g;
-    in->fp16 = pog_tflops((uint64_t)n16, t16);
-    in->fp32 = pog_tflops((uint64_t)n32, t32);
-    return true;
-}
 
 static enum svc_rc decode_measures(struct req *req, const json_t *obj,
                                    const char *where, struct ident_in *in)
@@ -112,6 +60,7 @@ static enum svc_rc decode_identify(struct req *req, const json_t *obj,
         "num_gpus",    "reported_name", NULL};
     char field[DEC_FIELD_LEN];
     const char *line = NULL;
+    struct pog_bench_line bl;
     enum svc_rc rc = dec_fields(req, obj, where, fields);
 
     memset(in, 0, sizeof(*in));
@@ -129,9 +78,15 @@ static enum svc_rc decode_identify(struct req *req, const json_t *obj,
         return req_fail(req, SVC_ERR_INVALID, field,
                         "give the line or the measures, not both");
     rc = dec_text(req, obj, where, -1, "line", LINE_MAX_LEN, &line);
-    if (rc == SVC_OK && !parse_line(line, in))
+    if (rc == SVC_OK && !pog_bench_line_parse(line, &bl))
         rc = req_fail(req, SVC_ERR_INVALID, field,
                       "want \"num_gpus vram n_fp16 t_fp16 n_fp32 t_fp32\"");
+    if (rc == SVC_OK) {
+        in->num_gpus = bl.num_gpus;
+        in->vram = bl.vram;
+        in->fp16 = bl.tflops_fp16;
+        in->fp32 = bl.tflops_fp32;
+    }
     return rc;
 }
 
@@ -333,8 +288,10 @@ static enum svc_rc add_scores(const struct pog_table *t, json_t *rows)
     json_array_foreach (rows, i, row) {
         json_int_t n = json_integer_value(json_object_get(row, "num_gpus"));
         const char *name = json_string_value(json_object_get(row, "gpu_name"));
-        double s =
-            n > 0 ? pog_table_score(t, name, n > 8 ? 8 : (unsigned)n) : 0.0;
+        /* pog_table_score counts at most 8 GPUs, as upstream does. */
+        double s = n > 0 ? pog_table_score(
+                               t, name, n < UINT_MAX ? (unsigned)n : UINT_MAX)
+                         : 0.0;
 
         if (json_object_set_new(row, "score", json_real(s)))
             return SVC_ERR_NOMEM;

@@ -6,7 +6,6 @@
 #include "handlers.h"
 #include "schema/queries.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,22 +89,9 @@ out:
     return rc;
 }
 
-static enum svc_rc delete_tx(struct db *db, void *ctx)
-{
-    return q_wandb_delete(db, ctx);
-}
-
 /* DELETE /wandb-runs/{hotkey} -> 204, or 404 */
 enum svc_rc h_wandb_delete(struct req *req, struct reply *rep)
 {
-    const char *hotkey;
-    enum svc_rc rc = dec_path_hotkey(req, "hotkey", &hotkey);
-
-    if (rc == SVC_OK)
-        rc = db_write(req->app->db, delete_tx, (void *)(uintptr_t)hotkey);
-    if (rc == SVC_ERR_NOT_FOUND)
-        return req_fail(req, rc, "hotkey", "no run for this hotkey");
-    if (rc != SVC_OK)
-        return rc;
-    return reply_empty(rep, 204);
+    return hx_delete_by_key(req, rep, "hotkey", q_wandb_delete,
+                            "no run for this hotkey");
 }

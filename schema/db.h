@@ -39,20 +39,29 @@ struct db_options {
                                  64 MiB) */
 };
 
-/* Tables whose changes GET validators (ETags) track. */
+/* The one list of the tables whose changes GET validators (ETags) track:
+ * X(ENUM, "table"), in enum db_table order. */
+#define DB_TABLE_LIST(X)                                                       \
+    X(MINER, "miner")                                                          \
+    X(MINER_DETAILS, "miner_details")                                          \
+    X(CHALLENGES, "challenge_details")                                         \
+    X(ALLOCATION, "allocation")                                                \
+    X(BLACKLIST, "blacklist")                                                  \
+    X(POG_STATS, "pog_stats")                                                  \
+    X(STATS, "stats")                                                          \
+    X(WANDB, "wandb_runs")                                                     \
+    X(PRINCIPALS, "principals")
+
 enum db_table {
-    DB_T_MINER,
-    DB_T_MINER_DETAILS,
-    DB_T_CHALLENGES,
-    DB_T_ALLOCATION,
-    DB_T_BLACKLIST,
-    DB_T_POG_STATS,
-    DB_T_STATS,
-    DB_T_WANDB,
-    DB_T_PRINCIPALS,
-    DB_T_OTHER, /* any other table */
+#define X(e, name) DB_T_##e,
+    DB_TABLE_LIST(X)
+#undef X
+        DB_T_OTHER, /* any other table */
     DB_T_COUNT
 };
+
+/* The table's name ("miner"), "other" for DB_T_OTHER. Static storage. */
+const char *db_table_name(enum db_table t);
 #define DB_TABLE(t) (1u << (t))
 
 /* Writes a validator (a weak ETag, quoted) into out that changes whenever

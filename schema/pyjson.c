@@ -6,6 +6,8 @@
  * [-4, 16), else d.ddde+XX). */
 #include "pyjson.h"
 
+#include "core/buf.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,46 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void put(struct sbuf *b, const char *s, size_t n)
+/* Appending never stops for a failure: it sticks in the buffer, and
+ * pyjson_dumps() reports it once, at the end. */
+static void puts_(struct buf *b, const char *s)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap * 2 : 256;
-        char *np;
-
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        np = realloc(b->p, ncap);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    buf_append(b, s, strlen(s));
 }
 
-static void puts_(struct sbuf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-static void put_u16(struct sbuf *b, unsigned v)
+static void put_u16(struct buf *b, unsigned v)
 {
     char esc[8];
 
     snprintf(esc, sizeof(esc), "\\u%04x", v & 0xffffu);
-    put(b, esc, 6);
+    buf_append(b, esc, 6);
 }
 
 /* Decodes one UTF-8 sequence (jansson strings are valid UTF-8). */
@@ -69,7 +44,7 @@ static uint32_t utf8_next(const unsigned char **s)
     return c;
 }
 
-static void put_escaped_char(struct sbuf *b, uint32_t c)
+static void put_escaped_char(struct buf *b, uint32_t c)
 {
     static const char *const named[] = {['\b'] = "\\b",
                                         ['\f'] = "\\f",
@@ -80,7 +55,7 @@ static void put_escaped_char(struct sbuf *b, uint32_t c)
     if (c == '"' || c == '\\') {
         char esc[2] = {'\\', (char)c};
 
-        put(b, esc, 2);
+        buf_append(b, esc, 2);
     } else if (c < 0x20 && c < sizeof(named) / sizeof(named[0]) && named[c]) {
         puts_(b, named[c]);
     } else if (c < 0x20 || (c >= 0x7f && c <= 0xffff)) {
@@ -92,19 +67,19 @@ static void put_escaped_char(struct sbuf *b, uint32_t c)
     } else {
         char ch = (char)c;
 
-        put(b, &ch, 1);
+        buf_append(b, &ch, 1);
     }
 }
 
-static void put_string(struct sbuf *b, const char *s, size_t len)
+static void put_string(struct buf *b, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *end = p + len;
 
-    put(b, "\"", 1);
+    buf_append(b, "\"", 1);
     while (p < end)
         put_escaped_char(b, utf8_next(&p));
-    put(b, "\"", 1);
+    buf_append(b, "\"", 1);
 }
 
 /* Shortest "%.*e" rendering of d > 0 that reads back as d: its digits
@@ -154,41 +129,41 @@ bool pyjson_float(double d, char *buf, size_t len)
     return true;
 }
 
-static void dump(struct sbuf *b, const json_t *v);
+static void dump(struct buf *b, const json_t *v);
 
-static void dump_object(struct sbuf *b, const json_t *v)
+static void dump_object(struct buf *b, const json_t *v)
 {
     const char *key;
     json_t *val;
     bool first = true;
 
-    put(b, "{", 1);
+    buf_append(b, "{", 1);
     json_object_foreach ((json_t *)(uintptr_t)v, key, val) {
         if (!first)
-            put(b, ", ", 2);
+            buf_append(b, ", ", 2);
         first = false;
         put_string(b, key, strlen(key));
-        put(b, ": ", 2);
+        buf_append(b, ": ", 2);
         dump(b, val);
     }
-    put(b, "}", 1);
+    buf_append(b, "}", 1);
 }
 
-static void dump_array(struct sbuf *b, const json_t *v)
+static void dump_array(struct buf *b, const json_t *v)
 {
     size_t i;
     json_t *val;
 
-    put(b, "[", 1);
+    buf_append(b, "[", 1);
     json_array_foreach (v, i, val) {
         if (i)
-            put(b, ", ", 2);
+            buf_append(b, ", ", 2);
         dump(b, val);
     }
-    put(b, "]", 1);
+    buf_append(b, "]", 1);
 }
 
-static void dump(struct sbuf *b, const json_t *v)
+static void dump(struct buf *b, const json_t *v)
 {
     char num[40];
 
@@ -208,9 +183,10 @@ static void dump(struct sbuf *b, const json_t *v)
         puts_(b, num);
         break;
     case JSON_REAL:
-        if (!pyjson_float(json_real_value(v), num, sizeof(num)))
-            b->oom = true; /* non-finite: refuse rather than write NaN */
-        puts_(b, num);
+        if (pyjson_float(json_real_value(v), num, sizeof(num)))
+            puts_(b, num);
+        else /* non-finite: refuse rather than write NaN */
+            buf_fail(b, SVC_ERR_INVALID);
         break;
     case JSON_TRUE:
         puts_(b, "true");
@@ -226,12 +202,9 @@ static void dump(struct sbuf *b, const json_t *v)
 
 char *pyjson_dumps(const json_t *v)
 {
-    struct sbuf b = {0};
+    struct buf b = {0};
+    char *text = NULL;
 
     dump(&b, v);
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return buf_take(&b, &text, NULL) == SVC_OK ? text : NULL;
 }

@@ -61,13 +61,8 @@ enum svc_rc q_alloc_get(struct db *db, const char *hotkey, bool redact,
     static const char sql[] =
         "SELECT id, hotkey, details FROM allocation WHERE hotkey = ?1";
     struct row_ctx c = {NULL, redact, true};
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
+    enum svc_rc rc = db_one_text(db, sql, hotkey, alloc_row, &c);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_text(st, 1, hotkey);
-    rc = db_one(st, alloc_row, &c);
     if (rc == SVC_OK)
         *out = c.out;
     return rc;
@@ -83,12 +78,9 @@ enum svc_rc q_alloc_put(struct db *db, const char *hotkey,
     char *text = pyjson_dumps(details);
     struct db_stmt *st = NULL;
     int64_t one = 0;
-    enum svc_rc rc = text ? db_stmt(db, exists, &st) : SVC_ERR_NOMEM;
+    enum svc_rc rc = text ? db_one_text(db, exists, hotkey, db_row_int, &one)
+                          : SVC_ERR_NOMEM;
 
-    if (rc != SVC_OK)
-        goto out;
-    db_bind_text(st, 1, hotkey);
-    rc = db_one(st, db_row_int, &one);
     if (rc != SVC_OK && rc != SVC_ERR_NOT_FOUND)
         goto out;
     *created = rc == SVC_ERR_NOT_FOUND;
@@ -103,11 +95,9 @@ out:
     return rc;
 }
 
-enum svc_rc q_alloc_delete(struct db *db, const char *hotkey)
+enum svc_rc q_alloc_delete(struct db *db, const char *hotkey, bool *deleted)
 {
     static const char sql[] = "DELETE FROM allocation WHERE hotkey = ?1";
-    bool changed = false;
-    enum svc_rc rc = db_write_text(db, sql, hotkey, &changed);
 
-    return rc == SVC_OK && !changed ? SVC_ERR_NOT_FOUND : rc;
+    return db_write_text(db, sql, hotkey, deleted);
 }

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The statistics windows, as upstream sizes them: the newest WINDOW rows of
+ * a uid, of which the newest LAST count for failures, and the newest LAST
+ * successes for the mean difficulty. Bound into the queries below. */
 enum { WINDOW = 60, LAST = 20 };
 
 enum svc_rc q_challenges_insert(struct db *db, const struct q_challenge *c)
@@ -91,13 +94,14 @@ static enum svc_rc uid_window(struct db *db, int64_t uid, struct uid_stats *u)
     static const char sql[] =
         "SELECT ss58_address, success, elapsed_time, difficulty "
         "FROM challenge_details WHERE uid = ?1 "
-        "ORDER BY created_at DESC NULLS LAST, rowid DESC LIMIT 60";
+        "ORDER BY created_at DESC NULLS LAST, rowid DESC LIMIT ?2";
     struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc != SVC_OK)
         return rc;
     db_bind_int(st, 1, uid);
+    db_bind_int(st, 2, WINDOW);
     return db_each(st, window_row, u);
 }
 
@@ -112,14 +116,14 @@ static enum svc_rc sum_row(struct db_stmt *st, void *ctx)
     return SVC_OK;
 }
 
-/* Mean difficulty of the 20 newest successful attempts (any hotkey of the
+/* Mean difficulty of the LAST newest successful attempts (any hotkey of the
  * uid, as upstream's sub-query), or NULL when there are none. */
 static enum svc_rc last20_difficulty(struct db *db, int64_t uid, json_t **out)
 {
     static const char sql[] = "SELECT difficulty FROM challenge_details "
                               "WHERE uid = ?1 AND success = TRUE "
                               "ORDER BY created_at DESC NULLS LAST, rowid DESC "
-                              "LIMIT 20";
+                              "LIMIT ?2";
     double acc[2] = {0, 0};
     struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(db, sql, &st);
@@ -127,6 +131,7 @@ static enum svc_rc last20_difficulty(struct db *db, int64_t uid, json_t **out)
     if (rc != SVC_OK)
         return rc;
     db_bind_int(st, 1, uid);
+    db_bind_int(st, 2, LAST);
     rc = db_each(st, sum_row, acc);
     if (rc == SVC_OK)
         *out = acc[1] > 0 ? json_real(acc[0] / acc[1]) : json_null();
@@ -164,25 +169,14 @@ static enum svc_rc uid_record(struct db *db, int64_t uid, json_t *map)
     return SVC_OK;
 }
 
-static enum svc_rc col0_int(struct db_stmt *st, void *ctx)
-{
-    *(int64_t *)ctx = db_col_int(st, 0);
-    return SVC_OK;
-}
-
 /* The smallest uid greater than after, by one index seek. */
 static enum svc_rc next_uid(struct db *db, int64_t after, int64_t *uid)
 {
     static const char sql[] =
         "SELECT uid FROM challenge_details WHERE uid > ?1 "
         "ORDER BY uid LIMIT 1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_int(st, 1, after);
-    return db_one(st, col0_int, uid);
+    return db_one_int(db, sql, after, db_row_int, uid);
 }
 
 enum svc_rc q_challenges_stats(struct db *db, json_t **out)

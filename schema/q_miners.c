@@ -33,13 +33,8 @@ enum svc_rc q_miners_insert(struct db *db, int64_t uid, const char *hotkey,
 enum svc_rc q_miners_hotkey(struct db *db, int64_t uid, char **out)
 {
     static const char sql[] = "SELECT ss58_address FROM miner WHERE uid = ?1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_int(st, 1, uid);
-    return db_one(st, db_row_strdup, out);
+    return db_one_int(db, sql, uid, db_row_strdup, out);
 }
 
 /* One DELETE of the purge: binds uid and hotkey (?1, ?2) when by_uid,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pog_stats: Proof-of-GPU results per hotkey, the newest 4 kept. */
+#include "core/clock.h"
 #include "queries.h"
 #include "stmt.h"
 
@@ -21,13 +22,8 @@ static enum svc_rc by_id(struct db *db, int64_t id, json_t **out)
 {
     static const char sql[] = "SELECT id, hotkey, gpu_name, num_gpus, "
                               "created_at FROM pog_stats WHERE id = ?1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_int(st, 1, id);
-    return db_one(st, pog_row, out);
+    return db_one_int(db, sql, id, pog_row, out);
 }
 
 /* Deletes every row of hotkey but the KEEP newest. */
@@ -60,7 +56,7 @@ enum svc_rc q_pog_insert(struct db *db, const char *hotkey,
 
     if (rc != SVC_OK)
         return rc;
-    db_now_utc(now);
+    clock_utc_text(now);
     db_bind_text(st, 1, hotkey);
     db_bind_text(st, 2, gpu_name);
     if (num_gpus >= 0)
@@ -88,13 +84,8 @@ enum svc_rc q_pog_latest(struct db *db, const char *hotkey, json_t **out)
         "SELECT id, hotkey, gpu_name, num_gpus, created_at FROM pog_stats "
         "WHERE hotkey = ?1 AND gpu_name IS NOT NULL AND num_gpus IS NOT NULL "
         "ORDER BY created_at DESC NULLS LAST, id DESC LIMIT 1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_text(st, 1, hotkey);
-    return db_one(st, pog_row, out);
+    return db_one_text(db, sql, hotkey, pog_row, out);
 }
 
 enum svc_rc q_pog_list(struct db *db, json_t **out)

@@ -82,13 +82,8 @@ enum svc_rc q_pogjobs_get(struct db *db, int64_t id, json_t **out)
     static const char sql[] =
         "SELECT id, kind, state, device, params, result, error, "
         "submitted_at, started_at, finished_at FROM pog_jobs WHERE id = ?1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_int(st, 1, id);
-    return db_one(st, job_row, out);
+    return db_one_int(db, sql, id, job_row, out);
 }
 
 enum svc_rc q_pogjobs_interrupt(struct db *db, const char *error,
@@ -110,12 +105,6 @@ enum svc_rc q_pogjobs_interrupt(struct db *db, const char *error,
     return rc;
 }
 
-static enum svc_rc int_row(struct db_stmt *st, void *ctx)
-{
-    *(int64_t *)ctx = db_col_int(st, 0); /* NULL reads 0 */
-    return SVC_OK;
-}
-
 enum svc_rc q_pogjobs_max_id(struct db *db, int64_t *out)
 {
     static const char sql[] = "SELECT MAX(id) FROM pog_jobs";
@@ -124,7 +113,7 @@ enum svc_rc q_pogjobs_max_id(struct db *db, int64_t *out)
     enum svc_rc rc = db_stmt(db, sql, &st);
 
     if (rc == SVC_OK)
-        rc = db_one(st, int_row, &max);
+        rc = db_one(st, db_row_int, &max); /* MAX of none: NULL, reads 0 */
     if (rc == SVC_OK)
         *out = max;
     return rc;

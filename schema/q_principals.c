@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* principals: the ed25519 keys (as SS58 addresses) allowed to call the
  * API, with their role and optional expiry. */
+#include "core/clock.h"
 #include "queries.h"
 #include "stmt.h"
 
@@ -31,13 +32,8 @@ enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
 {
     static const char sql[] = "SELECT ss58, role, label, created_at, "
                               "expires_at FROM principals WHERE ss58 = ?1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_text(st, 1, ss58);
-    return db_one(st, principal_row, out);
+    return db_one_text(db, sql, ss58, principal_row, out);
 }
 
 struct lookup {
@@ -62,13 +58,8 @@ enum svc_rc q_principals_lookup(struct db *db, const char *ss58, char role[16],
     static const char sql[] =
         "SELECT role, expires_at FROM principals WHERE ss58 = ?1";
     struct lookup l = {role, expires};
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_text(st, 1, ss58);
-    return db_one(st, lookup_row, &l);
+    return db_one_text(db, sql, ss58, lookup_row, &l);
 }
 
 static enum svc_rc count_query(struct db *db, const char *sql, const char *arg,
@@ -130,7 +121,7 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
         rc = db_stmt(db, sql, &st);
     if (rc != SVC_OK)
         return rc;
-    db_now_utc(now);
+    clock_utc_text(now);
     db_bind_text(st, 1, p->ss58);
     db_bind_text(st, 2, p->role);
     db_bind_text(st, 3, p->label);

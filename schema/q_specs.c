@@ -83,13 +83,8 @@ enum svc_rc q_specs_get(struct db *db, const char *hotkey, json_t **out)
 {
     static const char sql[] = "SELECT id, hotkey, details, no_specs_count "
                               "FROM miner_details WHERE hotkey = ?1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_text(st, 1, hotkey);
-    return db_one(st, get_row, out);
+    return db_one_text(db, sql, hotkey, get_row, out);
 }
 
 enum svc_rc q_specs_upsert(struct db *db, const char *hotkey,

@@ -2,6 +2,7 @@
 /* stats: one scoring record per uid, read back coerced as upstream's
  * retrieve_stats does (score NULL -> 0.0, booleans NULL -> false, gpu_specs
  * parsed, bad JSON -> null). */
+#include "core/clock.h"
 #include "queries.h"
 #include "stmt.h"
 
@@ -66,13 +67,8 @@ enum svc_rc q_stats_list(struct db *db, json_t **out)
 enum svc_rc q_stats_get(struct db *db, int64_t uid, json_t **out)
 {
     static const char sql[] = STATS_COLUMNS "WHERE uid = ?1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_int(st, 1, uid);
-    return db_one(st, one_row, out);
+    return db_one_int(db, sql, uid, one_row, out);
 }
 
 enum svc_rc q_stats_put(struct db *db, const struct q_stat *s)
@@ -92,7 +88,7 @@ enum svc_rc q_stats_put(struct db *db, const struct q_stat *s)
 
     if (rc != SVC_OK)
         return rc;
-    db_now_utc(now);
+    clock_utc_text(now);
     db_bind_int(st, 1, s->uid);
     db_bind_text(st, 2, s->hotkey);
     db_bind_text(st, 3, s->gpu_specs);

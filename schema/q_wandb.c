@@ -15,13 +15,8 @@ enum svc_rc q_wandb_get(struct db *db, const char *hotkey, char **out)
 {
     static const char sql[] = "SELECT run_id FROM wandb_runs "
                               "WHERE hotkey = ?1";
-    struct db_stmt *st = NULL;
-    enum svc_rc rc = db_stmt(db, sql, &st);
 
-    if (rc != SVC_OK)
-        return rc;
-    db_bind_text(st, 1, hotkey);
-    return db_one(st, db_row_strdup, out);
+    return db_one_text(db, sql, hotkey, db_row_strdup, out);
 }
 
 enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
@@ -42,11 +37,9 @@ enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
     return rc;
 }
 
-enum svc_rc q_wandb_delete(struct db *db, const char *hotkey)
+enum svc_rc q_wandb_delete(struct db *db, const char *hotkey, bool *deleted)
 {
     static const char sql[] = "DELETE FROM wandb_runs WHERE hotkey = ?1";
-    bool changed = false;
-    enum svc_rc rc = db_write_text(db, sql, hotkey, &changed);
 
-    return rc == SVC_OK && !changed ? SVC_ERR_NOT_FOUND : rc;
+    return db_write_text(db, sql, hotkey, deleted);
 }

@@ -93,8 +93,9 @@ SVC_NODISCARD enum svc_rc q_alloc_get(struct db *db, const char *hotkey,
 /* UPSERT by hotkey keeping the id; *created tells whether it was new. */
 SVC_NODISCARD enum svc_rc q_alloc_put(struct db *db, const char *hotkey,
                                       const json_t *details, bool *created);
-/* DELETE by hotkey; SVC_ERR_NOT_FOUND when there was no row. */
-SVC_NODISCARD enum svc_rc q_alloc_delete(struct db *db, const char *hotkey);
+/* DELETE by hotkey; *deleted tells whether there was a row. */
+SVC_NODISCARD enum svc_rc q_alloc_delete(struct db *db, const char *hotkey,
+                                         bool *deleted);
 
 /* ---- blacklist ------------------------------------------------------- */
 
@@ -103,6 +104,7 @@ SVC_NODISCARD enum svc_rc q_blacklist_list(struct db *db, json_t **out);
 /* INSERT ... ON CONFLICT DO NOTHING (details NULL). */
 SVC_NODISCARD enum svc_rc q_blacklist_add(struct db *db, const char *hotkey,
                                           bool *added);
+/* DELETE by hotkey; *removed tells whether it was listed. */
 SVC_NODISCARD enum svc_rc q_blacklist_remove(struct db *db, const char *hotkey,
                                              bool *removed);
 
@@ -184,7 +186,9 @@ SVC_NODISCARD enum svc_rc q_wandb_get(struct db *db, const char *hotkey,
 /* Inserts when absent (never updates); *created tells which. */
 SVC_NODISCARD enum svc_rc q_wandb_insert(struct db *db, const char *hotkey,
                                          const char *run_id, bool *created);
-SVC_NODISCARD enum svc_rc q_wandb_delete(struct db *db, const char *hotkey);
+/* DELETE by hotkey; *deleted tells whether there was a run. */
+SVC_NODISCARD enum svc_rc q_wandb_delete(struct db *db, const char *hotkey,
+                                         bool *deleted);
 
 /* ---- principals (signed-request identities) ------------------------- */
 

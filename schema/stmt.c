@@ -2,6 +2,8 @@
 /* The statement helpers of stmt.h on top of each driver's primitives. */
 #include "stmt.h"
 
+#include "core/clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,6 +122,30 @@ enum svc_rc db_one(struct db_stmt *st, db_row_fn *fn, void *ctx)
     return rc;
 }
 
+enum svc_rc db_one_text(struct db *db, const char *sql, const char *text,
+                        db_row_fn *fn, void *ctx)
+{
+    struct db_stmt *st = NULL;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_bind_text(st, 1, text);
+    return db_one(st, fn, ctx);
+}
+
+enum svc_rc db_one_int(struct db *db, const char *sql, int64_t v, db_row_fn *fn,
+                       void *ctx)
+{
+    struct db_stmt *st = NULL;
+    enum svc_rc rc = db_stmt(db, sql, &st);
+
+    if (rc != SVC_OK)
+        return rc;
+    db_bind_int(st, 1, v);
+    return db_one(st, fn, ctx);
+}
+
 struct array_ctx {
     db_row_fn *fn;
     json_t *arr;
@@ -212,15 +238,6 @@ enum svc_rc db_write_text(struct db *db, const char *sql, const char *text,
     if (rc == SVC_OK)
         *changed = db_changes(db) > 0;
     return rc;
-}
-
-void db_now_utc(char out[20])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-
-    gmtime_r(&now, &tm);
-    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 void db_now_local_iso(char out[27])

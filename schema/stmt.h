@@ -50,6 +50,13 @@ SVC_NODISCARD enum svc_rc db_each(struct db_stmt *st, db_row_fn *fn, void *ctx);
 /* Runs st: fn on the first row, or SVC_ERR_NOT_FOUND when there is none.
  * Resets st. */
 SVC_NODISCARD enum svc_rc db_one(struct db_stmt *st, db_row_fn *fn, void *ctx);
+/* db_one() on the cached statement for sql, its one parameter ?1 bound to
+ * text (copied; NULL binds NULL) or to v. */
+SVC_NODISCARD enum svc_rc db_one_text(struct db *db, const char *sql,
+                                      const char *text, db_row_fn *fn,
+                                      void *ctx);
+SVC_NODISCARD enum svc_rc db_one_int(struct db *db, const char *sql, int64_t v,
+                                     db_row_fn *fn, void *ctx);
 /* Runs sql (no parameters), each row to fn(st, ctx), to fill into (a new
  * reference; NULL: out of memory): *out = into when every row went in,
  * else into is released. */
@@ -77,9 +84,6 @@ SVC_NODISCARD enum svc_rc db_pairs(struct db *db, const char *sql,
 SVC_NODISCARD enum svc_rc db_write_text(struct db *db, const char *sql,
                                         const char *text, bool *changed);
 
-/* Sets out to the current UTC time as "YYYY-MM-DD HH:MM:SS" (what SQLite's
- * CURRENT_TIMESTAMP writes). */
-void db_now_utc(char out[20]);
 /* Sets out to the local time as Python's datetime.now().isoformat() writes
  * it: "YYYY-MM-DDTHH:MM:SS.ffffff", without the fraction when it is 0. */
 void db_now_local_iso(char out[27]);

@@ -3,9 +3,13 @@
  * validator of the tables it reads (db_etag) before reading; a matching
  * If-None-Match is answered 304 without a query, and an unchanged answer is
  * served from the cache without a query. Correct because validators change
- * only after a commit is visible (schema/lite_writer.c). Thread-safe. */
-#ifndef HANDLERS_CACHE_H
-#define HANDLERS_CACHE_H
+ * only after a commit is visible (schema/sqlite/lite_writer.c). An entry
+ * is a body, keyed by target and redaction (the caller's role): who may ask
+ * at all (the router's guards, --public-read included) is decided before a
+ * handler looks here, and CORS headers are added when the answer is sent,
+ * so nothing SIGHUP changes can make an entry wrong. Thread-safe. */
+#ifndef SVC_CACHE_H
+#define SVC_CACHE_H
 
 #include "req.h"
 
@@ -28,7 +32,8 @@ enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep,
                       bool filling);
 /* Gives up key's fill without an answer (the read failed). */
 void cache_abandon(const char *key);
-/* Drops every entry (tests, SIGHUP). */
+/* Drops every entry, for tests that need a cold cache. Fills in progress
+ * are not affected. */
 void cache_clear(void);
 
 #endif

@@ -9,10 +9,10 @@
  * Requests that write (POST, PUT, PATCH, DELETE) wait for a commit: an
  * fsync, another writer's batch, another process's lock. An MHD thread
  * serves many connections, so a write run on it would hold up every read
- * that shares the thread. Those requests are therefore suspended and run
- * on a pool of write threads, which resume the connection when the reply
- * is ready; the MHD threads only ever run reads, which never wait on the
- * writer. */
+ * that shares the thread. Those requests are therefore suspended and
+ * queued as write jobs (struct write_job) to a pool of write threads,
+ * which resume the connection when the reply is ready; the MHD threads only
+ * ever run reads, which never wait on the writer. */
 #include "http.h"
 
 #include "core/clock.h"
@@ -38,9 +38,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* A write request handed to the write threads. */
-struct job {
-    struct job *next;
+/* A write request queued to the write threads (not a GPU job: those are
+ * gpu/'s). Owned by the queue until a write thread takes it, then by the
+ * request (req->transport) until its reply is sent or dropped. */
+struct write_job {
+    struct write_job *next;
     struct MHD_Connection *c;
     struct req *req;
     struct reply rep; /* filled by the write thread */
@@ -58,7 +60,7 @@ struct http_server {
     unsigned n_writers;
     pthread_mutex_t q_lock;
     pthread_cond_t q_cond;
-    struct job *q_head, *q_tail;
+    struct write_job *q_head, *q_tail; /* FIFO of write jobs */
     bool q_stop; /* set by http_stop: run writes inline from now on */
 };
 
@@ -415,35 +417,35 @@ static bool is_write_method(const char *m)
            strcmp(m, "PATCH") == 0 || strcmp(m, "DELETE") == 0;
 }
 
-/* Hands req to the write threads and suspends c; false when it must run
- * here (no write threads, stopping, out of memory). */
-static bool offload(struct http_server *s, struct MHD_Connection *c,
-                    struct req *req)
+/* Queues req as a write job for the write threads and suspends c; false
+ * when it must run here (no write threads, stopping, out of memory). */
+static bool queue_write_job(struct http_server *s, struct MHD_Connection *c,
+                            struct req *req)
 {
-    struct job *j;
+    struct write_job *wj;
 
     if (!s->n_writers || !is_write_method(req->method) || is_preflight(c, req))
         return false;
-    j = calloc(1, sizeof(*j));
-    if (!j)
+    wj = calloc(1, sizeof(*wj));
+    if (!wj)
         return false;
-    j->c = c;
-    j->req = req;
+    wj->c = c;
+    wj->req = req;
     pthread_mutex_lock(&s->q_lock);
     if (s->q_stop) {
         pthread_mutex_unlock(&s->q_lock);
-        free(j);
+        free(wj);
         return false;
     }
     /* Suspended before a write thread can see it, so its resume always
      * finds the connection suspended. */
     MHD_suspend_connection(c);
-    req->transport = j;
+    req->transport = wj;
     if (s->q_tail)
-        s->q_tail->next = j;
+        s->q_tail->next = wj;
     else
-        s->q_head = j;
-    s->q_tail = j;
+        s->q_head = wj;
+    s->q_tail = wj;
     pthread_cond_signal(&s->q_cond);
     pthread_mutex_unlock(&s->q_lock);
     return true;
@@ -454,30 +456,36 @@ static bool offload(struct http_server *s, struct MHD_Connection *c,
  * latency. */
 enum { WRITE_NICE = 5 };
 
+/* Waits for the next write job and takes it off the queue; NULL once
+ * stopping with nothing left. */
+static struct write_job *next_write_job(struct http_server *s)
+{
+    struct write_job *wj;
+
+    pthread_mutex_lock(&s->q_lock);
+    while (!s->q_head && !s->q_stop)
+        pthread_cond_wait(&s->q_cond, &s->q_lock);
+    wj = s->q_head;
+    if (wj) {
+        s->q_head = wj->next;
+        if (!s->q_head)
+            s->q_tail = NULL;
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    return wj;
+}
+
 static void *write_thread(void *arg)
 {
     struct http_server *s = arg;
+    struct write_job *wj;
 
     prio_background(WRITE_NICE);
-
-    for (;;) {
-        struct job *j;
-
-        pthread_mutex_lock(&s->q_lock);
-        while (!s->q_head && !s->q_stop)
-            pthread_cond_wait(&s->q_cond, &s->q_lock);
-        j = s->q_head;
-        if (j) {
-            s->q_head = j->next;
-            if (!s->q_head)
-                s->q_tail = NULL;
-        }
-        pthread_mutex_unlock(&s->q_lock);
-        if (!j)
-            return NULL; /* stopping and nothing left */
-        router_dispatch(s->router, j->req, &j->rep);
-        MHD_resume_connection(j->c);
+    while ((wj = next_write_job(s))) {
+        router_dispatch(s->router, wj->req, &wj->rep);
+        MHD_resume_connection(wj->c);
     }
+    return NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -508,14 +516,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
     if (req->transport) { /* resumed: the write thread's reply is ready */
-        struct job *j = req->transport;
+        struct write_job *wj = req->transport;
 
         req->transport = NULL;
-        ret = send_reply(s, c, req, &j->rep);
-        free(j);
+        ret = send_reply(s, c, req, &wj->rep);
+        free(wj);
         return ret;
     }
-    if (offload(s, c, req))
+    if (queue_write_job(s, c, req))
         return MHD_YES;
     return respond(s, c, req);
 }
@@ -528,13 +536,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)toe;
     if (*req_cls) {
         struct req *req = *req_cls;
-        struct job *j = req->transport;
+        struct write_job *wj = req->transport;
 
-        /* A write whose reply was ready but never sent (daemon stop): the
-         * write threads have finished with it. */
-        if (j) {
-            reply_clear(&j->rep);
-            free(j);
+        /* A write job whose reply was ready but never sent (daemon stop):
+         * the write threads have finished with it. */
+        if (wj) {
+            reply_clear(&wj->rep);
+            free(wj);
         }
         metrics_request_finish();
     }
@@ -615,8 +623,8 @@ static void stop_writers(struct http_server *s)
     s->q_stop = true;
     pthread_cond_broadcast(&s->q_cond);
     pthread_mutex_unlock(&s->q_lock);
-    /* n_writers stays: MHD threads may still read it (offload() then
-     * sees q_stop under the lock). */
+    /* n_writers stays: MHD threads may still read it (queue_write_job()
+     * then sees q_stop under the lock). */
     for (unsigned i = 0; i < s->n_writers; i++)
         pthread_join(s->writers[i], NULL);
     free(s->writers);

@@ -9,11 +9,12 @@
  * are repeated here so that server/ needs nothing from gpu/. */
 #include "metrics.h"
 
+#include "core/buf.h"
+#include "gpu/pool.h"
 #include "schema/db.h"
 #include "version.h"
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,14 +42,20 @@ struct route_counters {
     atomic_ullong sum_us;
 };
 
-/* The job kinds and states of gpu/pool.h, in its order. */
-static const char *const pog_kinds[] = {"info", "benchmark", "compute", "proof",
-                                        "selftest"};
-static const char *const pog_states[] = {"queued", "running",   "done",
-                                         "failed", "cancelled", "timed_out"};
+/* The job kinds and states, from gpu/pool.h's lists. */
+static const char *const pog_kinds[] = {
+#define X(name, text) text,
+    GPU_JOB_KIND_LIST(X)
+#undef X
+};
+static const char *const pog_states[] = {
+#define X(name, text, final) text,
+    GPU_JOB_STATE_LIST(X)
+#undef X
+};
 enum {
-    N_POG_KINDS = sizeof(pog_kinds) / sizeof(pog_kinds[0]),
-    N_POG_STATES = sizeof(pog_states) / sizeof(pog_states[0]),
+    N_POG_KINDS = GPU_JOB_KIND_COUNT,
+    N_POG_STATES = GPU_JOB_STATE_COUNT,
 };
 static const double pog_buckets[] = {0.01, 0.05, 0.1, 0.5, 1,   2.5,
                                      5,    10,   30,  60,  120, 600};
@@ -157,56 +164,6 @@ void metrics_pog_job(const char *kind, const char *state, double run_s)
 
 /* ---- rendering ------------------------------------------------------- */
 
-struct out {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void put(struct out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (o->oom)
-        return;
-    if (!o->p) { /* never offset a NULL pointer */
-        o->cap = 16384;
-        o->p = malloc(o->cap);
-        if (!o->p) {
-            o->oom = true;
-            return;
-        }
-    }
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            o->oom = true;
-            return;
-        }
-        if ((size_t)n < o->cap - o->len) {
-            o->len += (size_t)n;
-            return;
-        }
-        {
-            size_t ncap = (o->cap + (size_t)n + 1) * 2;
-            char *np = realloc(o->p, ncap);
-
-            if (!np) {
-                o->oom = true;
-                return;
-            }
-            o->p = np;
-            o->cap = ncap;
-        }
-    }
-}
-
 static void route_labels(size_t slot, char *buf, size_t len)
 {
     if (slot == UNMATCHED)
@@ -216,11 +173,12 @@ static void route_labels(size_t slot, char *buf, size_t len)
                  table[slot].method);
 }
 
-static void render_requests(struct out *o)
+static void render_requests(struct buf *o)
 {
     char labels[160];
 
-    put(o, "# HELP computedb_http_requests_total HTTP requests answered, by "
+    buf_printf(
+        o, "# HELP computedb_http_requests_total HTTP requests answered, by "
            "route template, method and status.\n"
            "# TYPE computedb_http_requests_total counter\n");
     for (size_t r = 0; r <= MAX_ROUTES; r++) {
@@ -233,18 +191,19 @@ static void render_requests(struct out *o)
             if (!v)
                 continue;
             if (s == OTHER)
-                put(o,
-                    "computedb_http_requests_total{%s,status=\"other\"} "
-                    "%llu\n",
-                    labels, v);
+                buf_printf(o,
+                           "computedb_http_requests_total{%s,status=\"other\"} "
+                           "%llu\n",
+                           labels, v);
             else
-                put(o, "computedb_http_requests_total{%s,status=\"%d\"} %llu\n",
+                buf_printf(
+                    o, "computedb_http_requests_total{%s,status=\"%d\"} %llu\n",
                     labels, statuses[s], v);
         }
     }
 }
 
-static void render_histogram(struct out *o, size_t r)
+static void render_histogram(struct buf *o, size_t r)
 {
     char labels[160];
     unsigned long long cum = 0;
@@ -252,80 +211,87 @@ static void render_histogram(struct out *o, size_t r)
     route_labels(r, labels, sizeof(labels));
     for (size_t b = 0; b < N_BUCKETS; b++) {
         cum += atomic_load(&counters[r].le[b]);
-        put(o,
+        buf_printf(
+            o,
             "computedb_http_request_duration_seconds_bucket{%s,le=\"%g\"} "
             "%llu\n",
             labels, buckets[b], cum);
     }
-    put(o,
-        "computedb_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} "
-        "%llu\n",
-        labels, atomic_load(&counters[r].count));
-    put(o, "computedb_http_request_duration_seconds_sum{%s} %.6f\n", labels,
-        (double)atomic_load(&counters[r].sum_us) / 1e6);
-    put(o, "computedb_http_request_duration_seconds_count{%s} %llu\n", labels,
-        atomic_load(&counters[r].count));
+    buf_printf(o,
+               "computedb_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} "
+               "%llu\n",
+               labels, atomic_load(&counters[r].count));
+    buf_printf(o, "computedb_http_request_duration_seconds_sum{%s} %.6f\n",
+               labels, (double)atomic_load(&counters[r].sum_us) / 1e6);
+    buf_printf(o, "computedb_http_request_duration_seconds_count{%s} %llu\n",
+               labels, atomic_load(&counters[r].count));
 }
 
-static void render_latency(struct out *o)
+static void render_latency(struct buf *o)
 {
-    put(o, "# HELP computedb_http_request_duration_seconds Time from the "
-           "first byte of a request to its answer, by route.\n"
-           "# TYPE computedb_http_request_duration_seconds histogram\n");
+    buf_printf(o,
+               "# HELP computedb_http_request_duration_seconds Time from the "
+               "first byte of a request to its answer, by route.\n"
+               "# TYPE computedb_http_request_duration_seconds histogram\n");
     for (size_t r = 0; r <= MAX_ROUTES; r++)
         if ((r < n_table || r == UNMATCHED) && atomic_load(&counters[r].count))
             render_histogram(o, r);
-    put(o,
-        "# HELP computedb_http_requests_in_flight Requests being "
-        "handled now.\n# TYPE computedb_http_requests_in_flight gauge\n"
-        "computedb_http_requests_in_flight %ld\n",
-        metrics_in_flight());
+    buf_printf(o,
+               "# HELP computedb_http_requests_in_flight Requests being "
+               "handled now.\n# TYPE computedb_http_requests_in_flight gauge\n"
+               "computedb_http_requests_in_flight %ld\n",
+               metrics_in_flight());
 }
 
-static void render_auth(struct out *o)
+static void render_auth(struct buf *o)
 {
-    put(o, "# HELP computedb_auth_failures_total Signed requests refused, by "
+    buf_printf(
+        o, "# HELP computedb_auth_failures_total Signed requests refused, by "
            "reason.\n# TYPE computedb_auth_failures_total counter\n");
     for (int r = AUTH_OK + 1; r < AUTH_REASON_COUNT; r++)
-        put(o, "computedb_auth_failures_total{reason=\"%s\"} %llu\n",
-            auth_reason_code((enum auth_reason)r),
-            atomic_load(&auth_failures[r]));
+        buf_printf(o, "computedb_auth_failures_total{reason=\"%s\"} %llu\n",
+                   auth_reason_code((enum auth_reason)r),
+                   atomic_load(&auth_failures[r]));
 }
 
-static void render_pog_histogram(struct out *o, size_t k)
+static void render_pog_histogram(struct buf *o, size_t k)
 {
     const struct pog_counters *c = &pog_jobs[k];
     unsigned long long cum = 0;
 
     for (size_t b = 0; b < N_POG_BUCKETS; b++) {
         cum += atomic_load(&c->le[b]);
-        put(o,
-            "computedb_pog_job_duration_seconds_bucket{kind=\"%s\","
-            "le=\"%g\"} %llu\n",
-            pog_kinds[k], pog_buckets[b], cum);
+        buf_printf(o,
+                   "computedb_pog_job_duration_seconds_bucket{kind=\"%s\","
+                   "le=\"%g\"} %llu\n",
+                   pog_kinds[k], pog_buckets[b], cum);
     }
-    put(o,
+    buf_printf(
+        o,
         "computedb_pog_job_duration_seconds_bucket{kind=\"%s\",le=\"+Inf\"} "
         "%llu\n",
         pog_kinds[k], atomic_load(&c->count));
-    put(o, "computedb_pog_job_duration_seconds_sum{kind=\"%s\"} %.6f\n",
-        pog_kinds[k], (double)atomic_load(&c->sum_us) / 1e6);
-    put(o, "computedb_pog_job_duration_seconds_count{kind=\"%s\"} %llu\n",
-        pog_kinds[k], atomic_load(&c->count));
+    buf_printf(o, "computedb_pog_job_duration_seconds_sum{kind=\"%s\"} %.6f\n",
+               pog_kinds[k], (double)atomic_load(&c->sum_us) / 1e6);
+    buf_printf(o,
+               "computedb_pog_job_duration_seconds_count{kind=\"%s\"} %llu\n",
+               pog_kinds[k], atomic_load(&c->count));
 }
 
-static void render_pog(struct out *o)
+static void render_pog(struct buf *o)
 {
-    put(o, "# HELP computedb_pog_jobs_total PoG jobs that entered each state, "
+    buf_printf(
+        o, "# HELP computedb_pog_jobs_total PoG jobs that entered each state, "
            "by kind.\n# TYPE computedb_pog_jobs_total counter\n");
     for (size_t k = 0; k < N_POG_KINDS; k++)
         for (size_t s = 0; s < N_POG_STATES; s++)
-            put(o,
-                "computedb_pog_jobs_total{kind=\"%s\",state=\"%s\"} "
-                "%llu\n",
-                pog_kinds[k], pog_states[s],
-                atomic_load(&pog_jobs[k].by_state[s]));
-    put(o, "# HELP computedb_pog_job_duration_seconds Time finished PoG jobs "
+            buf_printf(o,
+                       "computedb_pog_jobs_total{kind=\"%s\",state=\"%s\"} "
+                       "%llu\n",
+                       pog_kinds[k], pog_states[s],
+                       atomic_load(&pog_jobs[k].by_state[s]));
+    buf_printf(
+        o, "# HELP computedb_pog_job_duration_seconds Time finished PoG jobs "
            "spent running, by kind.\n"
            "# TYPE computedb_pog_job_duration_seconds histogram\n");
     for (size_t k = 0; k < N_POG_KINDS; k++)
@@ -333,54 +299,59 @@ static void render_pog(struct out *o)
             render_pog_histogram(o, k);
 }
 
-static void render_db(struct out *o, struct db_pool *pool, const json_t *rows)
+static void render_db(struct buf *o, struct db_pool *pool, const json_t *rows)
 {
     struct db_stats st;
     const char *table_name;
     json_t *v;
 
     db_pool_stats(pool, &st);
-    put(o,
+    buf_printf(
+        o,
         "# HELP computedb_db_reader_waits_total Reader leases that waited "
         "for a free connection.\n# TYPE computedb_db_reader_waits_total "
         "counter\ncomputedb_db_reader_waits_total %llu\n",
         st.reader_waits);
-    put(o,
+    buf_printf(
+        o,
         "# HELP computedb_db_reader_wait_seconds_total Time spent waiting "
         "for reader connections.\n# TYPE "
         "computedb_db_reader_wait_seconds_total counter\n"
         "computedb_db_reader_wait_seconds_total %.6f\n",
         (double)st.reader_wait_us / 1e6);
-    put(o,
-        "# HELP computedb_db_busy_retries_total Retries while another "
-        "process held the database lock.\n# TYPE "
-        "computedb_db_busy_retries_total counter\n"
-        "computedb_db_busy_retries_total %llu\n",
-        st.busy_retries);
-    put(o,
+    buf_printf(o,
+               "# HELP computedb_db_busy_retries_total Retries while another "
+               "process held the database lock.\n# TYPE "
+               "computedb_db_busy_retries_total counter\n"
+               "computedb_db_busy_retries_total %llu\n",
+               st.busy_retries);
+    buf_printf(
+        o,
         "# HELP computedb_db_write_transactions_total Write transactions, "
         "by outcome.\n# TYPE computedb_db_write_transactions_total "
         "counter\ncomputedb_db_write_transactions_total{outcome=\"commit\"}"
         " %llu\ncomputedb_db_write_transactions_total{outcome="
         "\"rollback\"} %llu\n",
         st.writes - st.write_failures, st.write_failures);
-    put(o,
+    buf_printf(
+        o,
         "# HELP computedb_db_wal_bytes Size of the write-ahead log.\n"
         "# TYPE computedb_db_wal_bytes gauge\ncomputedb_db_wal_bytes %lld\n",
         st.wal_bytes < 0 ? 0 : st.wal_bytes);
-    put(o,
-        "# HELP computedb_db_wal_restarts_total Checkpoints that made "
-        "writers pause so the WAL could start over.\n"
-        "# TYPE computedb_db_wal_restarts_total counter\n"
-        "computedb_db_wal_restarts_total %llu\n",
-        st.wal_restarts);
-    put(o,
+    buf_printf(o,
+               "# HELP computedb_db_wal_restarts_total Checkpoints that made "
+               "writers pause so the WAL could start over.\n"
+               "# TYPE computedb_db_wal_restarts_total counter\n"
+               "computedb_db_wal_restarts_total %llu\n",
+               st.wal_restarts);
+    buf_printf(
+        o,
         "# HELP computedb_db_rows Rows per table (refreshed every %d s).\n"
         "# TYPE computedb_db_rows gauge\n",
         ROW_CACHE_S);
     json_object_foreach ((json_t *)(uintptr_t)rows, table_name, v) {
-        put(o, "computedb_db_rows{table=\"%s\"} %lld\n", table_name,
-            (long long)json_integer_value(v));
+        buf_printf(o, "computedb_db_rows{table=\"%s\"} %lld\n", table_name,
+                   (long long)json_integer_value(v));
     }
 }
 
@@ -410,29 +381,30 @@ static long long rss_bytes(void)
     return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
 }
 
-static void render_process(struct out *o, const struct app *app)
+static void render_process(struct buf *o, const struct app *app)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    put(o,
-        "# HELP computedb_process_resident_memory_bytes Resident set "
-        "size.\n# TYPE computedb_process_resident_memory_bytes gauge\n"
-        "computedb_process_resident_memory_bytes %lld\n",
-        rss_bytes());
-    put(o,
-        "# HELP computedb_process_open_fds Open file descriptors.\n"
-        "# TYPE computedb_process_open_fds gauge\n"
-        "computedb_process_open_fds %ld\n",
-        count_fds());
-    put(o,
-        "# HELP computedb_process_uptime_seconds Seconds since start.\n"
-        "# TYPE computedb_process_uptime_seconds gauge\n"
-        "computedb_process_uptime_seconds %.3f\n",
-        ((double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 -
-         (double)app->started_ms) /
-            1000);
-    put(o,
+    buf_printf(o,
+               "# HELP computedb_process_resident_memory_bytes Resident set "
+               "size.\n# TYPE computedb_process_resident_memory_bytes gauge\n"
+               "computedb_process_resident_memory_bytes %lld\n",
+               rss_bytes());
+    buf_printf(o,
+               "# HELP computedb_process_open_fds Open file descriptors.\n"
+               "# TYPE computedb_process_open_fds gauge\n"
+               "computedb_process_open_fds %ld\n",
+               count_fds());
+    buf_printf(o,
+               "# HELP computedb_process_uptime_seconds Seconds since start.\n"
+               "# TYPE computedb_process_uptime_seconds gauge\n"
+               "computedb_process_uptime_seconds %.3f\n",
+               ((double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 -
+                (double)app->started_ms) /
+                   1000);
+    buf_printf(
+        o,
         "# HELP computedb_build_info Version of this build.\n"
         "# TYPE computedb_build_info gauge\n"
         "computedb_build_info{version=\"%s\",commit=\"%s\",sqlite=\"%s\"} "
@@ -440,9 +412,11 @@ static void render_process(struct out *o, const struct app *app)
         COMPUTEDB_VERSION, COMPUTEDB_GIT_COMMIT, db_sqlite_version());
 }
 
+/* The render_* functions append to o without checking: a failed append
+ * sticks in o, and buf_take() reports it once, at the end. */
 enum svc_rc metrics_render(struct app *app, char **out, size_t *len)
 {
-    struct out o = {0};
+    struct buf o = {0};
     json_t *rows = NULL;
     enum svc_rc rc = db_table_rows(app->db, ROW_CACHE_S, &rows);
 
@@ -455,11 +429,5 @@ enum svc_rc metrics_render(struct app *app, char **out, size_t *len)
     render_db(&o, app->db, rows);
     render_process(&o, app);
     json_decref(rows);
-    if (o.oom) {
-        free(o.p);
-        return SVC_ERR_NOMEM;
-    }
-    *out = o.p;
-    *len = o.len;
-    return SVC_OK;
+    return buf_take(&o, out, len);
 }

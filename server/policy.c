@@ -29,15 +29,6 @@ static struct {
     unsigned n;
 } principals = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static void utc_now(char out[20])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 /* The cached entry for ss58 under etag: 1 found, 0 not cached. */
 static int cached(const char *etag, const char *ss58, enum role *role,
                   bool *expired)
@@ -53,7 +44,7 @@ static int cached(const char *etag, const char *ss58, enum role *role,
     for (unsigned i = 0; i < principals.n && !hit; i++) {
         if (strcmp(principals.e[i].ss58, ss58) != 0)
             continue;
-        utc_now(now);
+        clock_utc_text(now);
         *role = principals.e[i].role;
         *expired = principals.e[i].expires[0] &&
                    strcmp(principals.e[i].expires, now) <= 0;
@@ -103,7 +94,7 @@ static enum svc_rc lookup(void *ctx, const char *ss58, enum role *role,
     if (rc != SVC_OK || !*found)
         return rc;
     remember(etag, ss58, *role, expires);
-    utc_now(now);
+    clock_utc_text(now);
     *expired = expires[0] && strcmp(expires, now) <= 0;
     return SVC_OK;
 }
@@ -121,8 +112,8 @@ enum svc_rc policy_authenticate(struct req *req)
                              req->sig.nonce, req->sig.signature,
                              req->sig.duplicated};
     struct auth_subject s = {auth_audience(app->auth), req->method,
-                             req->target ? req->target : req->path, req->body,
-                             req->body_len};
+                             req->target ? req->target : req->path, req->body.p,
+                             req->body.len};
     enum auth_reason reason = AUTH_OK;
     enum role role = ROLE_NONE;
     enum svc_rc rc;

@@ -47,7 +47,7 @@ void req_free(struct req *req)
     free(req->path);
     free(req->content_type);
     free(req->if_none_match);
-    free(req->body);
+    buf_free(&req->body);
     json_decref(req->json);
     free(req);
 }
@@ -76,29 +76,19 @@ enum svc_rc req_add_query(struct req *req, const char *key, const char *value)
 enum svc_rc req_append_body(struct req *req, const char *data, size_t len,
                             size_t cap)
 {
-    size_t need;
-    char *grown;
+    enum svc_rc rc;
 
-    if (req->body_too_large || len > cap - req->body_len) {
+    if (req->body_too_large)
+        return SVC_OK;
+    /* The first chunk brings the cap (a failed one leaves rc set). */
+    if (!req->body.p && req->body.rc == SVC_OK)
+        buf_init(&req->body, cap);
+    rc = buf_append(&req->body, data, len);
+    if (rc == SVC_ERR_TOO_LARGE) {
         req->body_too_large = true;
         return SVC_OK;
     }
-    need = req->body_len + len + 1;
-    if (need > req->body_cap) {
-        size_t ncap = req->body_cap ? req->body_cap * 2 : 4096;
-
-        while (ncap < need)
-            ncap *= 2;
-        grown = realloc(req->body, ncap);
-        if (!grown)
-            return SVC_ERR_NOMEM;
-        req->body = grown;
-        req->body_cap = ncap;
-    }
-    memcpy(req->body + req->body_len, data, len);
-    req->body_len += len;
-    req->body[req->body_len] = '\0';
-    return SVC_OK;
+    return rc;
 }
 
 static const char *kv_find(const struct kv *kv, size_t n, const char *key)

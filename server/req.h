@@ -5,6 +5,7 @@
 #ifndef SVC_REQ_H
 #define SVC_REQ_H
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/rc.h"
 #include "core/role.h"
@@ -68,9 +69,8 @@ struct req {
     struct req_sig sig;  /* signature headers */
     char principal[49];  /* SS58 of the verified signer, or "" */
     char request_id[REQ_ID_MAX + 1];
-    char *body; /* owned, NUL-terminated request body */
-    size_t body_len;
-    size_t body_cap;
+    struct buf body; /* owned: the body as received (req_append_body);
+                        body.p NUL-terminated, or NULL when empty */
     bool body_too_large;
     json_t *json; /* owned parsed body (routes with ROUTE_JSON) */
     struct app *app;
@@ -110,8 +110,10 @@ void req_free(struct req *req);
  * REQ_MAX_QUERY set query_overflow. Returns SVC_ERR_NOMEM on failure. */
 SVC_NODISCARD enum svc_rc req_add_query(struct req *req, const char *key,
                                         const char *value);
-/* Appends len bytes of body; over cap sets body_too_large and drops them.
- * Returns SVC_ERR_NOMEM when memory runs out. */
+/* Appends len bytes of body; a body that would pass cap bytes sets
+ * body_too_large, and it and every later chunk are dropped (the router
+ * answers 413). The first call's cap holds for the request. Returns SVC_OK
+ * then too; SVC_ERR_NOMEM when memory runs out. */
 SVC_NODISCARD enum svc_rc req_append_body(struct req *req, const char *data,
                                           size_t len, size_t cap);
 

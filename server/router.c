@@ -146,10 +146,10 @@ static enum svc_rc parse_body(struct req *req)
     if (!is_json_type(req->content_type))
         return req_fail(req, SVC_ERR_MEDIA_TYPE, NULL,
                         "Content-Type must be application/json");
-    if (req->body_len == 0)
+    if (req->body.len == 0)
         return req_fail(req, SVC_ERR_INVALID, NULL, "a JSON body is required");
     req->json =
-        json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        json_loadb(req->body.p, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req->json)
         return req_fail(req, SVC_ERR_INVALID, NULL,
                         "invalid JSON at line %d column %d: %s", jerr.line,

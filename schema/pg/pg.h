@@ -45,9 +45,9 @@ struct pg_pool {
      * lock anyway, and waiting writers must not hold every session while
      * reads need one. */
     pthread_mutex_t write_gate;
-    char boot[17];  /* random per open, for validators that match nothing */
-    long long dbid; /* the database's oid: validators name their database */
-    PGconn *roles;  /* holds the advisory locks of claimed roles */
+    char boot[17]; /* random per open, for validators that match nothing */
+    int64_t dbid;  /* the database's oid: validators name their database */
+    PGconn *roles; /* holds the advisory locks of claimed roles */
     pthread_mutex_t roles_lock; /* one claim at a time on roles */
     unsigned busy_ms;           /* lock_timeout of every session */
     _Atomic unsigned long long writes, write_failures;

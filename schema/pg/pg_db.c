@@ -529,19 +529,13 @@ static enum svc_rc lease_query(struct pg_pool *pool, const char *sql, bool each,
 /* ---- the pool -------------------------------------------------------------
  */
 
-static enum svc_rc dbid_row(struct db_stmt *st, void *ctx)
-{
-    *(long long *)ctx = (long long)db_col_int(st, 0);
-    return SVC_OK;
-}
-
 /* The oid of the database the sessions serve (pool->dbid). */
 static enum svc_rc read_dbid(struct pg_pool *pool, struct pg_db *db)
 {
     static const char sql[] = "SELECT oid::bigint FROM pg_database "
                               "WHERE datname = current_database()";
 
-    return query_rows(db, sql, false, dbid_row, &pool->dbid);
+    return query_rows(db, sql, false, db_row_int, &pool->dbid);
 }
 
 static void pg_close(struct db_pool *base)
@@ -647,14 +641,6 @@ static enum svc_rc pg_write(struct db_pool *base, db_fn *fn, void *ctx)
     return rc;
 }
 
-/* Tables in enum db_table order, as computedb_versions names them. */
-static const char *const version_names[DB_T_COUNT] = {
-    "miner",      "miner_details", "challenge_details",
-    "allocation", "blacklist",     "pog_stats",
-    "stats",      "wandb_runs",    "principals",
-    "other",
-};
-
 struct version_sum {
     unsigned mask;
     unsigned long long sum;
@@ -666,7 +652,8 @@ static enum svc_rc add_version(struct db_stmt *st, void *ctx)
     const char *name = db_col_str(st, 0);
 
     for (unsigned t = 0; name && t < DB_T_COUNT; t++)
-        if ((v->mask & DB_TABLE(t)) && strcmp(name, version_names[t]) == 0)
+        if ((v->mask & DB_TABLE(t)) &&
+            strcmp(name, db_table_name((enum db_table)t)) == 0)
             v->sum += (unsigned long long)db_col_int(st, 1);
     return SVC_OK;
 }

@@ -13,6 +13,7 @@
  * compared before COMMIT: a copy is all or nothing, and a value PostgreSQL
  * cannot hold as it is (text in an integer column, a boolean other than
  * 0/1) stops it with the table and line. */
+#include "core/buf.h"
 #include "core/log.h"
 #include "pg.h"
 
@@ -113,47 +114,23 @@ static const char reseed_pog[] =
 
 enum { N_TABLES = sizeof(names) / sizeof(names[0]), CHUNK = 1 << 16 };
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static bool buf_put(struct buf *b, const char *s, size_t n)
+/* COPY's text format: \N for NULL, backslash escapes in text. A failed
+ * append sticks in b, for the caller to check once per row. */
+static void put_value(struct buf *b, struct db_stmt *st, int col)
 {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : CHUNK;
-        char *p;
-
-        while (cap < b->len + n)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (!p)
-            return false;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return true;
-}
-
-/* COPY's text format: \N for NULL, backslash escapes in text. */
-static bool put_value(struct buf *b, struct db_stmt *st, int col)
-{
-    char num[40];
     const char *t;
     size_t n;
 
     switch (db_col_type(st, col)) {
     case DB_NULL:
-        return buf_put(b, "\\N", 2);
+        buf_append(b, "\\N", 2);
+        return;
     case DB_INT:
-        n = (size_t)snprintf(num, sizeof(num), "%lld",
-                             (long long)db_col_int(st, col));
-        return buf_put(b, num, n);
+        buf_printf(b, "%lld", (long long)db_col_int(st, col));
+        return;
     case DB_FLOAT:
-        n = (size_t)snprintf(num, sizeof(num), "%.17g", db_col_double(st, col));
-        return buf_put(b, num, n);
+        buf_printf(b, "%.17g", db_col_double(st, col));
+        return;
     default:
         break;
     }
@@ -165,12 +142,9 @@ static bool put_value(struct buf *b, struct db_stmt *st, int col)
                           : t[i] == '\r' ? "\\r"
                           : t[i] == '\t' ? "\\t"
                                          : NULL;
-        bool ok = esc ? buf_put(b, esc, 2) : buf_put(b, t + i, 1);
 
-        if (!ok)
-            return false;
+        buf_append(b, esc ? esc : t + i, esc ? 2 : 1);
     }
-    return true;
 }
 
 static enum svc_rc flush(struct pg_db *db, struct buf *b)
@@ -179,7 +153,7 @@ static enum svc_rc flush(struct pg_db *db, struct buf *b)
         log_err("postgres: %s", PQerrorMessage(db->conn));
         return SVC_ERR_DB;
     }
-    b->len = 0;
+    buf_reset(b);
     return SVC_OK;
 }
 
@@ -195,12 +169,16 @@ struct stream {
 static enum svc_rc stream_row(struct db_stmt *st, void *ctx)
 {
     struct stream *s = ctx;
+    enum svc_rc rc;
 
-    for (size_t c = 0; c < s->cols; c++)
-        if ((c && !buf_put(&s->b, "\t", 1)) || !put_value(&s->b, st, (int)c))
-            return SVC_ERR_NOMEM;
-    if (!buf_put(&s->b, "\n", 1))
-        return SVC_ERR_NOMEM;
+    for (size_t c = 0; c < s->cols; c++) {
+        if (c)
+            buf_append(&s->b, "\t", 1);
+        put_value(&s->b, st, (int)c);
+    }
+    rc = buf_append(&s->b, "\n", 1); /* or the row's first failure */
+    if (rc != SVC_OK)
+        return rc; /* SVC_ERR_NOMEM: the buffer has no cap */
     s->rows++;
     return s->b.len >= CHUNK ? flush(s->db, &s->b) : SVC_OK;
 }
@@ -230,7 +208,7 @@ static enum svc_rc stream_rows(struct db *src, struct pg_db *db, size_t t,
         rc = flush(db, &s.b);
     else if (rc != SVC_ERR_NOMEM)
         log_err("reading %s: %s", names[t], svc_rc_text(rc));
-    free(s.b.p);
+    buf_free(&s.b);
     *rows = s.rows;
     return rc;
 }

@@ -76,13 +76,6 @@ static bool data_version(struct lite_pool *pool, long long *out)
     return ok;
 }
 
-/* Tables by enum db_table, for the update hook. */
-static const char *const table_names[DB_T_OTHER] = {
-    "miner",      "miner_details", "challenge_details",
-    "allocation", "blacklist",     "pog_stats",
-    "stats",      "wandb_runs",    "principals",
-};
-
 static void on_update(void *arg, int op, const char *dbname, const char *table,
                       sqlite3_int64 rowid)
 {
@@ -93,7 +86,7 @@ static void on_update(void *arg, int op, const char *dbname, const char *table,
     (void)dbname;
     (void)rowid;
     for (unsigned i = 0; i < DB_T_OTHER; i++)
-        if (strcmp(table, table_names[i]) == 0)
+        if (strcmp(table, db_table_name((enum db_table)i)) == 0)
             t = i;
     pool->txn_mask |= DB_TABLE(t);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The rendered-answer cache: hits need the same validator, and while one
- * thread renders a key (the filler) the others wait for its answer instead
- * of rendering it again; an abandoned fill lets a waiter render. */
+/* The rendered-answer cache: hits need the same validator, cache_clear()
+ * empties it, and while one thread renders a key (the filler) the others
+ * wait for its answer instead of rendering it again; an abandoned fill lets
+ * a waiter render. */
 #include "check.h"
 #include "server/cache.h"
 
@@ -97,6 +98,12 @@ int main(void)
     CHECK_STR_EQ(rep.etag, "W/\"e1\"");
     CHECK(rep.raw_len == strlen("{\"v\":\"one\"}"));
     reply_clear(&rep);
+
+    /* cache_clear() drops it: the same validator misses again. */
+    cache_clear();
+    CHECK(!cache_get(key, "W/\"e1\"", &rep, &filling));
+    CHECK(filling);
+    cache_abandon(key);
 
     /* e2: this thread fills; another asks meanwhile and gets our answer. */
     race("W/\"e2\"", put_e2, &w);

@@ -3,6 +3,7 @@
  * 64-bit seeds as strings, and strict rejection naming the member. */
 #include "check.h"
 #include "gpu/pool.h"
+#include "handlers/pog_job_spec.h"
 
 static enum svc_rc decode(const char *text, struct gpu_job_spec *s,
                           struct svc_err *err)
@@ -12,7 +13,7 @@ static enum svc_rc decode(const char *text, struct gpu_job_spec *s,
     enum svc_rc rc;
 
     CHECK(body);
-    rc = gpu_job_spec_decode(body, s, err);
+    rc = pog_job_spec_decode(body, s, err);
     json_decref(body);
     return rc;
 }

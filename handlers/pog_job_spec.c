@@ -2,7 +2,7 @@
 /* Decoding a job request body (POST /pog/jobs) into a gpu_job_spec, with
  * the same strictness as the rest of the API: known keys only, integers in
  * range, 64-bit seeds as decimal strings. */
-#include "pool.h"
+#include "pog_job_spec.h"
 
 #include <string.h>
 
@@ -136,7 +136,7 @@ static enum svc_rc decode_indices(json_t *b, struct gpu_job_spec *s,
     return SVC_OK;
 }
 
-enum svc_rc gpu_job_spec_decode(json_t *body, struct gpu_job_spec *out,
+enum svc_rc pog_job_spec_decode(json_t *body, struct gpu_job_spec *out,
                                 struct svc_err *err)
 {
     struct gpu_job_spec s = {.device = -1};
