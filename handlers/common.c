@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the handlers. */
 #include "decode.h"
+#include "gpu/pog_table.h"
 #include "handlers.h"
 #include "server/cache.h"
 
@@ -178,4 +179,9 @@ enum svc_rc hx_batch_write(struct req *req, const struct hx_batch *b, void *ctx,
 out:
     free(run.rows);
     return rc;
+}
+
+const struct pog_table *hx_pog_table(const struct req *req)
+{
+    return req->app->pog_table ? req->app->pog_table : pog_table_default();
 }

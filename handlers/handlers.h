@@ -72,13 +72,18 @@ struct hx_batch {
 enum svc_rc hx_batch_write(struct req *req, const struct hx_batch *b, void *ctx,
                            size_t *n);
 
+/* The GPU reference table in use: --gpu-table's, else the built-in. */
+const struct pog_table *hx_pog_table(const struct req *req);
+
 /* system.c */
 handler_fn h_health_get, h_ready_get, h_version_get, h_openapi_get,
     h_metrics_get;
 /* miners.c */
 handler_fn h_miners_list, h_miners_put, h_miners_delete;
-/* specs.c */
-handler_fn h_specs_list, h_specs_get, h_specs_put, h_candidates_post;
+/* miner_details.c */
+handler_fn h_specs_list, h_specs_get, h_specs_put;
+/* candidates.c */
+handler_fn h_candidates_post;
 /* challenges.c */
 handler_fn h_challenges_post, h_challenges_stats, h_challenges_list;
 /* allocations.c */
@@ -91,8 +96,9 @@ handler_fn h_pog_stats_post, h_pog_stats_list, h_pog_stats_get;
 /* pog_jobs.c */
 handler_fn h_pog_jobs_post, h_pog_jobs_get, h_pog_jobs_delete;
 /* pog_engine.c */
-handler_fn h_pog_verify_post, h_pog_identify_post, h_pog_gpus_get,
-    h_scores_list;
+handler_fn h_pog_verify_post, h_pog_identify_post, h_pog_gpus_get;
+/* scores.c */
+handler_fn h_scores_list;
 /* stats.c */
 handler_fn h_stats_list, h_stats_get, h_stats_put;
 /* admin.c */

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The PoG engine's synchronous endpoints: the validator's verification of
  * a miner's proofs (recording the outcome in pog_stats as upstream does),
- * GPU identification, the GPU reference table and the live scorer over
- * pog_stats. All run on the HTTP thread: their cost is linear in the body
- * (a verification rebuilds 2n generator values and one dot product per
- * challenge) or in the pog_stats rows, never a GEMM. */
+ * GPU identification and the GPU reference table. All run on the HTTP
+ * thread: their cost is linear in the body (a verification rebuilds 2n
+ * generator values and one dot product per challenge), never a GEMM. */
 #include "decode.h"
 #include "gpu/pog_parse.h"
 #include "gpu/pog_table.h"
@@ -12,8 +11,6 @@
 #include "handlers.h"
 #include "schema/queries.h"
 
-#include <limits.h>
-#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -21,11 +18,6 @@ enum {
     LINE_MAX_LEN = 256, /* the benchmark line */
     NUM_GPUS_MAX = 1024,
 };
-
-static const struct pog_table *table_of(const struct req *req)
-{
-    return req->app->pog_table ? req->app->pog_table : pog_table_default();
-}
 
 /* ---- identification ------------------------------------------------ */
 
@@ -116,8 +108,8 @@ static json_t *identity_json(const struct pog_table *t,
 static enum svc_rc identify(struct req *req, const struct ident_in *in,
                             struct pog_identity *out)
 {
-    if (pog_identify(table_of(req), in->fp16, in->fp32, in->vram, in->reported,
-                     out) != SVC_OK)
+    if (pog_identify(hx_pog_table(req), in->fp16, in->fp32, in->vram,
+                     in->reported, out) != SVC_OK)
         return req_fail(req, SVC_ERR_INVALID, NULL,
                         "the measures must be finite");
     return SVC_OK;
@@ -134,13 +126,13 @@ enum svc_rc h_pog_identify_post(struct req *req, struct reply *rep)
         rc = identify(req, &in, &id);
     if (rc != SVC_OK)
         return rc;
-    return reply_json(rep, 200, identity_json(table_of(req), &in, &id));
+    return reply_json(rep, 200, identity_json(hx_pog_table(req), &in, &id));
 }
 
 /* GET /pog/gpus -> the GPU reference table in use. */
 enum svc_rc h_pog_gpus_get(struct req *req, struct reply *rep)
 {
-    return reply_json(rep, 200, pog_table_json(table_of(req)));
+    return reply_json(rep, 200, pog_table_json(hx_pog_table(req)));
 }
 
 /* ---- verification ---------------------------------------------------- */
@@ -239,8 +231,9 @@ static enum svc_rc record(struct req *req, const struct verify_extra *x,
         if (rc != SVC_OK)
             return rc;
         r.gpu_name = id.name;
-        if (json_object_set_new(verdict, "identified",
-                                identity_json(table_of(req), &x->ident, &id)))
+        if (json_object_set_new(
+                verdict, "identified",
+                identity_json(hx_pog_table(req), &x->ident, &id)))
             return SVC_ERR_NOMEM;
     }
     if (!r.num_gpus)
@@ -275,54 +268,4 @@ enum svc_rc h_pog_verify_post(struct req *req, struct reply *rep)
         return rc;
     }
     return reply_json(rep, 200, verdict);
-}
-
-/* ---- the live scorer ------------------------------------------------ */
-
-/* Adds "score" (calc_score_pog, in [0, 1]) to every passing row. */
-static enum svc_rc add_scores(const struct pog_table *t, json_t *rows)
-{
-    size_t i;
-    json_t *row;
-
-    json_array_foreach (rows, i, row) {
-        json_int_t n = json_integer_value(json_object_get(row, "num_gpus"));
-        const char *name = json_string_value(json_object_get(row, "gpu_name"));
-        /* pog_table_score counts at most 8 GPUs, as upstream does. */
-        double s = n > 0 ? pog_table_score(
-                               t, name, n < UINT_MAX ? (unsigned)n : UINT_MAX)
-                         : 0.0;
-
-        if (json_object_set_new(row, "score", json_real(s)))
-            return SVC_ERR_NOMEM;
-    }
-    return SVC_OK;
-}
-
-/* GET /scores -> {"items": [{hotkey, uid, gpu_name, num_gpus, created_at,
- * score}], "next": null}: every hotkey with a passing PoG result, scored
- * as upstream's calc_score_pog scores its newest one. */
-enum svc_rc h_scores_list(struct req *req, struct reply *rep)
-{
-    char etag[64];
-    struct db *db;
-    json_t *rows = NULL;
-    enum svc_rc rc;
-
-    if (hx_conditional(req, rep,
-                       DB_TABLE(DB_T_POG_STATS) | DB_TABLE(DB_T_MINER), etag))
-        return SVC_OK;
-    rc = db_read_begin(req->app->db, &db);
-    if (rc != SVC_OK)
-        return rc;
-    rc = q_pog_passing(db, &rows);
-    if (rc == SVC_OK)
-        rc = add_scores(table_of(req), rows);
-    if (rc != SVC_OK)
-        json_decref(rows);
-    rc = hx_read_reply(req, rep, db, rc,
-                       rc == SVC_OK ? hx_page(rows, NULL) : NULL);
-    if (rc == SVC_OK)
-        snprintf(rep->etag, sizeof(rep->etag), "%s", etag);
-    return rc;
 }

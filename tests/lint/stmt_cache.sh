@@ -14,7 +14,7 @@ python3 - <<'PY'
 import glob, re, sys
 
 SQL = r'"\s*(SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|WITH|PRAGMA)\b'
-files = sorted(glob.glob("schema/q_*.c")) + ["schema/pool.c", "schema/stmt.c",
+files = sorted(glob.glob("schema/q_*.c")) + ["schema/tables.c", "schema/stmt.c",
                                               "schema/pg/pg_db.c",
                                               "schema/sqlite/lite_writer.c"]
 texts = 0
