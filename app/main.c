@@ -12,28 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out)
-{
-    fputs("usage: computedb <command> [flags]\n\n"
-          "commands:\n"
-          "  serve      serve the validator database over HTTP\n"
-          "  config     print the effective configuration (config print)\n"
-          "  call       sign and send one request (computedb call GET "
-          "/miners)\n"
-          "  sign       print signature headers for curl\n"
-          "  keygen     make an ed25519 key for signing requests\n"
-          "  principal  add, remove or list who may sign requests\n"
-          "  backup     copy a database file online (--db PATH --out FILE)\n"
-          "  migrate    copy a SQLite database into PostgreSQL (--from "
-          "sqlite:PATH\n             --to postgres://URL)\n"
-          "  pog        run the Proof-of-GPU engine here: info, benchmark, "
-          "selftest\n"
-          "  version    print the version\n"
-          "  help       this text\n\n"
-          "`computedb <command> --help` tells more about each.\n",
-          out);
-}
-
 static void block_signals(sigset_t *set)
 {
     sigemptyset(set);
@@ -140,6 +118,47 @@ static int version_cmd(int argc, char **argv)
     return 0;
 }
 
+static int help_cmd(int argc, char **argv);
+
+/* Runs a subcommand with the arguments after its name; returns the exit
+ * code. */
+typedef int command_fn(int argc, char **argv);
+
+/* clang-format off */
+/* The subcommands, by every name each answers to; help is the line usage
+ * prints (NULL: an alias, not listed). */
+static const struct command {
+    const char *name;
+    command_fn *run;
+    const char *help;
+} commands[] = {
+    {"serve",     serve,         "serve the validator database over HTTP"},
+    {"config",    config_cmd,    "print the effective configuration (config print)"},
+    {"call",      cli_call,      "sign and send one request (computedb call GET /miners)"},
+    {"sign",      cli_sign,      "print signature headers for curl"},
+    {"keygen",    cli_keygen,    "make an ed25519 key for signing requests"},
+    {"principal", cli_principal, "add, remove or list who may sign requests"},
+    {"backup",    cli_backup,    "copy a database file online (--db PATH --out FILE)"},
+    {"migrate",   cli_migrate,   "copy a SQLite database into PostgreSQL (--from sqlite:PATH\n"
+                                 "             --to postgres://URL)"},
+    {"pog",       cli_pog,       "run the Proof-of-GPU engine here: info, benchmark, selftest"},
+    {"version",   version_cmd,   "print the version"},
+    {"--version", version_cmd,   NULL},
+    {"help",      help_cmd,      "this text"},
+    {"--help",    help_cmd,      NULL},
+    {"-h",        help_cmd,      NULL},
+};
+/* clang-format on */
+
+static void usage(FILE *out)
+{
+    fputs("usage: computedb <command> [flags]\n\ncommands:\n", out);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (commands[i].help)
+            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fputs("\n`computedb <command> --help` tells more about each.\n", out);
+}
+
 static int help_cmd(int argc, char **argv)
 {
     (void)argc;
@@ -147,33 +166,6 @@ static int help_cmd(int argc, char **argv)
     usage(stdout);
     return 0;
 }
-
-/* Runs a subcommand with the arguments after its name; returns the exit
- * code. */
-typedef int command_fn(int argc, char **argv);
-
-/* clang-format off */
-/* The subcommands, by every name each answers to. */
-static const struct command {
-    const char *name;
-    command_fn *run;
-} commands[] = {
-    {"serve",     serve},
-    {"config",    config_cmd},
-    {"call",      cli_call},
-    {"sign",      cli_sign},
-    {"keygen",    cli_keygen},
-    {"principal", cli_principal},
-    {"backup",    cli_backup},
-    {"migrate",   cli_migrate},
-    {"pog",       cli_pog},
-    {"version",   version_cmd},
-    {"--version", version_cmd},
-    {"help",      help_cmd},
-    {"--help",    help_cmd},
-    {"-h",        help_cmd},
-};
-/* clang-format on */
 
 int main(int argc, char **argv)
 {

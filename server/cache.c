@@ -9,6 +9,8 @@
  * renders itself, so a slow filler delays nobody for long. */
 #include "cache.h"
 
+#include "core/clock.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,12 +92,7 @@ static bool wait_fill(const char *key)
 
     if (fill_find(key) < 0)
         return true; /* the common case: nobody renders it */
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_nsec += FILL_WAIT_MS * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    deadline = clock_deadline_ms(FILL_WAIT_MS);
     while (fill_find(key) >= 0)
         if (pthread_cond_timedwait(&filled, &lock, &deadline))
             return fill_find(key) < 0;

@@ -10,6 +10,7 @@
 #include "metrics.h"
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "gpu/pool.h"
 #include "schema/db.h"
 #include "version.h"
@@ -383,9 +384,6 @@ static long long rss_bytes(void)
 
 static void render_process(struct buf *o, const struct app *app)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
     buf_printf(o,
                "# HELP computedb_process_resident_memory_bytes Resident set "
                "size.\n# TYPE computedb_process_resident_memory_bytes gauge\n"
@@ -400,9 +398,7 @@ static void render_process(struct buf *o, const struct app *app)
                "# HELP computedb_process_uptime_seconds Seconds since start.\n"
                "# TYPE computedb_process_uptime_seconds gauge\n"
                "computedb_process_uptime_seconds %.3f\n",
-               ((double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 -
-                (double)app->started_ms) /
-                   1000);
+               (double)(clock_unix_ms() - app->started_ms) / 1000);
     buf_printf(
         o,
         "# HELP computedb_build_info Version of this build.\n"

@@ -44,6 +44,7 @@
  * instead wakes a checkpointer thread, which runs PASSIVE checkpoints on a
  * connection of its own (they never block writers or readers); it also
  * runs one a second while there is anything to fold. */
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/prio.h"
 #include "core/random.h"
@@ -225,11 +226,9 @@ static void *checkpointer(void *arg)
     prio_background(CKPT_NICE);
     pthread_mutex_lock(&pool->ckpt_lock);
     while (!pool->ckpt_stop) {
-        struct timespec until;
+        struct timespec until = clock_deadline_ms(1000);
         int log_pages = 0, done = 0;
 
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
         if (!pool->ckpt_due)
             pthread_cond_timedwait(&pool->ckpt_cond, &pool->ckpt_lock, &until);
         pool->ckpt_due = false;
