@@ -137,9 +137,11 @@ const struct gpu_backend *gpu_backend_cpu(void);
 /* The CUDA backend from the loadable module (gpu_cuda.cu, built where
  * nvcc is found), loaded on first use: $COMPUTEDB_CUDA_MODULE when set,
  * else computedb-cuda.so beside the executable, else in
- * ../lib/computedb/ from it. NULL when there is none or it does not load;
- * gpu_cuda_why() then says why. Only this maps the CUDA libraries, so a
- * process that never asks for the CUDA backend never loads them.
+ * ../lib/computedb/ from it; found there, it is loaded only on a host with
+ * the NVIDIA driver (a module named in the environment is loaded anyway).
+ * NULL when there is none or it does not load; gpu_cuda_why() then says
+ * why. Only this maps the CUDA libraries, so a process that never asks for
+ * the CUDA backend, or runs where no driver is, never loads them.
  * Thread-safe. */
 const struct gpu_backend *gpu_backend_cuda(void);
 /* Why gpu_backend_cuda() returned NULL ("" before it was called or when

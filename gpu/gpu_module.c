@@ -5,10 +5,14 @@
  * for.
  *
  * DESIGN: the first gpu_backend_cuda() call (under pthread_once) looks for
- * the module, dlopens it with RTLD_LOCAL (its copies of our helpers stay
- * its own), checks its ABI number and takes its backend table; the result
- * and the reason for a failure are then fixed for the life of the process
- * and read without locks. The module is never unloaded. */
+ * the module and, unless it was named in COMPUTEDB_CUDA_MODULE, first for
+ * the NVIDIA driver (libcuda.so.1): on a host without one, loading the
+ * module would map cuBLAS (about 150 MiB resident) only to fail, so it is
+ * not loaded. Then it dlopens the module with RTLD_LOCAL (its copies of
+ * our helpers stay its own), checks its ABI number and takes its backend
+ * table. The result and the reason for a failure are then fixed for the
+ * life of the process and read without locks. Nothing is unloaded: the
+ * CUDA runtime inside the module may have started threads. */
 #include "gpu.h"
 
 #include <dlfcn.h>
@@ -74,20 +78,36 @@ static void *symbol(void *h, const char *name, size_t fn_size)
     return p && fn_size == sizeof(p) ? p : NULL;
 }
 
+/* True when the NVIDIA driver's library loads; why says why not. It stays
+ * loaded: the module's CUDA runtime opens it again. */
+static bool have_driver(void)
+{
+    if (dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL))
+        return true;
+    snprintf(why_not, sizeof(why_not),
+             "no NVIDIA driver on this host (%.200s); the CUDA module was "
+             "not loaded",
+             dlerror());
+    return false;
+}
+
 static void load(void)
 {
     char path[PATH_MAX + 32];
     void *h, *p_abi, *p_entry;
     entry_fn *entry;
     abi_fn *abi;
+    const char *named = getenv("COMPUTEDB_CUDA_MODULE");
 
     if (!find_module(path, sizeof(path))) {
         snprintf(why_not, sizeof(why_not),
                  "no CUDA backend: %.300s not found (built where nvcc is; "
                  "set COMPUTEDB_CUDA_MODULE to its path)",
-                 getenv("COMPUTEDB_CUDA_MODULE") ? path : GPU_CUDA_MODULE);
+                 named ? path : GPU_CUDA_MODULE);
         return;
     }
+    if (!(named && *named) && !have_driver())
+        return;
     h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         snprintf(why_not, sizeof(why_not),

@@ -30,6 +30,21 @@ expect_fallback "$dir/absent/computedb-cuda.so" "not found"
 printf 'not an ELF file\n' >"$dir/garbage.so"
 expect_fallback "$dir/garbage.so" "does not load"
 
+# Found beside the binary (not named), a module is loaded only where the
+# NVIDIA driver is: on a host without one, not even a broken one is opened.
+mkdir -p "$dir/beside"
+cp "$bin" "$dir/beside/computedb"
+cp "$dir/garbage.so" "$dir/beside/computedb-cuda.so"
+if ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1'; then
+    want="does not load"
+else
+    want="no NVIDIA driver"
+fi
+out=$(env -u COMPUTEDB_CUDA_MODULE "$dir/beside/computedb" pog info --backend auto 2>&1) ||
+    bad "pog info beside a module failed: $out"
+grep 'pog: using the CPU backend' <<<"$out" | grep -q -- "$want" ||
+    bad "beside the binary: the fallback line does not say '$want': $out"
+
 # A shared object from "another build": the entry points, a wrong ABI.
 if command -v cc >/dev/null 2>&1; then
     cat >"$dir/foreign.c" <<'C'

@@ -154,9 +154,11 @@ hardened() {
 }
 
 # cuda_module BUILD_DIR FILE: the CUDA backend is the loadable module: the
-# binary maps no cuBLAS, a command that needs no GPU never loads it, and
-# `computedb pog info` loads it (then runs on the GPU, or falls back to the
-# CPU with one line saying why).
+# binary maps no cuBLAS and a command that needs no GPU never loads it.
+# Found beside the binary, the module is loaded only where the NVIDIA
+# driver is; named in COMPUTEDB_CUDA_MODULE, it is loaded anyway, and
+# `computedb pog info` then runs on the GPU or falls back to the CPU with
+# one line saying why.
 cuda_module() {
     local b=$1 f=$2 out
     [ -f "$b/computedb-cuda.so" ] || { bad "$f: no computedb-cuda.so beside computedb"; return; }
@@ -165,9 +167,17 @@ cuda_module() {
     out=$(LD_DEBUG=libs "$b/computedb" version 2>&1)
     grep -q 'libcublas' <<<"$out" && bad "$f: computedb version loads cuBLAS"
     out=$(LD_DEBUG=libs "$b/computedb" pog info 2>&1)
-    grep -q 'libcublas' <<<"$out" || bad "$f: computedb pog info did not load the CUDA module"
+    if ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1'; then
+        grep -q 'libcublas' <<<"$out" || bad "$f: with a driver, pog info did not load the CUDA module"
+    else
+        grep -q 'libcublas' <<<"$out" && bad "$f: without a driver, pog info loaded the CUDA module"
+        grep -q 'pog: using the CPU backend: no NVIDIA driver' <<<"$out" ||
+            bad "$f: without a driver, pog info did not say so: $(grep 'pog:' <<<"$out")"
+    fi
+    out=$(COMPUTEDB_CUDA_MODULE=$b/computedb-cuda.so LD_DEBUG=libs "$b/computedb" pog info 2>&1)
+    grep -q 'libcublas' <<<"$out" || bad "$f: COMPUTEDB_CUDA_MODULE named the module and it was not loaded"
     grep -Eq 'pog: (cuda backend|using the CPU backend: CUDA)' <<<"$out" ||
-        bad "$f: computedb pog info neither used CUDA nor said why not: $(grep 'pog:' <<<"$out")"
+        bad "$f: the loaded module neither ran on CUDA nor said why not: $(grep 'pog:' <<<"$out")"
     echo "docker_build: $f: CUDA module ok: $(grep -Eo 'pog: (cuda backend|using the CPU backend: CUDA)[^:]*' <<<"$out" | head -n 1)"
 }
 
