@@ -64,9 +64,11 @@ deps:
 test-deps:
 	@sh scripts/deps.sh $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
+# The release binary (and, where nvcc is, its CUDA module) alone: serving
+# needs neither the tests nor the benchmarks.
 build: deps
 	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DCOMPUTEDB_WERROR=ON
-	cmake --build $(BUILD) -j $(JOBS)
+	cmake --build $(BUILD) -j $(JOBS) --target computedb
 
 build-asan: test-deps
 	cmake -S . -B $(ASAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
