@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* computedb principal add|rm|ls: manage who may sign requests, offline,
- * straight on the database file (the server need not run). */
+ * straight on the database file (the server need not run). The same rule
+ * as over HTTP (q_principals.c): no change leaves no live admin where
+ * there was one; a database already without one may be repaired. */
 #include "cli.h"
 #include "core/role.h"
 #include "core/ss58.h"
@@ -14,8 +16,10 @@ static const char usage[] =
     "\"YYYY-MM-DD HH:MM:SS\"] SS58\n"
     "       computedb principal rm [--db PATH] SS58\n"
     "       computedb principal ls [--db PATH]\n\n"
-    "--db defaults to data/database.db. The last admin cannot be removed "
-    "or demoted.\n";
+    "--db defaults to data/database.db. No change may leave no live admin "
+    "(neither\nexpired nor removed) where there was one: add the new admin "
+    "first. A database\nwith no live admin left accepts any change, so an "
+    "admin can be added back.\n";
 
 struct op {
     const char *verb;
@@ -66,7 +70,9 @@ static int report(const struct op *op, enum svc_rc rc)
         return 0;
     }
     if (rc == SVC_ERR_CONFLICT)
-        fprintf(stderr, "computedb principal: %s is the last admin\n",
+        fprintf(stderr,
+                "computedb principal: %s is the last live admin; no live "
+                "admin would remain: add another admin first\n",
                 op->p.ss58);
     else if (rc == SVC_ERR_NOT_FOUND)
         fprintf(stderr, "computedb principal: %s is no principal\n",

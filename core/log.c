@@ -60,22 +60,121 @@ static size_t stamp(char *out, size_t len)
     return n;
 }
 
-/* Appends s JSON-escaped (no quotes) to out at *n, staying in len. */
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there
+ * are not one (stray continuation, overlong form, surrogate, past U+10FFFF,
+ * cut short by the end of the string). */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t len = s[0] < 0x80   ? 1
+                 : s[0] < 0xc2 ? 0
+                 : s[0] < 0xe0 ? 2
+                 : s[0] < 0xf0 ? 3
+                 : s[0] < 0xf5 ? 4
+                               : 0;
+
+    /* Stops at the first byte that is not a continuation (the NUL too). */
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (len == 3 &&
+        ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f)))
+        return 0;
+    if (len == 4 &&
+        ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)))
+        return 0;
+    return len;
+}
+
+/* Appends s JSON-escaped (no quotes) to out at *n, staying in len. Control
+ * characters become \u00XX and bytes that are not UTF-8 become U+FFFD, so
+ * client bytes always leave a valid JSON string. */
 static void escape(char *out, size_t len, size_t *n, const char *s)
 {
-    for (; *s && *n + 8 < len; s++) {
-        unsigned char c = (unsigned char)*s;
+    const unsigned char *p = (const unsigned char *)s;
 
-        if (c == '"' || c == '\\') {
+    while (*p && *n + 8 < len) {
+        size_t k = utf8_len(p);
+
+        if (*p == '"' || *p == '\\') {
             out[(*n)++] = '\\';
-            out[(*n)++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            *n += (size_t)snprintf(out + *n, len - *n, "\\u%04x", c);
+            out[(*n)++] = (char)*p++;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            *n += (size_t)snprintf(out + *n, len - *n, "\\u%04x", *p++);
+        } else if (k == 0) {
+            *n += (size_t)snprintf(out + *n, len - *n, "\\ufffd");
+            p++;
         } else {
-            out[(*n)++] = (char)c;
+            memcpy(out + *n, p, k);
+            *n += k;
+            p += k;
         }
     }
     out[*n] = '\0';
+}
+
+/* Appends the text of fmt to out at *n, cut to what fits in len. */
+static void addf(char *out, size_t len, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void addf(char *out, size_t len, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+
+    if (*n + 1 >= len)
+        return;
+    va_start(ap, fmt);
+    w = vsnprintf(out + *n, len - *n, fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        *n = *n + (size_t)w < len ? *n + (size_t)w : len - 1;
+}
+
+/* Appends s as one JSON string, quotes included. */
+static void add_json(char *out, size_t len, size_t *n, const char *s)
+{
+    addf(out, len, n, "\"");
+    escape(out, len - 2, n, s);
+    addf(out, len, n, "\"");
+}
+
+/* True when a text-log value must be quoted to stay one token: it is empty
+ * or holds a space, '=', '"', a backslash or a control character. */
+static bool needs_quotes(const char *s)
+{
+    if (!*s)
+        return true;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '=' || *p == '"' || *p == '\\')
+            return true;
+    return false;
+}
+
+/* Appends s as a text-log value: bare when it is one plain token, else
+ * "..." with \" \\ and \xNN escapes, so client bytes can never forge a
+ * key=value token or start a line. A value cut by the line cap still gets
+ * its closing quote. */
+static void add_text(char *out, size_t len, size_t *n, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    if (!needs_quotes(s)) {
+        addf(out, len, n, "%s", s);
+        return;
+    }
+    addf(out, len, n, "\"");
+    for (; *p && *n + 6 < len; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[(*n)++] = '\\';
+            out[(*n)++] = (char)*p;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            *n += (size_t)snprintf(out + *n, len - *n, "\\x%02x", *p);
+        } else {
+            out[(*n)++] = (char)*p;
+        }
+    }
+    out[*n] = '\0';
+    addf(out, len, n, "\"");
 }
 
 static void emit(char *line, size_t n)
@@ -115,6 +214,57 @@ void log_msg(enum log_level level, const char *fmt, ...)
     emit(line, n);
 }
 
+/* The access line as key=value tokens; every value passes add_text(). */
+static size_t access_text(char *line, size_t len, const char *ts,
+                          enum log_level level, const struct log_access *a)
+{
+    size_t n = 0;
+
+    addf(line, len, &n, "%s %s access method=", ts, names[level]);
+    add_text(line, len, &n, a->method);
+    addf(line, len, &n, " route=");
+    add_text(line, len, &n, a->route);
+    addf(line, len, &n, " status=%d dur_ms=%.3f rid=", a->status, a->dur_ms);
+    add_text(line, len, &n, a->request_id);
+    addf(line, len, &n, " principal=");
+    add_text(line, len, &n, a->principal[0] ? a->principal : "-");
+    if (a->error) {
+        addf(line, len, &n, " error=");
+        add_text(line, len, &n, a->error);
+    }
+    if (a->field && a->field[0]) {
+        addf(line, len, &n, " field=");
+        add_text(line, len, &n, a->field);
+    }
+    return n;
+}
+
+/* The access line as one JSON object; every string passes escape(). */
+static size_t access_json(char *line, size_t len, const char *ts,
+                          enum log_level level, const struct log_access *a)
+{
+    size_t n = 0;
+
+    addf(line, len, &n,
+         "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"access\",\"method\":", ts,
+         names[level]);
+    add_json(line, len, &n, a->method);
+    addf(line, len, &n, ",\"route\":");
+    add_json(line, len, &n, a->route);
+    addf(line, len, &n,
+         ",\"status\":%d,\"dur_ms\":%.3f,\"request_id\":", a->status,
+         a->dur_ms);
+    add_json(line, len, &n, a->request_id);
+    addf(line, len, &n, ",\"principal\":");
+    add_json(line, len, &n, a->principal);
+    addf(line, len, &n, ",\"error\":");
+    add_json(line, len, &n, a->error ? a->error : "");
+    addf(line, len, &n, ",\"field\":");
+    add_json(line, len, &n, a->field ? a->field : "");
+    addf(line, len, &n, "}");
+    return n;
+}
+
 void log_access(const struct log_access *a)
 {
     char line[LINE_MAX_BYTES], ts[40];
@@ -124,39 +274,10 @@ void log_access(const struct log_access *a)
     if ((int)level > atomic_load(&max_level))
         return;
     stamp(ts, sizeof(ts));
-    if (!json_lines) {
-        n = (size_t)snprintf(
-            line, sizeof(line),
-            "%s %s access method=%s route=%s status=%d dur_ms=%.3f rid=%s "
-            "principal=%s%s%s%s%s",
-            ts, names[level], a->method, a->route, a->status, a->dur_ms,
-            a->request_id, a->principal[0] ? a->principal : "-",
-            a->error ? " error=" : "", a->error ? a->error : "",
-            a->field && a->field[0] ? " field=" : "", a->field ? a->field : "");
-        if (n >= sizeof(line))
-            n = sizeof(line) - 1;
-        /* Client bytes (the field) never start a forged line. */
-        for (size_t i = 0; i < n; i++)
-            if ((unsigned char)line[i] < 0x20)
-                line[i] = '?';
-        emit(line, n);
-        return;
-    }
-    n = (size_t)snprintf(line, sizeof(line),
-                         "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"access\","
-                         "\"method\":\"",
-                         ts, names[level]);
-    escape(line, sizeof(line), &n, a->method);
-    n += (size_t)snprintf(line + n, sizeof(line) - n,
-                          "\",\"route\":\"%s\","
-                          "\"status\":%d,\"dur_ms\":%.3f,\"request_id\":\"",
-                          a->route, a->status, a->dur_ms);
-    escape(line, sizeof(line), &n, a->request_id);
-    n += (size_t)snprintf(line + n, sizeof(line) - n,
-                          "\",\"principal\":\"%s\",\"error\":\"%s\","
-                          "\"field\":\"",
-                          a->principal, a->error ? a->error : "");
-    escape(line, sizeof(line) - 3, &n, a->field ? a->field : "");
-    n += (size_t)snprintf(line + n, sizeof(line) - n, "\"}");
+    /* emit() needs two bytes for the newline and the NUL. */
+    if (json_lines)
+        n = access_json(line, sizeof(line) - 2, ts, level, a);
+    else
+        n = access_text(line, sizeof(line) - 2, ts, level, a);
     emit(line, n);
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* /admin: who may sign requests, with which role (the last admin can be
- * neither removed nor demoted, so the service cannot be locked out over
- * HTTP), and online backups. */
+/* /admin: who may sign requests, with which role (no change may leave no
+ * live admin, one neither expired nor removed, so the service cannot be
+ * locked out over HTTP), and online backups. */
 #include "decode.h"
 #include "handlers.h"
 #include "schema/queries.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,8 +78,15 @@ enum svc_rc h_principals_put(struct req *req, struct reply *rep)
         rc = decode_principal(req, &pp.p);
     if (rc == SVC_OK)
         rc = db_write(req->app->db, put_tx, &pp);
+    if (rc == SVC_ERR_CONFLICT && strcmp(pp.p.role, "admin") != 0)
+        return req_fail(req, rc, "role",
+                        "the last live admin cannot be demoted: no live admin "
+                        "would remain; make another admin first");
     if (rc == SVC_ERR_CONFLICT)
-        return req_fail(req, rc, "role", "the last admin cannot be demoted");
+        return req_fail(req, rc, "expires_at",
+                        "the last live admin cannot expire now: no live "
+                        "admin would remain; give a later expires_at or make "
+                        "another admin first");
     if (rc != SVC_OK)
         return rc;
     if (pp.created)
@@ -96,14 +104,17 @@ static enum svc_rc delete_principal(struct db *db, const char *ss58,
 }
 
 /* DELETE /admin/principals/{ss58} -> 204; 404 when absent; 409 for the
- * last admin. */
+ * last live admin (others may exist, expired). */
 enum svc_rc h_principals_delete(struct req *req, struct reply *rep)
 {
     enum svc_rc rc = hx_delete_by_key(req, rep, "ss58", delete_principal,
                                       "no such principal");
 
     if (rc == SVC_ERR_CONFLICT)
-        return req_fail(req, rc, "ss58", "the last admin cannot be removed");
+        return req_fail(req, rc, "ss58",
+                        "the last live admin cannot be removed: no live "
+                        "admin would remain; make another admin (or renew "
+                        "an expired one) first");
     return rc;
 }
 
@@ -143,7 +154,10 @@ static enum svc_rc backup_path(struct req *req, const char *name,
 }
 
 /* POST /admin/backup {"name"?} -> 201 {"name", "bytes"} + Location: an
- * online, consistent copy into the backups folder beside the database. */
+ * online, consistent copy into the backups folder beside the database;
+ * bytes is the size of the finished copy. Of two concurrent backups to one
+ * name, the one that finishes first gets the name, the other a 409 (a
+ * name is one file; a copy under another name would surprise its client). */
 enum svc_rc h_backup_post(struct req *req, struct reply *rep)
 {
     static const char *const fields[] = {"name", NULL};
@@ -175,7 +189,24 @@ enum svc_rc h_backup_post(struct req *req, struct reply *rep)
                                 "bytes", (json_int_t)bytes));
 }
 
-/* The newest regular file in dir into name (len bytes); false if none. */
+/* Whether name is SQLite's side file of a backup opened in place (a copy
+ * of a WAL database is one too) rather than a backup. */
+static bool is_side_file(const char *name)
+{
+    static const char *const ends[] = {"-wal", "-shm", "-journal"};
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        size_t e = strlen(ends[i]);
+
+        if (n > e && strcmp(name + n - e, ends[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The newest regular file in dir into name (len bytes), never a link, a
+ * copy still being made or a side file; false if none. */
 static bool newest(const char *dir, char *name, size_t len)
 {
     DIR *d = opendir(dir);
@@ -190,7 +221,8 @@ static bool newest(const char *dir, char *name, size_t len)
     while ((e = readdir(d))) {
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         if (!db_backup_name_ok(e->d_name) || strstr(e->d_name, ".partial-") ||
-            stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_mtime < best)
+            is_side_file(e->d_name) || lstat(path, &st) != 0 ||
+            !S_ISREG(st.st_mode) || st.st_mtime < best)
             continue;
         best = st.st_mtime;
         /* Valid names are at most 64 bytes, so this never truncates. */
@@ -217,7 +249,16 @@ enum svc_rc h_backup_get(struct req *req, struct reply *rep)
     rc = backup_path(req, want ? want : name, &f);
     if (rc != SVC_OK)
         return rc;
-    fd = open(f.path, O_RDONLY | O_CLOEXEC);
+    /* A copy still being made is no backup yet. */
+    if (strstr(want ? want : name, ".partial-"))
+        return req_fail(req, SVC_ERR_NOT_FOUND, "name", "no such backup");
+    /* Only regular files the server made: never through a symbolic link
+     * planted in the folder, and without blocking on a FIFO. */
+    fd = open(f.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP)
+        return req_fail(req, SVC_ERR_NOT_FOUND, "name",
+                        "that backup is a symbolic link: refused (backups "
+                        "are regular files)");
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);

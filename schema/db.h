@@ -150,13 +150,15 @@ const char *db_driver_name(const struct db_pool *pool);
 /* True when where is a PostgreSQL URL (postgres:// or postgresql://). */
 bool db_is_url(const char *where);
 
-/* ---- online backup (backup.c) ---------------------------------------- */
+/* ---- online backup (sqlite/lite_backup.c) ------------------------------ */
 
 /* Copies a consistent snapshot of the database at src_path (another
  * process or our own writer may keep writing) into dest_path, which must
- * not exist: written beside it and linked into place, so a partial copy is
- * never visible, and never replacing a file. *bytes is the copy's size.
- * Returns SVC_ERR_CONFLICT when dest_path exists, SVC_ERR_FULL, or
+ * not exist: written to a temporary file of its own beside it (mkstemp,
+ * mode 0600) and linked into place, so a partial copy is never visible,
+ * two copies to one name never share a file, and no file is replaced.
+ * *bytes is the finished copy's size. Returns SVC_ERR_CONFLICT when
+ * dest_path exists (or another copy got there first), SVC_ERR_FULL, or
  * SVC_ERR_DB (logged). */
 SVC_NODISCARD enum svc_rc
 db_backup_file(const char *src_path, const char *dest_path, long long *bytes);

@@ -83,19 +83,30 @@ enum svc_rc q_principals_count(struct db *db, int64_t *out)
     return count_query(db, sql, NULL, out);
 }
 
-/* Fails with SVC_ERR_CONFLICT when ss58 is the only admin left. */
-static enum svc_rc keep_an_admin(struct db *db, const char *ss58)
+/* Admins that can sign now: role admin with no expiry or one after now,
+ * the rule policy.c applies to every request (the fixed-width UTC text
+ * compares as the times do). */
+static enum svc_rc live_admins(struct db *db, const char *now, int64_t *out)
 {
-    static const char others[] = "SELECT COUNT(*) FROM principals "
-                                 "WHERE role = 'admin' AND ss58 <> ?1";
-    static const char is_admin[] = "SELECT COUNT(*) FROM principals "
-                                   "WHERE role = 'admin' AND ss58 = ?1";
-    int64_t n_others = 0, self = 0;
-    enum svc_rc rc = count_query(db, is_admin, ss58, &self);
+    static const char sql[] =
+        "SELECT COUNT(*) FROM principals WHERE role = 'admin' AND "
+        "(expires_at IS NULL OR expires_at = '' OR expires_at > ?1)";
 
-    if (rc == SVC_OK && self)
-        rc = count_query(db, others, ss58, &n_others);
-    if (rc == SVC_OK && self && n_others == 0)
+    return count_query(db, sql, now, out);
+}
+
+/* Called after a change, in its transaction: SVC_ERR_CONFLICT when it
+ * left no live admin where there were `before`. db_write undoes a failed
+ * fn, so a refused change writes nothing. A database that had no live
+ * admin (first run, or one locked out and being repaired offline) may be
+ * changed freely: refusing would not give it an admin back. */
+static enum svc_rc keep_a_live_admin(struct db *db, const char *now,
+                                     int64_t before)
+{
+    int64_t after = 0;
+    enum svc_rc rc = live_admins(db, now, &after);
+
+    if (rc == SVC_OK && before > 0 && after == 0)
         return SVC_ERR_CONFLICT;
     return rc;
 }
@@ -111,23 +122,26 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
     static const char exists[] = "SELECT COUNT(*) FROM principals "
                                  "WHERE ss58 = ?1";
     char now[20];
-    int64_t n = 0;
+    int64_t n = 0, live = 0;
     struct db_stmt *st = NULL;
-    enum svc_rc rc = count_query(db, exists, p->ss58, &n);
+    enum svc_rc rc;
 
-    if (rc == SVC_OK && strcmp(p->role, "admin") != 0)
-        rc = keep_an_admin(db, p->ss58);
+    clock_utc_text(now);
+    rc = count_query(db, exists, p->ss58, &n);
+    if (rc == SVC_OK)
+        rc = live_admins(db, now, &live);
     if (rc == SVC_OK)
         rc = db_stmt(db, sql, &st);
     if (rc != SVC_OK)
         return rc;
-    clock_utc_text(now);
     db_bind_text(st, 1, p->ss58);
     db_bind_text(st, 2, p->role);
     db_bind_text(st, 3, p->label);
     db_bind_text(st, 4, now);
     db_bind_text(st, 5, p->expires_at);
     rc = db_step_done(st);
+    if (rc == SVC_OK)
+        rc = keep_a_live_admin(db, now, live);
     if (rc == SVC_OK)
         *created = n == 0;
     return rc;
@@ -136,10 +150,16 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
 enum svc_rc q_principals_delete(struct db *db, const char *ss58)
 {
     static const char sql[] = "DELETE FROM principals WHERE ss58 = ?1";
+    char now[20];
+    int64_t live = 0;
     bool changed = false;
-    enum svc_rc rc = keep_an_admin(db, ss58);
+    enum svc_rc rc;
 
+    clock_utc_text(now);
+    rc = live_admins(db, now, &live);
     if (rc == SVC_OK)
         rc = db_write_text(db, sql, ss58, &changed);
-    return rc == SVC_OK && !changed ? SVC_ERR_NOT_FOUND : rc;
+    if (rc == SVC_OK && !changed)
+        return SVC_ERR_NOT_FOUND;
+    return rc == SVC_OK ? keep_a_live_admin(db, now, live) : rc;
 }

@@ -208,12 +208,15 @@ SVC_NODISCARD enum svc_rc q_principals_get(struct db *db, const char *ss58,
  * bytes, "" for never); SVC_ERR_NOT_FOUND when it is no principal. */
 SVC_NODISCARD enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
                                               char role[16], char expires[20]);
-/* Inserts or replaces (created_at kept). Refuses (SVC_ERR_CONFLICT) to
- * demote the last admin. *created tells whether it is new. */
+/* Inserts or replaces (created_at kept); *created tells whether it is
+ * new. Put and delete never leave no live admin (role admin, expires_at
+ * NULL or after now) where there was one: such a change is refused with
+ * SVC_ERR_CONFLICT from inside the caller's write transaction, which
+ * db_write then undoes. Put refuses demoting or expiring the last one. */
 SVC_NODISCARD enum svc_rc
 q_principals_put(struct db *db, const struct q_principal *p, bool *created);
 /* Deletes; SVC_ERR_NOT_FOUND when absent, SVC_ERR_CONFLICT for the last
- * admin. */
+ * live admin. */
 SVC_NODISCARD enum svc_rc q_principals_delete(struct db *db, const char *ss58);
 /* How many principals exist. */
 SVC_NODISCARD enum svc_rc q_principals_count(struct db *db, int64_t *out);

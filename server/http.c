@@ -94,13 +94,30 @@ static void set_request_id(struct http_server *s, struct req *req,
              s->rid_prefix, n);
 }
 
+/* MHD gives the decoded lengths: a key or value longer than its C string
+ * held a %00, which req_add_query_n() refuses (iteration stops there). */
 static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind,
-                                 const char *key, const char *value)
+                                 const char *key, size_t key_size,
+                                 const char *value, size_t value_size)
 {
     struct req *req = cls;
 
     (void)kind;
-    return req_add_query(req, key, value) == SVC_OK ? MHD_YES : MHD_NO;
+    return req_add_query_n(req, key, key_size, value, value_size) == SVC_OK
+               ? MHD_YES
+               : MHD_NO;
+}
+
+/* True when the path part of the raw target decodes to a NUL byte. MHD
+ * hands the decoded path on as a C string, so "/miners%00/x" would be
+ * served as /miners. "%00" is the only way to a NUL: any "%00" in the raw
+ * text decodes to one (a '%' before it is never its hex digit). */
+static bool path_has_nul(const char *target)
+{
+    const char *nul = strstr(target, "%00");
+    const char *query = strchr(target, '?');
+
+    return nul && (!query || nul < query);
 }
 
 static char *dup_header(struct MHD_Connection *c, const char *name)
@@ -173,8 +190,10 @@ static struct req *begin(struct http_server *s, struct MHD_Connection *c,
 {
     char *path = strdup(url);
 
-    if (!path)
+    if (!path || !req->target) { /* on_uri ran out of memory */
+        free(path);
         return NULL;
+    }
     free(req->path);
     req->path = path;
     snprintf(req->method, sizeof(req->method), "%s", method);
@@ -185,7 +204,12 @@ static struct req *begin(struct http_server *s, struct MHD_Connection *c,
     set_request_id(
         s, req,
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"));
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query, req);
+    if (path_has_nul(req->target))
+        req->target_rc =
+            req_fail(req, SVC_ERR_INVALID, NULL,
+                     "the request path contains a NUL byte (%%00)");
+    else
+        MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, add_query, req);
     if (content_length_over(c, s->opt.max_body))
         req->body_too_large = true;
     return req;
@@ -411,6 +435,16 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
     return send_reply(s, c, req, &rep);
 }
 
+/* Answers the error req->target_rc names, without routing. */
+static enum MHD_Result refuse(struct http_server *s, struct MHD_Connection *c,
+                              struct req *req)
+{
+    struct reply rep = {0};
+
+    reply_error(&rep, req, req->target_rc);
+    return send_reply(s, c, req, &rep);
+}
+
 static bool is_write_method(const char *m)
 {
     return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
@@ -503,6 +537,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     if (!req->method[0]) {
         if (!begin(s, c, req, method, url))
             return MHD_NO;
+        /* A NUL in the decoded target: refused before routing, as the
+         * path or value the router would see is cut short. */
+        if (req->target_rc != SVC_OK)
+            return refuse(s, c, req);
         /* A declared length over the cap is refused before reading it. */
         if (req->body_too_large)
             return respond(s, c, req);

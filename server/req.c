@@ -54,8 +54,21 @@ void req_free(struct req *req)
 
 enum svc_rc req_add_query(struct req *req, const char *key, const char *value)
 {
+    return req_add_query_n(req, key, strlen(key), value,
+                           value ? strlen(value) : 0);
+}
+
+enum svc_rc req_add_query_n(struct req *req, const char *key, size_t key_len,
+                            const char *value, size_t value_len)
+{
     struct kv *kv;
 
+    if (strlen(key) != key_len || (value && strlen(value) != value_len)) {
+        req->target_rc =
+            req_fail(req, SVC_ERR_INVALID, key[0] ? key : NULL,
+                     "query parameter '%.64s' contains a NUL byte (%%00)", key);
+        return req->target_rc;
+    }
     if (req->n_query == REQ_MAX_QUERY) {
         req->query_overflow = true;
         return SVC_OK;

@@ -62,12 +62,14 @@ struct req {
     size_t n_params;
     struct kv query[REQ_MAX_QUERY]; /* decoded query arguments, owned */
     size_t n_query;
-    bool query_overflow; /* more than REQ_MAX_QUERY arguments */
-    char *content_type;  /* owned copy of Content-Type, or NULL */
-    char *if_none_match; /* owned copy of If-None-Match, or NULL */
-    char *origin;        /* owned copy of Origin, or NULL */
-    struct req_sig sig;  /* signature headers */
-    char principal[49];  /* SS58 of the verified signer, or "" */
+    bool query_overflow;   /* more than REQ_MAX_QUERY arguments */
+    enum svc_rc target_rc; /* SVC_ERR_INVALID when the decoded target held
+                              a NUL byte (detail in err), else SVC_OK */
+    char *content_type;    /* owned copy of Content-Type, or NULL */
+    char *if_none_match;   /* owned copy of If-None-Match, or NULL */
+    char *origin;          /* owned copy of Origin, or NULL */
+    struct req_sig sig;    /* signature headers */
+    char principal[49];    /* SS58 of the verified signer, or "" */
     char request_id[REQ_ID_MAX + 1];
     struct buf body; /* owned: the body as received (req_append_body);
                         body.p NUL-terminated, or NULL when empty */
@@ -110,6 +112,13 @@ void req_free(struct req *req);
  * REQ_MAX_QUERY set query_overflow. Returns SVC_ERR_NOMEM on failure. */
 SVC_NODISCARD enum svc_rc req_add_query(struct req *req, const char *key,
                                         const char *value);
+/* req_add_query() for a key and value of key_len and value_len decoded
+ * bytes (value NULL: no '='). A NUL byte inside either ("uid=1%00junk")
+ * would silently cut it, so it is refused instead: SVC_ERR_INVALID with
+ * target_rc and err set, naming the parameter; nothing is added. */
+SVC_NODISCARD enum svc_rc req_add_query_n(struct req *req, const char *key,
+                                          size_t key_len, const char *value,
+                                          size_t value_len);
 /* Appends len bytes of body; a body that would pass cap bytes sets
  * body_too_large, and it and every later chunk are dropped (the router
  * answers 413). The first call's cap holds for the request. Returns SVC_OK

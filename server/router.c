@@ -139,15 +139,57 @@ static bool is_json_type(const char *ct)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+/* The deepest nesting of request bodies, and so of any JSON we store.
+ * CPython 3.11's json.loads (the validator's reader) raises RecursionError
+ * past 994 levels with its C scanner at the default recursion limit of
+ * 1000, and past 497 with its pure-Python scanner (two frames a level);
+ * a caller already deep in its own stack gets less. 256 leaves that
+ * margin, and jansson's own compile-time limit (2048) is far above it. */
+static const size_t ROUTER_MAX_JSON_DEPTH = 256;
+
+/* The deepest nesting of arrays and objects in text, what is inside
+ * strings skipped. Not a validator: json_loadb judges the text next. */
+static size_t json_depth(const char *p, size_t len)
+{
+    size_t depth = 0, max = 0;
+    bool in_string = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped character, which may be a quote */
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            depth++;
+            max = depth > max ? depth : max;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return max;
+}
+
 static enum svc_rc parse_body(struct req *req)
 {
     json_error_t jerr;
+    size_t depth;
 
     if (!is_json_type(req->content_type))
         return req_fail(req, SVC_ERR_MEDIA_TYPE, NULL,
                         "Content-Type must be application/json");
     if (req->body.len == 0)
         return req_fail(req, SVC_ERR_INVALID, NULL, "a JSON body is required");
+    /* Before parsing: jansson recurses once per level. */
+    depth = json_depth(req->body.p, req->body.len);
+    if (depth > ROUTER_MAX_JSON_DEPTH)
+        return req_fail(req, SVC_ERR_INVALID, NULL,
+                        "JSON nested %zu levels deep; the limit is %zu", depth,
+                        ROUTER_MAX_JSON_DEPTH);
     req->json =
         json_loadb(req->body.p, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req->json)

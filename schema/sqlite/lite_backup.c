@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Online backups with SQLite's backup API: one step over a read snapshot
  * on its own connections, so the service keeps reading and writing while
- * the copy is made, and the copy is exactly the database as of its start. */
+ * the copy is made, and the copy is exactly the database as of its start.
+ * Each copy is made in its own temporary file and linked into place only
+ * when finished. */
 #include "core/log.h"
 #include "lite.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,7 +45,8 @@ enum svc_rc db_backup_dir(const struct db_pool *pool, char *out, size_t len)
     return SVC_OK;
 }
 
-/* The whole copy in one step: one read transaction, one snapshot. */
+/* The whole copy in one step: one read transaction, one snapshot. tmp
+ * exists (empty, made by mkstemp); a link planted there is not followed. */
 static enum svc_rc copy(const char *src_path, const char *tmp)
 {
     sqlite3 *src = NULL, *dst = NULL;
@@ -51,7 +55,7 @@ static enum svc_rc copy(const char *src_path, const char *tmp)
     enum svc_rc rc = SVC_ERR_DB;
 
     if (sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY, NULL) ||
-        sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+        sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
                         NULL))
         goto out;
     sqlite3_busy_timeout(src, 5000);
@@ -75,35 +79,39 @@ out:
     return rc;
 }
 
-static bool fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && fsync(fd) == 0;
-
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
+/* Each copy gets its own temporary file beside dest_path, made with
+ * O_EXCL (mkstemp, mode 0600), so concurrent backups, to one name or not,
+ * never share one. It is flushed, measured through its own descriptor and
+ * only then linked to dest_path: link() never replaces, so of two copies
+ * to one name the second gets SVC_ERR_CONFLICT, and a name that exists
+ * only ever holds a finished copy. */
 enum svc_rc db_backup_file(const char *src_path, const char *dest_path,
                            long long *bytes)
 {
     char tmp[4200];
     struct stat st;
+    int fd, n;
     enum svc_rc rc;
 
-    if (access(dest_path, F_OK) == 0)
+    if (lstat(dest_path, &st) == 0)
         return SVC_ERR_CONFLICT;
-    snprintf(tmp, sizeof(tmp), "%s.partial-%d", dest_path, (int)getpid());
-    unlink(tmp);
+    n = snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX", dest_path);
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return SVC_ERR_DB;
+    fd = mkstemp(tmp); /* FD_CLOEXEC below: mkostemp is not POSIX */
+    if (fd < 0) {
+        log_err("cannot create %s: %s", tmp, strerror(errno));
+        return SVC_ERR_DB;
+    }
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     rc = copy(src_path, tmp);
-    if (rc == SVC_OK && !fsync_path(tmp))
+    if (rc == SVC_OK && (fsync(fd) != 0 || fstat(fd, &st) != 0))
         rc = SVC_ERR_FULL;
-    /* link() never replaces: a name taken meanwhile is a conflict. */
     if (rc == SVC_OK && link(tmp, dest_path) != 0)
         rc = errno == EEXIST ? SVC_ERR_CONFLICT : SVC_ERR_DB;
     unlink(tmp);
-    if (rc == SVC_OK && stat(dest_path, &st) == 0)
+    close(fd);
+    if (rc == SVC_OK)
         *bytes = (long long)st.st_size;
     return rc;
 }

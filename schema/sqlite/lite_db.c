@@ -14,6 +14,8 @@
 #include "core/log.h"
 #include "lite.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -281,6 +283,64 @@ static enum svc_rc conn_open(struct lite_db *db, struct lite_pool *pool,
     return rc;
 }
 
+/* The database holds every password, ssh_key, regkey and principal, so a
+ * database we create is 0600 whatever the umask: made empty here (SQLite
+ * takes an empty file as a new database), and SQLite gives the -wal and
+ * -shm it creates the database's mode. An existing file keeps its mode, so
+ * a validator sharing it through a group is never tightened under it.
+ * ":memory:" and "file:" URIs are left to SQLite. A failure here is left
+ * to sqlite3_open_v2 to report. */
+static void create_private(const char *path)
+{
+    int fd;
+
+    if (path[0] == '\0' || path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (fchmod(fd, 0600) != 0) /* a umask that masks the owner's bits */
+        log_warn("cannot chmod 600 %s: %s", path, strerror(errno));
+    close(fd);
+}
+
+/* Warns, once for the files and once for the folder, when other users may
+ * open the database, its -wal or -shm, or list or enter its folder, with
+ * the command that fixes it. Never changes a mode: the operator decides. */
+static void warn_if_exposed(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char file[4200], exposed[3 * 4200] = "", dir[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
+        size_t n = strlen(exposed);
+
+        snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+        if (stat(file, &st) == 0 && (st.st_mode & S_IRWXO))
+            snprintf(exposed + n, sizeof(exposed) - n, " %s", file);
+    }
+    if (exposed[0])
+        log_warn("other users may open the database, which holds every "
+                 "secret; run: chmod o-rwx%s",
+                 exposed);
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
+             slash ? path : ".");
+    if (dir[0] == '\0' || stat(dir, &st) != 0 ||
+        !(st.st_mode & (S_IROTH | S_IXOTH)))
+        return;
+    /* Never advise closing a shared folder such as /tmp. */
+    if (st.st_mode & S_ISVTX)
+        log_warn("the database folder %s is shared with other users; move "
+                 "the database to a folder of its own (chmod 700)",
+                 dir);
+    else
+        log_warn("the database folder %s is open to other users (mode %03o); "
+                 "run: chmod o-rwx %s",
+                 dir, (unsigned)(st.st_mode & 0777), dir);
+}
+
 static enum svc_rc open_readers(struct lite_pool *pool,
                                 const struct db_options *opt)
 {
@@ -329,7 +389,10 @@ enum svc_rc lite_pool_open(const struct db_options *opt, struct db_pool **out)
     pool->writer = calloc(1, sizeof(*pool->writer));
     if (!pool->writer)
         goto out;
+    create_private(opt->path);
     rc = conn_open(pool->writer, pool, opt, false);
+    if (rc == SVC_OK)
+        warn_if_exposed(opt->path);
     if (rc == SVC_OK)
         rc = lite_migrate(pool->writer);
     if (rc == SVC_OK)
