@@ -457,6 +457,11 @@ static void lite_stats(struct db_pool *base, struct db_stats *out)
         stat(pool->wal_path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+/* Whether the file takes writes and is at our schema, without waiting:
+ * /readyz runs on an HTTP thread, so it must never sit behind the writer
+ * or another process's lock (that froze the threads reads need). Our own
+ * writer at work means the file takes writes; another process holding the
+ * lock is SVC_ERR_BUSY at once, not after the busy timeout. */
 static enum svc_rc lite_ready(struct db_pool *base)
 {
     static const char begin[] = "BEGIN IMMEDIATE";
@@ -470,8 +475,11 @@ static enum svc_rc lite_ready(struct db_pool *base)
     /* BEGIN and ROLLBACK need no space: a full disk shows in writes. */
     if (atomic_load(&pool->full))
         return SVC_ERR_FULL;
-    pthread_mutex_lock(&pool->write_lock);
+    if (pthread_mutex_trylock(&pool->write_lock) != 0)
+        return SVC_OK; /* our writer is writing: the file takes writes */
+    sqlite3_busy_handler(db->h, NULL, NULL); /* no retries for the probe */
     rc = lite_run(db, begin); /* takes the write lock: the file is writable */
+    sqlite3_busy_handler(db->h, on_busy, db);
     if (rc != SVC_OK)
         goto out;
     rc = lite_stmt(db, version, &st);
