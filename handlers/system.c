@@ -93,6 +93,6 @@ enum svc_rc h_version_get(struct req *req, struct reply *rep)
 enum svc_rc h_openapi_get(struct req *req, struct reply *rep)
 {
     (void)req;
-    return reply_raw(rep, 200, "application/json", openapi_doc,
-                     (size_t)openapi_doc_len);
+    return reply_static(rep, 200, "application/json", openapi_doc,
+                        (size_t)openapi_doc_len);
 }

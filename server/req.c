@@ -192,6 +192,16 @@ enum svc_rc reply_raw(struct reply *rep, int status, const char *type,
     return SVC_OK;
 }
 
+enum svc_rc reply_static(struct reply *rep, int status, const char *type,
+                         const char *body, size_t len)
+{
+    rep->fixed = body;
+    rep->fixed_len = len;
+    rep->raw_type = type;
+    rep->status = status;
+    return SVC_OK;
+}
+
 static json_t *error_body(const struct req *req, enum svc_rc rc)
 {
     int http = svc_rc_http(rc);

@@ -88,6 +88,9 @@ struct reply {
     json_t *body; /* owned JSON body, or NULL */
     char *raw;    /* owned non-JSON body (with raw_type), or NULL */
     size_t raw_len;
+    const char *fixed; /* a body that lives as long as the process (with
+                          raw_type), or NULL: reply_static() */
+    size_t fixed_len;
     const char *raw_type; /* static Content-Type of raw (or of fd) */
     int fd;               /* owned open file to stream, when has_fd */
     bool has_fd;
@@ -149,6 +152,11 @@ enum svc_rc reply_file(struct reply *rep, int status, const char *type, int fd,
 /* Sets a non-JSON body (raw is copied, type is static). */
 enum svc_rc reply_raw(struct reply *rep, int status, const char *type,
                       const char *raw, size_t len);
+/* Sets a body that lives as long as the process (an embedded document:
+ * body is not copied, type is static). The HTTP layer compresses such a
+ * body once, not per request. Returns SVC_OK. */
+enum svc_rc reply_static(struct reply *rep, int status, const char *type,
+                         const char *body, size_t len);
 /* Replaces whatever rep holds with the error JSON for rc and req->err:
  * {"error":{"code","message","field"?,"request_id"}}. A 5xx shows only the
  * table text. Sets Retry-After for SVC_ERR_BUSY. Never fails: falls back to

@@ -316,7 +316,8 @@ static bool documented_status(int status)
     return false;
 }
 
-/* The rendered body: JSON from rep->body, or the bytes of rep->raw. */
+/* The rendered body: JSON from rep->body, or the bytes of rep->raw or of
+ * rep->fixed. */
 static json_t *rendered(const struct reply *rep)
 {
     char *text;
@@ -332,6 +333,9 @@ static json_t *rendered(const struct reply *rep)
     if (rep->raw && rep->raw_type &&
         strncmp(rep->raw_type, "application/json", 16) == 0)
         return json_loadb(rep->raw, rep->raw_len, JSON_DECODE_ANY, NULL);
+    if (rep->fixed && rep->raw_type &&
+        strncmp(rep->raw_type, "application/json", 16) == 0)
+        return json_loadb(rep->fixed, rep->fixed_len, JSON_DECODE_ANY, NULL);
     return NULL;
 }
 
