@@ -459,9 +459,10 @@ static void lite_stats(struct db_pool *base, struct db_stats *out)
 
 /* Whether the file takes writes and is at our schema, without waiting:
  * /readyz runs on an HTTP thread, so it must never sit behind the writer
- * or another process's lock (that froze the threads reads need). Our own
- * writer at work means the file takes writes; another process holding the
- * lock is SVC_ERR_BUSY at once, not after the busy timeout. */
+ * or another process's lock (that froze the threads reads need). Another
+ * process holding the lock is SVC_ERR_BUSY at once, not after the busy
+ * timeout; while our writer's mutex is taken (a write, or the
+ * checkpointer's accounting), the last probe's answer stands. */
 static enum svc_rc lite_ready(struct db_pool *base)
 {
     static const char begin[] = "BEGIN IMMEDIATE";
@@ -476,7 +477,7 @@ static enum svc_rc lite_ready(struct db_pool *base)
     if (atomic_load(&pool->full))
         return SVC_ERR_FULL;
     if (pthread_mutex_trylock(&pool->write_lock) != 0)
-        return SVC_OK; /* our writer is writing: the file takes writes */
+        return (enum svc_rc)atomic_load(&pool->ready_rc);
     sqlite3_busy_handler(db->h, NULL, NULL); /* no retries for the probe */
     rc = lite_run(db, begin); /* takes the write lock: the file is writable */
     sqlite3_busy_handler(db->h, on_busy, db);
@@ -493,6 +494,7 @@ static enum svc_rc lite_ready(struct db_pool *base)
     }
     sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL); /* never writes */
 out:
+    atomic_store(&pool->ready_rc, (int)rc);
     pthread_mutex_unlock(&pool->write_lock);
     return rc;
 }
