@@ -171,8 +171,6 @@ static enum svc_rc open_pog(struct app_run *run)
         log_err("%s", why);
         return rc;
     }
-    run->app.pog = pog_service_pool(run->app.pog_service);
-    run->app.pog_table = pog_service_table(run->app.pog_service);
     return SVC_OK;
 }
 
@@ -257,8 +255,6 @@ void app_drain(struct app_run *run)
     run->http = NULL;
     pog_service_close(run->app.pog_service);
     run->app.pog_service = NULL;
-    run->app.pog = NULL;
-    run->app.pog_table = NULL;
     if (db_checkpoint(run->app.db) != SVC_OK)
         log_warn("shutdown: WAL checkpoint failed; the WAL stays and is "
                  "replayed on the next open");

@@ -4,6 +4,8 @@
  * never interleave. */
 #include "log.h"
 
+#include "utf8.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -58,31 +60,6 @@ static size_t stamp(char *out, size_t len)
     n += (size_t)snprintf(out + n, len - n, ".%03dZ",
                           (int)(ts.tv_nsec / 1000000));
     return n;
-}
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there
- * are not one (stray continuation, overlong form, surrogate, past U+10FFFF,
- * cut short by the end of the string). */
-static size_t utf8_len(const unsigned char *s)
-{
-    size_t len = s[0] < 0x80   ? 1
-                 : s[0] < 0xc2 ? 0
-                 : s[0] < 0xe0 ? 2
-                 : s[0] < 0xf0 ? 3
-                 : s[0] < 0xf5 ? 4
-                               : 0;
-
-    /* Stops at the first byte that is not a continuation (the NUL too). */
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (len == 3 &&
-        ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f)))
-        return 0;
-    if (len == 4 &&
-        ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)))
-        return 0;
-    return len;
 }
 
 /* Appends s JSON-escaped (no quotes) to out at *n, staying in len. Control

@@ -266,7 +266,7 @@ enum svc_rc pog_service_open(const struct pog_service_options *o,
     return SVC_OK;
 }
 
-static enum svc_rc get_tx_read(struct db_pool *pool, uint64_t id, json_t **out)
+static enum svc_rc stored_job(struct db_pool *pool, uint64_t id, json_t **out)
 {
     struct db *db;
     enum svc_rc rc = db_read_begin(pool, &db);
@@ -285,7 +285,7 @@ enum svc_rc pog_service_job(struct pog_service *svc, uint64_t id, json_t **out)
     if (svc->pool)
         rc = gpu_pool_status(svc->pool, id, out);
     if (rc == SVC_ERR_NOT_FOUND)
-        rc = get_tx_read(svc->db, id, out);
+        rc = stored_job(svc->db, id, out);
     return rc;
 }
 
@@ -326,7 +326,7 @@ static enum svc_rc proof_from_table(struct pog_service *svc,
     enum gpu_job_kind kind;
     enum gpu_job_state state;
     const char *state_name;
-    enum svc_rc rc = get_tx_read(svc->db, s->compute_job, &job);
+    enum svc_rc rc = stored_job(svc->db, s->compute_job, &job);
 
     if (rc == SVC_ERR_NOT_FOUND)
         return svc_err_set(err, rc, "compute_job", "no job %llu", cid);
@@ -395,7 +395,7 @@ enum svc_rc pog_service_cancel(struct pog_service *svc, uint64_t id)
     if (rc != SVC_ERR_NOT_FOUND)
         return rc;
     /* Forgotten by the pool: stored jobs are all finished. */
-    rc = get_tx_read(svc->db, id, &job);
+    rc = stored_job(svc->db, id, &job);
     json_decref(job);
     return rc == SVC_OK ? SVC_ERR_CONFLICT : rc;
 }

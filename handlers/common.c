@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the handlers. */
 #include "decode.h"
+#include "gpu/pog_service.h"
 #include "gpu/pog_table.h"
 #include "handlers.h"
 #include "server/cache.h"
@@ -183,5 +184,7 @@ out:
 
 const struct pog_table *hx_pog_table(const struct req *req)
 {
-    return req->app->pog_table ? req->app->pog_table : pog_table_default();
+    const struct pog_table *t = pog_service_table(req->app->pog_service);
+
+    return t ? t : pog_table_default();
 }

@@ -14,7 +14,7 @@
 /* The ROUTE_GPU rule: 503 while the workers are off. */
 static enum svc_rc need_pool(struct req *req)
 {
-    if (!req->app->pog)
+    if (!pog_service_pool(req->app->pog_service))
         return req_fail(req, SVC_ERR_NO_GPU, NULL,
                         "the PoG workers are off (--pog-backend off)");
     return SVC_OK;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Open system endpoints: liveness, readiness, version, the contract. */
+#include "gpu/pog_service.h"
 #include "gpu/pool.h"
 #include "handlers.h"
 #include "server/metrics.h"
@@ -53,10 +54,11 @@ enum svc_rc h_ready_get(struct req *req, struct reply *rep)
         rc = req_fail(req, SVC_ERR_BUSY, NULL, "schema not migrated");
     if (rc != SVC_OK)
         return rc;
-    return reply_json(rep, 200,
-                      json_pack("{s:s,s:s,s:i,s:o}", "status", "ready", "db",
-                                "writable", "schema_version", DB_SCHEMA_VERSION,
-                                "pog", pog_state(req->app->pog)));
+    return reply_json(
+        rep, 200,
+        json_pack("{s:s,s:s,s:i,s:o}", "status", "ready", "db", "writable",
+                  "schema_version", DB_SCHEMA_VERSION, "pog",
+                  pog_state(pog_service_pool(req->app->pog_service))));
 }
 
 /* GET /metrics: Prometheus text format. */
@@ -78,7 +80,7 @@ enum svc_rc h_metrics_get(struct req *req, struct reply *rep)
  * "pog_backend" which backend the PoG workers run ("off" when none). */
 enum svc_rc h_version_get(struct req *req, struct reply *rep)
 {
-    struct gpu_pool *pool = req->app->pog;
+    struct gpu_pool *pool = pog_service_pool(req->app->pog_service);
 
     return reply_json(
         rep, 200,

@@ -98,6 +98,7 @@ struct db_driver {
     double (*col_double)(struct db_stmt *st, int col);
     const char *(*col_text)(struct db_stmt *st, int col); /* NULL: NULL */
     size_t (*col_bytes)(struct db_stmt *st, int col);
+    int (*col_count)(struct db_stmt *st); /* columns of the current row */
     /* Rows changed by the last statement run on db. */
     int64_t (*changes)(struct db *db);
 };

@@ -63,6 +63,11 @@ const char *db_col_str(struct db_stmt *st, int col)
     return DRV(st)->col_text(st, col);
 }
 
+int db_col_count(struct db_stmt *st)
+{
+    return DRV(st)->col_count(st);
+}
+
 size_t db_col_bytes(struct db_stmt *st, int col)
 {
     return DRV(st)->col_bytes(st, col);

@@ -32,6 +32,8 @@ double db_col_double(struct db_stmt *st, int col);
 /* The text of the column, valid until the next step; NULL for NULL. */
 const char *db_col_str(struct db_stmt *st, int col);
 size_t db_col_bytes(struct db_stmt *st, int col);
+/* The number of result columns of the current row. */
+int db_col_count(struct db_stmt *st);
 /* A new JSON string of the column, or JSON null. */
 json_t *db_col_text(struct db_stmt *st, int col);
 

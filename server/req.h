@@ -20,9 +20,7 @@
 struct auth;
 struct db_pool;
 struct live;
-struct gpu_pool;
 struct pog_service;
-struct pog_table;
 struct route;
 
 enum { REQ_MAX_PARAMS = 4, REQ_MAX_QUERY = 16, REQ_ID_MAX = 64 };
@@ -35,14 +33,15 @@ struct kv {
 /* What the process shares with every request (borrowed by requests);
  * app/app.c fills it, tests may fill their own. */
 struct app {
-    struct db_pool *db;   /* storage; NULL in router-only tests */
-    struct live *live;    /* SIGHUP-changeable settings (server/live.h) */
-    bool response_cache;  /* reuse rendered GET answers (server/cache.h) */
-    int64_t started_ms;   /* wall-clock start, ms since the epoch */
-    struct auth *auth;    /* signature verifier and replay cache */
-    struct gpu_pool *pog; /* PoG workers; NULL when --pog-backend off */
-    const struct pog_table *pog_table; /* --gpu-table; NULL: the built-in */
-    struct pog_service *pog_service;   /* job records (gpu/pog_service.h) */
+    struct db_pool *db;  /* storage; NULL in router-only tests */
+    struct live *live;   /* SIGHUP-changeable settings (server/live.h) */
+    bool response_cache; /* reuse rendered GET answers (server/cache.h) */
+    int64_t started_ms;  /* wall-clock start, ms since the epoch */
+    struct auth *auth;   /* signature verifier and replay cache */
+    /* the PoG service: its workers (NULL when --pog-backend off), its GPU
+     * table and its job records (gpu/pog_service.h); NULL in router-only
+     * tests */
+    struct pog_service *pog_service;
 };
 
 /* The BT-* signature headers as received (owned copies). */

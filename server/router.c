@@ -3,6 +3,8 @@
  * linear scan is fine for the few dozen routes we serve. */
 #include "router.h"
 
+#include "gpu/pog_service.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,7 +263,8 @@ static enum svc_rc guard(const struct router *r, struct req *req,
     rc = check_query(rt, req);
     if (rc == SVC_OK && (rt->flags & ROUTE_JSON))
         rc = parse_body(req);
-    if (rc == SVC_OK && (rt->flags & ROUTE_GPU) && !(req->app && req->app->pog))
+    if (rc == SVC_OK && (rt->flags & ROUTE_GPU) &&
+        !(req->app && pog_service_pool(req->app->pog_service)))
         rc = req_fail(req, SVC_ERR_NO_GPU, NULL,
                       "the PoG workers are off (--pog-backend off)");
     return rc;

@@ -352,6 +352,11 @@ static size_t op_col_bytes(struct db_stmt *st, int col)
     return (size_t)PQgetlength(s->res, s->row, col);
 }
 
+static int op_col_count(struct db_stmt *st)
+{
+    return PQnfields(PST(st)->res);
+}
+
 static int64_t op_changes(struct db *db)
 {
     return PG_DB(db)->changes;
@@ -843,5 +848,6 @@ const struct db_driver pg_driver = {
     .col_double = op_col_double,
     .col_text = op_col_text,
     .col_bytes = op_col_bytes,
+    .col_count = op_col_count,
     .changes = op_changes,
 };

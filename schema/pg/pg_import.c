@@ -161,7 +161,6 @@ static enum svc_rc flush(struct pg_db *db, struct buf *b)
 struct stream {
     struct pg_db *db;
     struct buf b;
-    size_t cols;
     long long rows;
 };
 
@@ -169,12 +168,13 @@ struct stream {
 static enum svc_rc stream_row(struct db_stmt *st, void *ctx)
 {
     struct stream *s = ctx;
+    int cols = db_col_count(st);
     enum svc_rc rc;
 
-    for (size_t c = 0; c < s->cols; c++) {
+    for (int c = 0; c < cols; c++) {
         if (c)
             buf_append(&s->b, "\t", 1);
-        put_value(&s->b, st, (int)c);
+        put_value(&s->b, st, c);
     }
     rc = buf_append(&s->b, "\n", 1); /* or the row's first failure */
     if (rc != SVC_OK)
@@ -183,22 +183,11 @@ static enum svc_rc stream_row(struct db_stmt *st, void *ctx)
     return s->b.len >= CHUNK ? flush(s->db, &s->b) : SVC_OK;
 }
 
-/* The number of columns a SELECT names (its commas outside parentheses
- * plus one: the statements above have no functions with arguments). */
-static size_t select_cols(const char *sql)
-{
-    size_t n = 1;
-
-    for (const char *p = sql; *p && strncmp(p, " FROM ", 6) != 0; p++)
-        n += *p == ',';
-    return n;
-}
-
 /* Streams one table's rows into an open COPY; *rows counts them. */
 static enum svc_rc stream_rows(struct db *src, struct pg_db *db, size_t t,
                                long long *rows)
 {
-    struct stream s = {db, {0}, select_cols(selects[t]), 0};
+    struct stream s = {db, {0}, 0};
     struct db_stmt *st = NULL;
     enum svc_rc rc = db_stmt(src, selects[t], &st);
 

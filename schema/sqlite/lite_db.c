@@ -197,6 +197,11 @@ static size_t op_col_bytes(struct db_stmt *st, int col)
     return (size_t)sqlite3_column_bytes(LST(st)->st, col);
 }
 
+static int op_col_count(struct db_stmt *st)
+{
+    return sqlite3_column_count(LST(st)->st);
+}
+
 static int64_t op_changes(struct db *db)
 {
     return sqlite3_changes64(LITE_DB(db)->h);
@@ -541,5 +546,6 @@ const struct db_driver lite_driver = {
     .col_double = op_col_double,
     .col_text = op_col_text,
     .col_bytes = op_col_bytes,
+    .col_count = op_col_count,
     .changes = op_changes,
 };
