@@ -113,6 +113,7 @@ static enum svc_rc open_db(struct app_run *run)
         .group_commit = !cfg->no_group_commit,
         .sync_full = !cfg->sync_normal,
         .wal_max = cfg->wal_max,
+        .min_free_disk = cfg->min_free_disk,
     };
     int64_t principals = 0;
     enum svc_rc rc =
@@ -142,6 +143,7 @@ static enum svc_rc open_auth(struct app_run *run)
     struct auth_options o = {
         .audience = cfg->audience,
         .window_ms = cfg->auth_window_ms,
+        .future_ms = cfg->auth_future_ms,
         .replay_capacity = cfg->replay_capacity,
         .started_ms = run->app.started_ms,
         .shared = policy_nonce_claim,
@@ -161,6 +163,10 @@ static enum svc_rc open_pog(struct app_run *run)
         .gpu_table = cfg->gpu_table,
         .cpu_max_n = cfg->pog_cpu_max_n,
         .queue_cap = cfg->pog_queue,
+        .max_age_s = cfg->pog_jobs_max_age_s,
+        .max_bytes = cfg->pog_jobs_max_bytes,
+        .unfinished_per_principal = cfg->pog_jobs_unfinished,
+        .stored_per_principal = cfg->pog_jobs_stored,
         .on_job = metrics_pog_job,
     };
     char why[256];
@@ -185,10 +191,35 @@ static enum svc_rc open_http(struct app_run *run)
         .conn_timeout_s = cfg->conn_timeout_s,
         .conn_memory = cfg->conn_memory,
         .conn_limit = cfg->conn_limit,
+        .conn_per_ip = cfg->conn_per_ip,
+        .header_timeout_s = cfg->header_timeout_s,
+        .body_timeout_s = cfg->body_timeout_s,
         .max_body = cfg->max_body,
     };
 
     return http_start(&run->app, &o, &run->router, &run->http);
+}
+
+/* A signed request made before started_ms + --auth-future-ms cannot be
+ * told from one the previous process accepted ahead of its clock (its
+ * nonces died with it), so it is refused (server/auth.c). Listening only
+ * after that moment means clients sign after it too. */
+static void wait_out_future_skew(const struct app_run *run)
+{
+    int64_t left =
+        run->app.started_ms + run->cfg->auth_future_ms + 1 - clock_unix_ms();
+    struct timespec ts;
+
+    if (left <= 0)
+        return;
+    if (left >= 500)
+        log_info("listening in %.1f s: requests signed before then could "
+                 "repeat ones a previous process took (--auth-future-ms)",
+                 (double)left / 1000);
+    ts.tv_sec = (time_t)(left / 1000);
+    ts.tv_nsec = (long)(left % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }
 
 enum svc_rc app_open(const struct config *cfg, struct app_run **out)
@@ -215,8 +246,10 @@ enum svc_rc app_open(const struct config *cfg, struct app_run **out)
         rc = open_auth(run);
     if (rc == SVC_OK)
         rc = open_pog(run);
-    if (rc == SVC_OK)
+    if (rc == SVC_OK) {
+        wait_out_future_skew(run);
         rc = open_http(run);
+    }
     if (rc != SVC_OK) {
         app_close(run);
         return rc;

@@ -54,9 +54,13 @@ static const struct opt opts[] = {
     {"--audience", OPT_AUDIENCE, OFF(audience), 0, 0,
      "audience signed requests must name (default computedb)"},
     {"--auth-window-ms", OPT_UINT, OFF(auth_window_ms), 1000, 300000,
-     "accepted signature timestamp skew, ms (default 30000, max 300000)"},
+     "how old a signature's timestamp may be, ms (default 30000, max 300000)"},
+    {"--auth-future-ms", OPT_UINT, OFF(auth_future_ms), 100, 60000,
+     "how far ahead of the server clock a signature's timestamp may be, ms; "
+     "also how long after start no signed request is taken (default 2000)"},
     {"--replay-capacity", OPT_SIZE, OFF(replay_capacity), 64, 1UL << 24,
-     "nonces remembered within the window; 503 when full (default 65536)"},
+     "nonces one signer may have live within the window; past it that "
+     "signer gets 429 (default 65536)"},
     {"--public-read", OPT_FLAG, OFF(public_read), 0, 0,
      "allow unsigned GETs of reader routes (secrets stay redacted)"},
     {"--admin-key", OPT_PATH, OFF(admin_key), 0, 0,
@@ -91,6 +95,15 @@ static const struct opt opts[] = {
      "per-connection memory for headers in bytes (default 65536)"},
     {"--conn-limit", OPT_UINT, OFF(conn_limit), 1, 100000,
      "most concurrent connections (default 1024)"},
+    {"--conn-per-ip", OPT_UINT, OFF(conn_per_ip), 0, 100000,
+     "most concurrent connections from one address, 0 for no limit; raise "
+     "it or use 0 behind a reverse proxy (default 64)"},
+    {"--header-timeout", OPT_UINT, OFF(header_timeout_s), 1, 3600,
+     "seconds a request line and headers may take to arrive, however "
+     "steadily they trickle in (default 10)"},
+    {"--body-timeout", OPT_UINT, OFF(body_timeout_s), 1, 3600,
+     "seconds a request body may take to arrive after its headers "
+     "(default 60)"},
     {"--log-level", OPT_LEVEL, OFF(log_level), 0, 0,
      "error|warn|info|debug (default info)"},
     {"--log-format", OPT_FORMAT, OFF(log_json), 0, 0,
@@ -106,6 +119,23 @@ static const struct opt opts[] = {
      "largest matrix side the CPU backend accepts (default 4096)"},
     {"--pog-queue", OPT_UINT, OFF(pog_queue), 1, 4096,
      "queued PoG jobs per device; more get 503 (default 16)"},
+    {"--pog-jobs-max-age", OPT_UINT, OFF(pog_jobs_max_age_s), 60, 315360000,
+     "seconds a finished PoG job stays readable before it is pruned "
+     "(default 604800: a week)"},
+    {"--pog-jobs-max-bytes", OPT_SIZE, OFF(pog_jobs_max_bytes), 1UL << 20,
+     1UL << 40,
+     "stored PoG jobs kept, in bytes of parameters, results and errors; "
+     "the oldest finished go first past it (default 268435456)"},
+    {"--pog-jobs-per-principal", OPT_UINT, OFF(pog_jobs_unfinished), 1, 4096,
+     "queued or running PoG jobs one principal may have; more get 429 "
+     "(default 8)"},
+    {"--pog-stored-per-principal", OPT_UINT, OFF(pog_jobs_stored), 1,
+     1000000,
+     "finished PoG jobs kept per principal; past it its oldest are pruned "
+     "(default 1000)"},
+    {"--min-free-disk", OPT_SIZE, OFF(min_free_disk), 0, 1UL << 40,
+     "bytes that must stay free on the database's disk: PoG jobs and "
+     "backups get 507 below it, 0 for no check (default 268435456)"},
     {"--config", OPT_CONFIG, OFF(config_file), 0, 0,
      "JSON file of settings keyed by flag name, e.g. {\"threads\": 4}"},
 };
@@ -130,6 +160,7 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->audience, sizeof(cfg->audience), "computedb");
     snprintf(cfg->admin_key, sizeof(cfg->admin_key), "data/admin.key");
     cfg->auth_window_ms = 30000;
+    cfg->auth_future_ms = 2000;
     cfg->replay_capacity = 65536;
     /* Four per core: a thread waiting for a commit (an fsync) or a lock
      * then holds up fewer of the connections it serves. */
@@ -140,11 +171,19 @@ void config_defaults(struct config *cfg)
     cfg->conn_timeout_s = 30;
     cfg->conn_memory = 64 * 1024;
     cfg->conn_limit = 1024;
+    cfg->conn_per_ip = 64;
+    cfg->header_timeout_s = 10;
+    cfg->body_timeout_s = 60;
     cfg->log_level = LOG_INFO;
     cfg->shutdown_timeout_s = 10;
     snprintf(cfg->pog_backend, sizeof(cfg->pog_backend), "auto");
     cfg->pog_cpu_max_n = 4096;
     cfg->pog_queue = 16;
+    cfg->pog_jobs_max_age_s = 7 * 24 * 3600;
+    cfg->pog_jobs_max_bytes = 256UL << 20;
+    cfg->pog_jobs_unfinished = 8;
+    cfg->pog_jobs_stored = 1000;
+    cfg->min_free_disk = 256UL << 20;
 }
 
 /* "--busy-timeout-ms" -> "COMPUTEDB_BUSY_TIMEOUT_MS" */

@@ -13,36 +13,45 @@
 #include <stdio.h>
 
 struct config {
-    char listen_host[64];     /* IPv4/IPv6 literal or "localhost" */
-    uint16_t port;            /* 0 picks a free port */
-    char db_path[4096];       /* SQLite file or postgres:// URL */
-    unsigned threads;         /* HTTP worker threads (default: cores) */
-    unsigned readers;         /* reader connections (default: threads) */
-    unsigned write_threads;   /* threads running write requests */
-    unsigned busy_timeout_ms; /* SQLite busy timeout */
-    size_t max_body;          /* request body cap in bytes */
-    size_t wal_max;           /* WAL size that restarts the log */
-    unsigned conn_timeout_s;  /* idle connection timeout */
-    size_t conn_memory;       /* per-connection memory limit for headers */
-    unsigned conn_limit;      /* concurrent connections */
-    int log_level;            /* enum log_level */
-    char audience[65];        /* signed-request audience */
-    unsigned auth_window_ms;  /* accepted timestamp skew either way */
-    size_t replay_capacity;   /* live nonces remembered */
-    int public_read;          /* unsigned GETs of reader routes allowed */
-    char admin_key[4096];     /* first-run admin key file */
+    char listen_host[64];      /* IPv4/IPv6 literal or "localhost" */
+    uint16_t port;             /* 0 picks a free port */
+    char db_path[4096];        /* SQLite file or postgres:// URL */
+    unsigned threads;          /* HTTP worker threads (default: cores) */
+    unsigned readers;          /* reader connections (default: threads) */
+    unsigned write_threads;    /* threads running write requests */
+    unsigned busy_timeout_ms;  /* SQLite busy timeout */
+    size_t max_body;           /* request body cap in bytes */
+    size_t wal_max;            /* WAL size that restarts the log */
+    unsigned conn_timeout_s;   /* idle connection timeout */
+    size_t conn_memory;        /* per-connection memory limit for headers */
+    unsigned conn_limit;       /* concurrent connections */
+    unsigned conn_per_ip;      /* concurrent connections per address, 0: any */
+    unsigned header_timeout_s; /* deadline for a request's head */
+    unsigned body_timeout_s;   /* deadline for a request's body */
+    int log_level;             /* enum log_level */
+    char audience[65];         /* signed-request audience */
+    unsigned auth_window_ms;   /* accepted timestamp skew either way */
+    unsigned auth_future_ms;   /* accepted timestamp skew ahead of us */
+    size_t replay_capacity;    /* live nonces remembered per signer */
+    int public_read;           /* unsigned GETs of reader routes allowed */
+    char admin_key[4096];      /* first-run admin key file */
     char cors[LIVE_MAX_CORS][LIVE_ORIGIN_MAX]; /* allowed Origins ("*": any) */
     unsigned n_cors;
-    int log_json;                /* --log-format json */
-    unsigned shutdown_timeout_s; /* how long in-flight requests may finish */
-    char config_file[4096];      /* the JSON file read, "" for none */
-    int sync_normal;             /* --synchronous normal (default full) */
-    int no_group_commit;         /* one transaction per write request */
-    int no_response_cache;       /* never reuse a rendered GET answer */
-    char pog_backend[8];         /* auto|cpu|cuda|off: the PoG workers */
-    char gpu_table[4096];        /* --gpu-table file, "" for the built-in */
-    unsigned pog_cpu_max_n;      /* largest n the CPU backend accepts */
-    unsigned pog_queue;          /* queued PoG jobs per device */
+    int log_json;                 /* --log-format json */
+    unsigned shutdown_timeout_s;  /* how long in-flight requests may finish */
+    char config_file[4096];       /* the JSON file read, "" for none */
+    int sync_normal;              /* --synchronous normal (default full) */
+    int no_group_commit;          /* one transaction per write request */
+    int no_response_cache;        /* never reuse a rendered GET answer */
+    char pog_backend[8];          /* auto|cpu|cuda|off: the PoG workers */
+    char gpu_table[4096];         /* --gpu-table file, "" for the built-in */
+    unsigned pog_cpu_max_n;       /* largest n the CPU backend accepts */
+    unsigned pog_queue;           /* queued PoG jobs per device */
+    unsigned pog_jobs_max_age_s;  /* finished jobs kept this long */
+    size_t pog_jobs_max_bytes;    /* stored job rows kept, in bytes */
+    unsigned pog_jobs_unfinished; /* queued or running jobs per principal */
+    unsigned pog_jobs_stored;     /* stored jobs per principal */
+    size_t min_free_disk;         /* bytes PoG jobs and backups leave free */
 };
 
 /* Fills cfg with the defaults. */

@@ -60,7 +60,10 @@ static sqlite3 *open_db(const char *path, bool create_schema)
     sqlite3 *db = NULL;
 
     if (create_schema) {
-        struct db_options o = {path, 1, 5000, false, true, 0};
+        struct db_options o = {.path = path,
+                               .readers = 1,
+                               .busy_timeout_ms = 5000,
+                               .sync_full = true};
         struct db_pool *pool = NULL;
 
         if (db_pool_open(&o, &pool) != SVC_OK) {

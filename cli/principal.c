@@ -113,7 +113,8 @@ int cli_principal(int argc, char **argv)
         {"--db", &db_path, NULL},       {"--role", &op.p.role, NULL},
         {"--label", &op.p.label, NULL}, {"--expires", &op.p.expires_at, NULL},
         {"--help", NULL, &help},        {NULL, NULL, NULL}};
-    struct db_options dbo = {NULL, 1, 5000, false, true, 0};
+    struct db_options dbo = {
+        .readers = 1, .busy_timeout_ms = 5000, .sync_full = true};
     struct db_pool *pool = NULL;
     enum svc_rc rc;
 

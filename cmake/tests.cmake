@@ -37,7 +37,7 @@ endfunction()
 set(SVC_PG_TESTS http:access http:allocations http:attacks http:attacks_admin http:auth http:backup
   http:blacklist
   http:challenges http:errors http:etag http:miners http:pog http:pog_jobs
-  http:pog_restart http:smoke http:specs http:stats http:wandb compat:clients
+  http:pog_prune http:pog_restart http:smoke http:specs http:stats http:wandb compat:clients
   compat:busy compat:busy_reads)
 foreach(t ${SVC_PG_TESTS})
   string(REPLACE ":" ";" parts ${t})

@@ -31,7 +31,9 @@
     X(ERR_CANCELLED, 409, "conflict", "the job was cancelled")                 \
     X(ERR_TIMEOUT, 503, "unavailable", "the job ran past its deadline")        \
     X(ERR_GPU, 500, "internal", "GPU backend error")                           \
-    X(ERR_NO_VRAM, 507, "insufficient_storage", "not enough GPU memory")
+    X(ERR_NO_VRAM, 507, "insufficient_storage", "not enough GPU memory")       \
+    X(ERR_RATE, 429, "too_many_requests",                                      \
+      "too many requests from this principal, retry later")
 
 enum svc_rc {
 #define X(name, http, code, text) SVC_##name,

@@ -11,7 +11,21 @@
  * that stops, cleanly or not, leaves its unfinished jobs queued or running
  * in the table; the next open (and a clean close) marks them failed with
  * POG_SERVICE_INTERRUPTED, and the pool continues numbering after the
- * largest stored id, so ids are never reused. */
+ * largest stored id, so ids are never reused.
+ *
+ * Pruning keeps pog_jobs bounded (a result may be hundreds of KiB; without
+ * it one writer could fill the disk). Where the service owns the jobs, it
+ * knows the size of the finished rows (one SUM at open, then kept by every
+ * final write and every prune), and each final state is written in one
+ * transaction with what it pushes out: the principal's oldest finished
+ * jobs past stored_per_principal (a count on an index), jobs finished more
+ * than max_age ago (a range of the finished_at index, at most once per
+ * AGE_EVERY_MS, or per max_age when that is shorter), then the oldest
+ * finished jobs while the total is over max_bytes (the job just finished
+ * excepted: a fresh result is never deleted at once). Open runs the same
+ * pass over every principal. Queued and running rows are never deleted.
+ * prune_lock serializes the final writes, so the total stays exact; it is
+ * a leaf lock, taken in the hook (no pool lock held, one job's cb_lock). */
 #include "pog_service.h"
 
 #include "core/clock.h"
@@ -21,11 +35,23 @@
 #include "schema/db.h"
 #include "schema/queries.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+enum {
+    AGE_EVERY_MS = 60000, /* the age limit runs at most this often */
+};
+
+/* What pog_jobs may hold (pog_service_options, defaults applied). */
+struct prune_limits {
+    int64_t max_age_ms; /* finished jobs older than this go */
+    int64_t max_bytes;  /* finished rows' size past which the oldest go */
+    int64_t keep;       /* finished jobs kept per principal */
+};
 
 struct pog_service {
     struct db_pool *db;       /* borrowed; outlives the service */
@@ -38,6 +64,10 @@ struct pog_service {
      * replica runs no workers, as they belong to the replica that does
      * (README, Deployment). */
     bool owns_jobs;
+    struct prune_limits lim;
+    pthread_mutex_t prune_lock; /* orders final writes; guards the two: */
+    int64_t stored_bytes;       /* size of the finished rows stored */
+    int64_t age_run_ns;         /* when the age limit last ran (mono) */
 };
 
 /* The error column of an interrupted job, as the pool renders errors. */
@@ -64,8 +94,186 @@ static enum svc_rc put_tx(struct db *db, void *ctx)
     return q_pogjobs_put(db, ctx);
 }
 
-/* Writes the snapshot of job id into pog_jobs; a failure is logged (the
- * job itself goes on). */
+/* ---- pruning (see DESIGN) ---------------------------------------------- */
+
+/* The limits, in the order a pass applies them. */
+enum { BY_PRINCIPAL, BY_AGE, BY_SIZE, N_LIMITS };
+
+/* One pass of the limits over pog_jobs, inside a write transaction. */
+struct prune_pass {
+    const struct prune_limits *lim;
+    const char *principal;        /* whose count to check; NULL: none */
+    bool crowded;                 /* every principal over it (at open) */
+    int64_t cutoff_ms;            /* finished before this go; 0: not now */
+    int64_t over;                 /* bytes over max_bytes before the pass */
+    int64_t spare;                /* the size limit deletes ids below it */
+    struct q_pruned by[N_LIMITS]; /* what went, per limit */
+};
+
+/* Rows or bytes the pass deleted, all limits together. */
+static int64_t pass_rows(const struct prune_pass *pp)
+{
+    return pp->by[BY_PRINCIPAL].rows + pp->by[BY_AGE].rows +
+           pp->by[BY_SIZE].rows;
+}
+
+static int64_t pass_bytes(const struct prune_pass *pp)
+{
+    return pp->by[BY_PRINCIPAL].bytes + pp->by[BY_AGE].bytes +
+           pp->by[BY_SIZE].bytes;
+}
+
+/* The count limit for every principal above it. */
+static enum svc_rc prune_crowded(struct db *db, struct prune_pass *pp)
+{
+    json_t *list = NULL, *who;
+    size_t k;
+    enum svc_rc rc = q_pogjobs_crowded(db, pp->lim->keep, &list);
+
+    json_array_foreach (list, k, who) {
+        if (rc != SVC_OK)
+            break;
+        rc = q_pogjobs_prune_principal(db, json_string_value(who),
+                                       pp->lim->keep, &pp->by[BY_PRINCIPAL]);
+    }
+    json_decref(list);
+    return rc;
+}
+
+static enum svc_rc prune_run(struct db *db, struct prune_pass *pp)
+{
+    enum svc_rc rc = SVC_OK;
+
+    memset(pp->by, 0, sizeof(pp->by)); /* fn may run again on a retry */
+    if (pp->principal)
+        rc = q_pogjobs_prune_principal(db, pp->principal, pp->lim->keep,
+                                       &pp->by[BY_PRINCIPAL]);
+    if (rc == SVC_OK && pp->crowded)
+        rc = prune_crowded(db, pp);
+    if (rc == SVC_OK && pp->cutoff_ms)
+        rc = q_pogjobs_prune_age(db, pp->cutoff_ms, &pp->by[BY_AGE]);
+    if (rc == SVC_OK && pp->over > pass_bytes(pp))
+        rc = q_pogjobs_prune_size(db, pp->over - pass_bytes(pp), pp->spare,
+                                  &pp->by[BY_SIZE]);
+    return rc;
+}
+
+/* The age cutoff when the age limit is due at now_ns, else 0. Under
+ * prune_lock. */
+static int64_t age_cutoff(const struct pog_service *svc, int64_t now_ns)
+{
+    int64_t every_ms =
+        svc->lim.max_age_ms < AGE_EVERY_MS ? svc->lim.max_age_ms : AGE_EVERY_MS;
+
+    if (svc->age_run_ns && now_ns - svc->age_run_ns < every_ms * 1000000)
+        return 0;
+    return clock_unix_ms() - svc->lim.max_age_ms;
+}
+
+static void log_pruned(const struct prune_pass *pp, const char *when)
+{
+    if (pass_rows(pp))
+        log_info("pog: pruned %lld finished job(s), %lld bytes%s: %lld past "
+                 "--pog-stored-per-principal, %lld past --pog-jobs-max-age, "
+                 "%lld past --pog-jobs-max-bytes",
+                 (long long)pass_rows(pp), (long long)pass_bytes(pp), when,
+                 (long long)pp->by[BY_PRINCIPAL].rows,
+                 (long long)pp->by[BY_AGE].rows,
+                 (long long)pp->by[BY_SIZE].rows);
+}
+
+/* A final state: the row and the pass it sets off, in one commit. */
+struct final_write {
+    const struct q_pogjob *row;
+    struct prune_pass pass;
+};
+
+static enum svc_rc final_tx(struct db *db, void *ctx)
+{
+    struct final_write *w = ctx;
+    enum svc_rc rc = q_pogjobs_put(db, w->row);
+
+    return rc == SVC_OK ? prune_run(db, &w->pass) : rc;
+}
+
+/* Writes the final row (a finished job) and prunes what it pushes out,
+ * keeping svc->stored_bytes. Should the pass fail, the row is written
+ * alone: the job's outcome matters more than the pruning, which the next
+ * final write tries again. */
+static enum svc_rc write_final(struct pog_service *svc, struct q_pogjob *row)
+{
+    int64_t size = q_pogjob_size(row), now_ns = clock_mono_ns();
+    struct final_write w = {
+        row, {&svc->lim, row->principal, false, 0, 0, row->id, {{0, 0}}}};
+    enum svc_rc rc;
+
+    pthread_mutex_lock(&svc->prune_lock);
+    w.pass.cutoff_ms = age_cutoff(svc, now_ns);
+    w.pass.over = svc->stored_bytes + size - svc->lim.max_bytes;
+    rc = db_write(svc->db, final_tx, &w);
+    if (rc == SVC_OK) {
+        svc->stored_bytes += size - pass_bytes(&w.pass);
+        if (w.pass.cutoff_ms)
+            svc->age_run_ns = now_ns;
+    } else if (rc != SVC_ERR_FULL) {
+        log_warn("pog: pruning pog_jobs failed (%s); recording job %lld "
+                 "without it",
+                 svc_rc_text(rc), (long long)row->id);
+        memset(w.pass.by, 0, sizeof(w.pass.by));
+        rc = db_write(svc->db, put_tx, row);
+        if (rc == SVC_OK)
+            svc->stored_bytes += size;
+    }
+    pthread_mutex_unlock(&svc->prune_lock);
+    if (rc == SVC_OK)
+        log_pruned(&w.pass, "");
+    return rc;
+}
+
+/* At open: the stored size, then the limits over every principal. */
+struct open_prune {
+    int64_t stored; /* size of the finished rows before the pass */
+    struct prune_pass pass;
+};
+
+static enum svc_rc open_prune_tx(struct db *db, void *ctx)
+{
+    struct open_prune *o = ctx;
+    enum svc_rc rc = q_pogjobs_finished_size(db, &o->stored);
+
+    o->pass.over = o->stored - o->pass.lim->max_bytes;
+    return rc == SVC_OK ? prune_run(db, &o->pass) : rc;
+}
+
+static enum svc_rc prune_at_open(struct pog_service *svc)
+{
+    struct open_prune o = {0,
+                           {&svc->lim, NULL, true, 0, 0, INT64_MAX, {{0, 0}}}};
+    enum svc_rc rc;
+
+    o.pass.cutoff_ms = clock_unix_ms() - svc->lim.max_age_ms;
+    rc = db_write(svc->db, open_prune_tx, &o);
+    if (rc != SVC_OK)
+        return rc;
+    svc->stored_bytes = o.stored - pass_bytes(&o.pass);
+    svc->age_run_ns = clock_mono_ns();
+    log_pruned(&o.pass, " at start");
+    return SVC_OK;
+}
+
+static void limits_of(const struct pog_service_options *o,
+                      struct prune_limits *lim)
+{
+    lim->max_age_ms =
+        (int64_t)(o->max_age_s ? o->max_age_s : 7 * 24 * 3600) * 1000;
+    lim->max_bytes = o->max_bytes ? (int64_t)o->max_bytes : 256LL << 20;
+    lim->keep = o->stored_per_principal ? o->stored_per_principal : 1000;
+}
+
+/* ---- the event hook ------------------------------------------------------ */
+
+/* Writes the snapshot of job id into pog_jobs (a final state with its
+ * pruning); a failure is logged (the job itself goes on). */
 static void persist(struct pog_service *svc, uint64_t id, enum gpu_job_state st,
                     const json_t *snap)
 {
@@ -82,10 +290,14 @@ static void persist(struct pog_service *svc, uint64_t id, enum gpu_job_state st,
         .submitted_at = int_of(snap, "submitted_at"),
         .started_at = int_of(snap, "started_at"),
         .finished_at = int_of(snap, "finished_at"),
+        .principal = json_string_value(json_object_get(snap, "principal")),
     };
-    enum svc_rc rc =
-        row.kind ? db_write(svc->db, put_tx, &row) : SVC_ERR_INTERNAL;
+    enum svc_rc rc = SVC_ERR_INTERNAL;
 
+    if (row.kind && gpu_job_state_is_final(st) && svc->owns_jobs)
+        rc = write_final(svc, &row);
+    else if (row.kind)
+        rc = db_write(svc->db, put_tx, &row);
     if (rc != SVC_OK)
         log_warn("pog: job %llu (%s) not recorded: %s", (unsigned long long)id,
                  row.state, svc_rc_text(rc));
@@ -131,6 +343,24 @@ static enum svc_rc recover_tx(struct db *db, void *ctx)
     return rc;
 }
 
+/* At open, where the service owns the jobs: the unfinished ones marked
+ * interrupted, the largest id, then the pruning. */
+static enum svc_rc recover_jobs(struct pog_service *svc, struct recover *r,
+                                char *why, size_t cap)
+{
+    enum svc_rc rc = db_write(svc->db, recover_tx, r);
+
+    if (rc == SVC_OK && r->marked)
+        log_warn("pog: %lld job(s) left unfinished by the last run marked "
+                 "failed (" POG_SERVICE_INTERRUPTED ")",
+                 (long long)r->marked);
+    if (rc == SVC_OK)
+        rc = prune_at_open(svc);
+    if (rc != SVC_OK)
+        snprintf(why, cap, "pog_jobs: %s", svc_rc_text(rc));
+    return rc;
+}
+
 /* Loads --gpu-table into svc->table, when one is configured. */
 static enum svc_rc load_table(struct pog_service *svc, const char *path,
                               char *why, size_t cap)
@@ -159,6 +389,8 @@ static enum svc_rc start_pool(struct pog_service *svc,
     o.worker.cpu_max_n = cfg->cpu_max_n;
     o.queue_cap = cfg->queue_cap;
     o.first_id = (uint64_t)max_id + 1;
+    o.principal_cap =
+        cfg->unfinished_per_principal ? cfg->unfinished_per_principal : 8;
     o.table = svc->table;
     o.on_event = on_event;
     o.event_ctx = svc;
@@ -242,22 +474,20 @@ enum svc_rc pog_service_open(const struct pog_service_options *o,
     svc->db = o->db;
     svc->on_job = o->on_job;
     atomic_init(&svc->closing, false);
+    limits_of(o, &svc->lim);
+    pthread_mutex_init(&svc->prune_lock, NULL);
     rc = want_workers(o, &workers, why, cap);
     svc->owns_jobs = workers || !db_shared(o->db);
     if (rc == SVC_OK)
         rc = load_table(svc, o->gpu_table, why, cap);
-    if (rc == SVC_OK && svc->owns_jobs &&
-        (rc = db_write(o->db, recover_tx, &r)) != SVC_OK)
-        snprintf(why, cap, "pog_jobs: %s", svc_rc_text(rc));
-    if (rc == SVC_OK && r.marked)
-        log_warn("pog: %lld job(s) left unfinished by the last run marked "
-                 "failed (" POG_SERVICE_INTERRUPTED ")",
-                 (long long)r.marked);
+    if (rc == SVC_OK && svc->owns_jobs)
+        rc = recover_jobs(svc, &r, why, cap);
     if (rc == SVC_OK && workers)
         rc = start_pool(svc, o, r.max_id, why, cap);
     else if (rc == SVC_OK)
         log_info("pog: workers off");
     if (rc != SVC_OK) {
+        pthread_mutex_destroy(&svc->prune_lock);
         pog_table_free(svc->table);
         free(svc);
         return rc;
@@ -368,7 +598,7 @@ static enum svc_rc still_workers(struct pog_service *svc, struct svc_err *err)
     return SVC_OK;
 }
 
-enum svc_rc pog_service_submit(struct pog_service *svc,
+enum svc_rc pog_service_submit(struct pog_service *svc, const char *principal,
                                struct gpu_job_spec *spec, uint64_t *id,
                                struct svc_err *err)
 {
@@ -376,6 +606,8 @@ enum svc_rc pog_service_submit(struct pog_service *svc,
 
     if (rc != SVC_OK)
         return rc;
+    snprintf(spec->principal, sizeof(spec->principal), "%s",
+             principal ? principal : "");
     rc = gpu_pool_submit(svc->pool, spec, id, err);
     if (rc == SVC_ERR_NOT_FOUND && spec->kind == GPU_JOB_PROOF &&
         spec->compute_job) {
@@ -424,6 +656,7 @@ void pog_service_close(struct pog_service *svc)
     gpu_pool_free(svc->pool); /* joins the workers: no event after this */
     svc->pool = NULL;
     mark_unfinished(svc);
+    pthread_mutex_destroy(&svc->prune_lock);
     pog_table_free(svc->table);
     free(svc);
 }

@@ -30,21 +30,25 @@ typedef void pog_job_event_fn(const char *kind, const char *state,
                               double run_s);
 
 struct pog_service_options {
-    struct db_pool *db;       /* borrowed; outlives the service */
-    const char *backend;      /* auto|cpu|cuda|off: the PoG workers */
-    const char *gpu_table;    /* a GPU table file, "" for the built-in */
-    unsigned cpu_max_n;       /* largest n the CPU backend accepts */
-    unsigned queue_cap;       /* queued jobs per device */
-    pog_job_event_fn *on_job; /* or NULL */
+    struct db_pool *db;    /* borrowed; outlives the service */
+    const char *backend;   /* auto|cpu|cuda|off: the PoG workers */
+    const char *gpu_table; /* a GPU table file, "" for the built-in */
+    unsigned cpu_max_n;    /* largest n the CPU backend accepts */
+    unsigned queue_cap;    /* queued jobs per device */
+    unsigned max_age_s;    /* finished jobs kept this long (0: a week) */
+    size_t max_bytes;      /* stored job rows kept, bytes (0: 256 MiB) */
+    unsigned unfinished_per_principal; /* queued or running (0: 8) */
+    unsigned stored_per_principal;     /* finished jobs kept (0: 1000) */
+    pog_job_event_fn *on_job;          /* or NULL */
 };
 
 /* Opens the PoG service as o says: loads the GPU table, marks the jobs an
  * earlier process left queued or running as failed ("interrupted by a
- * restart"), and, unless the backend is off, starts the pool with ids
- * after the stored ones. On success *out is the new service. Returns
- * SVC_OK, or an error with why[cap] set for the operator (a table that
- * does not load, "cuda" with no usable GPU, a storage error). Not
- * thread-safe: call before serving. */
+ * restart"), prunes the finished jobs past the limits of o, and, unless
+ * the backend is off, starts the pool with ids after the stored ones. On
+ * success *out is the new service. Returns SVC_OK, or an error with why[cap]
+ * set for the operator (a table that does not load, "cuda" with no usable GPU,
+ * a storage error). Not thread-safe: call before serving. */
 SVC_NODISCARD enum svc_rc pog_service_open(const struct pog_service_options *o,
                                            struct pog_service **out, char *why,
                                            size_t cap);
@@ -65,16 +69,21 @@ SVC_NODISCARD enum svc_rc pog_service_holds_workers(struct pog_service *svc,
 /* Job id as the pool knows it, else as pog_jobs records it (once the pool
  * has let go of it): *out is a new snapshot. SVC_ERR_NOT_FOUND when
  * neither has it, or the database's error. Thread-safe. */
-SVC_NODISCARD enum svc_rc pog_service_job(struct pog_service *svc,
-                                          uint64_t id, json_t **out);
+SVC_NODISCARD enum svc_rc pog_service_job(struct pog_service *svc, uint64_t id,
+                                          json_t **out);
 
-/* Queues spec on the pool (the caller made sure there is one) and sets
- * *id. Refuses (SVC_ERR_CONFLICT) when another replica has taken the
- * workers' role meanwhile. A proof of a compute job the pool has let go of
- * (expired, or run before a restart) is rewritten to recompute the stored
- * round on the same device, where the pool insists on the stored root; so
- * spec may change. Errors name the offending field in err. Thread-safe. */
+/* Queues spec on the pool (the caller made sure there is one) for
+ * principal (the signer's SS58, recorded with the job; NULL or "" for no
+ * one) and sets *id. Refuses with SVC_ERR_RATE when principal already has
+ * unfinished_per_principal jobs queued or running, and with
+ * SVC_ERR_CONFLICT when another replica has taken the workers' role
+ * meanwhile. A proof of a compute job the pool has let go of (expired, or
+ * run before a restart) is rewritten to recompute the stored round on the
+ * same device, where the pool insists on the stored root; so spec may
+ * change (its principal is set). Errors name the offending field in err.
+ * Thread-safe. */
 SVC_NODISCARD enum svc_rc pog_service_submit(struct pog_service *svc,
+                                             const char *principal,
                                              struct gpu_job_spec *spec,
                                              uint64_t *id, struct svc_err *err);
 

@@ -296,11 +296,13 @@ static json_t *error_json(enum svc_rc rc, const char *error)
 
 static json_t *snapshot_view(const struct job *j, const struct view *v)
 {
-    return json_pack("{s:I,s:s,s:s,s:i,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+    const char *who = j->spec.principal[0] ? j->spec.principal : NULL;
+
+    return json_pack("{s:I,s:s,s:s,s:i,s:I,s:s?,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
                      (json_int_t)j->id, "kind", gpu_job_kind_name(j->spec.kind),
                      "state", gpu_job_state_name(v->state), "device", j->device,
-                     "seq", (json_int_t)v->seq, "submitted_at",
-                     ms_or_null(j->submitted_ms), "started_at",
+                     "seq", (json_int_t)v->seq, "principal", who,
+                     "submitted_at", ms_or_null(j->submitted_ms), "started_at",
                      ms_or_null(v->started_ms), "finished_at",
                      ms_or_null(v->finished_ms), "params", params_json(j),
                      "error", error_json(v->rc, v->error), "result",
@@ -585,6 +587,36 @@ static enum svc_rc place_locked(struct gpu_pool *p, struct job *j,
     return SVC_OK;
 }
 
+/* True when who (non-empty) is the principal of j. */
+static bool submitted_by(const struct job *j, const char *who)
+{
+    return strcmp(j->spec.principal, who) == 0;
+}
+
+/* principal_cap: job k of the batch is refused when its principal already
+ * has that many jobs queued or running, counting the batch's earlier
+ * ones. The table holds every unfinished job (and a bounded number of
+ * finished ones), so the count is a short walk. */
+static enum svc_rc check_principal_locked(struct gpu_pool *p, struct job **jobs,
+                                          size_t k, struct svc_err *err)
+{
+    const char *who = jobs[k]->spec.principal;
+    unsigned n = 0;
+
+    if (!p->o.principal_cap || !who[0])
+        return SVC_OK;
+    for (const struct job *j = p->head; j; j = j->next)
+        n += !gpu_job_state_is_final(j->state) && submitted_by(j, who);
+    for (size_t b = 0; b < k; b++)
+        n += submitted_by(jobs[b], who);
+    if (n < p->o.principal_cap)
+        return SVC_OK;
+    return reject(err, SVC_ERR_RATE, "",
+                  "principal %s has %u PoG jobs queued or running "
+                  "(--pog-jobs-per-principal); wait for one to finish",
+                  who, n);
+}
+
 /* Validates and places every job of the batch, all or none. */
 static enum svc_rc admit_locked(struct gpu_pool *p, struct job **jobs, size_t n,
                                 struct svc_err *err)
@@ -598,7 +630,9 @@ static enum svc_rc admit_locked(struct gpu_pool *p, struct job **jobs, size_t n,
     for (size_t k = 0; rc == SVC_OK && k < n; k++) {
         struct gpu_job_spec *s = &jobs[k]->spec;
 
-        rc = check_spec_locked(p, jobs[k], err);
+        rc = check_principal_locked(p, jobs, k, err);
+        if (rc == SVC_OK)
+            rc = check_spec_locked(p, jobs[k], err);
         if (rc == SVC_OK)
             rc = place_locked(p, jobs[k], pending, err);
         jobs[k]->deadline_ns =
@@ -968,12 +1002,15 @@ static void apply_defaults(struct gpu_pool_opts *o)
         o->queue_cap = 16;
     if (!o->default_timeout_ms)
         o->default_timeout_ms = 120000;
+    /* Finished jobs are in pog_jobs too (where a caller finds them once
+     * the pool lets go), so the pool keeps few, and not for long: a
+     * result may be hundreds of KiB. */
     if (!o->result_ttl_ms)
-        o->result_ttl_ms = 3600000;
+        o->result_ttl_ms = 600000;
     if (!o->retain_ttl_ms)
         o->retain_ttl_ms = 600000;
     if (!o->max_finished)
-        o->max_finished = 1024;
+        o->max_finished = 64;
     if (!o->first_id)
         o->first_id = 1;
 }

@@ -75,9 +75,15 @@ bool gpu_job_state_is_final(enum gpu_job_state s);
 /* True when the job snapshot's "state" names a final state. */
 bool gpu_job_json_is_final(const json_t *job);
 
+/* Room for who submitted a job: an SS58 address (48 characters) and NUL. */
+enum { GPU_PRINCIPAL_MAX = 49 };
+
 /* What to run. Zero fields take defaults. */
 struct gpu_job_spec {
     enum gpu_job_kind kind;
+    char principal[GPU_PRINCIPAL_MAX]; /* who submitted it; "" for no one
+                                          (the CLI): recorded, and counted
+                                          against principal_cap */
     int device;          /* -1: the least busy device; ignored by proofs of
                             a compute job (they go where it ran) */
     uint32_t timeout_ms; /* deadline from submission; 0: pool default */
@@ -116,9 +122,11 @@ struct gpu_pool_opts {
     struct gpu_opts worker;            /* per-worker settings */
     unsigned queue_cap;                /* queued jobs per device (16) */
     uint32_t default_timeout_ms;       /* job deadline (120000) */
-    uint32_t result_ttl_ms;            /* finished jobs kept (3600000) */
+    uint32_t result_ttl_ms;            /* finished jobs kept (600000) */
     uint32_t retain_ttl_ms;            /* C kept for proofs (600000) */
-    unsigned max_finished;             /* finished jobs kept at most (1024) */
+    unsigned max_finished;             /* finished jobs kept at most (64) */
+    unsigned principal_cap;            /* queued or running jobs one
+                                          principal may have (0: any) */
     uint64_t first_id;                 /* first job id (1): continue after
                                           ids persisted by an earlier run */
     const struct pog_table *table;     /* identify/score; NULL: default */
@@ -141,12 +149,13 @@ SVC_NODISCARD enum svc_rc gpu_pool_new(const struct gpu_pool_opts *opts,
  * joins the workers and frees everything. NULL is fine. */
 void gpu_pool_free(struct gpu_pool *p);
 
-/* Queues a job; *id gets its id. SVC_ERR_QUEUE_FULL when the device's
- * queue is full (backpressure), SVC_ERR_NO_GPU when the device is disabled
- * or absent, SVC_ERR_INVALID for bad parameters, SVC_ERR_NOT_FOUND for a
- * proof of an unknown compute job, SVC_ERR_CONFLICT when that job is not
- * DONE. On failure err (may be NULL) names the field and says why, ready
- * for req_fail(). */
+/* Queues a job; *id gets its id. SVC_ERR_RATE when spec->principal has
+ * principal_cap jobs queued or running already, SVC_ERR_QUEUE_FULL when
+ * the device's queue is full (backpressure), SVC_ERR_NO_GPU when the
+ * device is disabled or absent, SVC_ERR_INVALID for bad parameters,
+ * SVC_ERR_NOT_FOUND for a proof of an unknown compute job,
+ * SVC_ERR_CONFLICT when that job is not DONE. On failure err (may be
+ * NULL) names the field and says why, ready for req_fail(). */
 SVC_NODISCARD enum svc_rc gpu_pool_submit(struct gpu_pool *p,
                                           const struct gpu_job_spec *spec,
                                           uint64_t *id, struct svc_err *err);
@@ -157,8 +166,9 @@ gpu_pool_submit_seeds(struct gpu_pool *p, const struct pog_seeds *seeds,
                       enum gpu_accum accum, uint32_t timeout_ms, uint64_t *ids,
                       struct svc_err *err);
 /* A new snapshot of job id: {"id", "kind", "state", "device", "seq",
- * "submitted_at", "started_at", "finished_at" (unix ms or null), "params",
- * "error": null|{"code", "message"}, "result": null|{...}}.
+ * "principal" (SS58 or null), "submitted_at", "started_at", "finished_at"
+ * (unix ms or null), "params", "error": null|{"code", "message"},
+ * "result": null|{...}}.
  * SVC_ERR_NOT_FOUND when unknown or expired. */
 SVC_NODISCARD enum svc_rc gpu_pool_status(struct gpu_pool *p, uint64_t id,
                                           json_t **out);

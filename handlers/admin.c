@@ -157,7 +157,8 @@ static enum svc_rc backup_path(struct req *req, const char *name,
  * online, consistent copy into the backups folder beside the database;
  * bytes is the size of the finished copy. Of two concurrent backups to one
  * name, the one that finishes first gets the name, the other a 409 (a
- * name is one file; a copy under another name would surprise its client). */
+ * name is one file; a copy under another name would surprise its client).
+ * 507 before anything while the disk is short of --min-free-disk. */
 enum svc_rc h_backup_post(struct req *req, struct reply *rep)
 {
     static const char *const fields[] = {"name", NULL};
@@ -167,8 +168,10 @@ enum svc_rc h_backup_post(struct req *req, struct reply *rep)
     long long bytes = 0;
     time_t now = time(NULL);
     struct tm tm;
-    enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
+    enum svc_rc rc = hx_need_space(req);
 
+    if (rc == SVC_OK)
+        rc = dec_fields(req, req->json, NULL, fields);
     if (rc == SVC_OK && dec_has(req->json, "name"))
         rc = dec_text(req, req->json, NULL, -1, "name", 64, &given);
     if (rc != SVC_OK)

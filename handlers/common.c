@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the handlers. */
+#include "core/clock.h"
+#include "core/log.h"
 #include "decode.h"
 #include "gpu/pog_service.h"
 #include "gpu/pog_table.h"
@@ -7,6 +9,7 @@
 #include "server/cache.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -187,4 +190,26 @@ const struct pog_table *hx_pog_table(const struct req *req)
     const struct pog_table *t = pog_service_table(req->app->pog_service);
 
     return t ? t : pog_table_default();
+}
+
+enum svc_rc hx_need_space(struct req *req)
+{
+    /* The access log carries no message: the operator hears of the disk
+     * here too, at most once a minute. */
+    static _Atomic int64_t warned_ns;
+    int64_t now = clock_mono_ns(), last = atomic_load(&warned_ns);
+    struct db_space sp;
+
+    if (db_space_check(req->app->db, &sp) == SVC_OK)
+        return SVC_OK;
+    if ((!last || now - last >= 60 * 1000000000LL) &&
+        atomic_compare_exchange_strong(&warned_ns, &last, now))
+        log_warn("%llu bytes free on the database's disk, below "
+                 "--min-free-disk %llu: PoG jobs and backups are refused "
+                 "(507) until space is freed",
+                 sp.free_bytes, sp.min_free);
+    return req_fail(req, SVC_ERR_FULL, NULL,
+                    "%llu bytes free on the database's disk, below "
+                    "--min-free-disk %llu: free some space first",
+                    sp.free_bytes, sp.min_free);
 }

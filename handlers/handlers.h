@@ -75,6 +75,11 @@ enum svc_rc hx_batch_write(struct req *req, const struct hx_batch *b, void *ctx,
 /* The GPU reference table in use: --gpu-table's, else the built-in. */
 const struct pog_table *hx_pog_table(const struct req *req);
 
+/* Before work that grows the disk (a PoG job, a backup): SVC_OK while the
+ * database's disk keeps --min-free-disk free, else SVC_ERR_FULL (507)
+ * with a message naming the free bytes and the flag. */
+SVC_NODISCARD enum svc_rc hx_need_space(struct req *req);
+
 /* system.c */
 handler_fn h_health_get, h_ready_get, h_version_get, h_openapi_get,
     h_metrics_get;

@@ -51,7 +51,9 @@ static enum svc_rc find_job(struct req *req, uint64_t id, json_t **out)
     return rc;
 }
 
-/* POST /pog/jobs {"kind", ...} -> 202 + Location with the job. */
+/* POST /pog/jobs {"kind", ...} -> 202 + Location with the job; 507 while
+ * the disk is short of --min-free-disk (the result is stored), 429 while
+ * the signer has --pog-jobs-per-principal jobs unfinished. */
 enum svc_rc h_pog_jobs_post(struct req *req, struct reply *rep)
 {
     struct gpu_job_spec spec;
@@ -60,12 +62,15 @@ enum svc_rc h_pog_jobs_post(struct req *req, struct reply *rep)
     json_t *job = NULL;
     enum svc_rc rc = need_pool(req);
 
+    if (rc == SVC_OK)
+        rc = hx_need_space(req);
     if (rc != SVC_OK)
         return rc;
     rc = pog_job_spec_decode(req->json, &spec, &err);
     /* The workers' role is a round trip: after the body is known good. */
     if (rc == SVC_OK)
-        rc = pog_service_submit(req->app->pog_service, &spec, &id, &err);
+        rc = pog_service_submit(req->app->pog_service, req->principal, &spec,
+                                &id, &err);
     if (rc != SVC_OK)
         return pog_fail(req, rc, &err);
     rc = find_job(req, id, &job);

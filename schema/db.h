@@ -22,7 +22,7 @@ struct db; /* one connection and its prepared-statement cache */
  * with a new step in each driver's migration list. A macro, not an enum,
  * so that SQL text which cannot take a bound parameter (PRAGMA) is built
  * from the same number: DB_SCHEMA_VERSION_TEXT. */
-#define DB_SCHEMA_VERSION      4
+#define DB_SCHEMA_VERSION      5
 #define DB_STRINGIFY_(x)       #x
 #define DB_STRINGIFY(x)        DB_STRINGIFY_(x)
 #define DB_SCHEMA_VERSION_TEXT DB_STRINGIFY(DB_SCHEMA_VERSION)
@@ -37,6 +37,8 @@ struct db_options {
     size_t wal_max;           /* WAL size that makes the writer fold the
                                  log back and truncate it, in bytes (0:
                                  64 MiB) */
+    size_t min_free_disk;     /* bytes db_space_check() wants left free on
+                                 the file's disk (0: no check) */
 };
 
 /* The one list of the tables whose changes GET validators (ETags) track:
@@ -162,6 +164,20 @@ bool db_is_url(const char *where);
  * SVC_ERR_DB (logged). */
 SVC_NODISCARD enum svc_rc
 db_backup_file(const char *src_path, const char *dest_path, long long *bytes);
+/* The free space of the disk the database is on, as db_space_check()
+ * measured it. */
+struct db_space {
+    unsigned long long free_bytes; /* available to this process */
+    unsigned long long min_free;   /* db_options.min_free_disk */
+};
+/* Checks that writing more (a PoG job, a backup) leaves the disk of the
+ * database file at least min_free_disk bytes free (statvfs on its folder).
+ * SVC_OK when it does, when min_free_disk is 0, and for PostgreSQL (the
+ * server's disk, not ours); SVC_ERR_FULL when it does not. out (may be
+ * NULL) gets what was measured whatever the answer (zeros when nothing
+ * was). A cheap system call, no lock: thread-safe. */
+SVC_NODISCARD enum svc_rc db_space_check(struct db_pool *pool,
+                                         struct db_space *out);
 /* True when name is a safe backup file name: [A-Za-z0-9][A-Za-z0-9._-]*,
  * at most 64 bytes, no path separators. */
 bool db_backup_name_ok(const char *name);

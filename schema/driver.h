@@ -80,6 +80,9 @@ struct db_driver {
      * when the process owns it alone (see db_claim_role()). */
     enum svc_rc (*claim_role)(struct db_pool *pool, const char *role,
                               bool *got);
+    /* The free space of the database's disk, or NULL when the disk is
+     * not ours to watch (see db_space_check()). */
+    enum svc_rc (*space)(struct db_pool *pool, struct db_space *out);
     /* statements: SQL text uses ?1, ?2... placeholders; the statement is
      * cached per connection, keyed by the address of the static text */
     enum svc_rc (*prepare)(struct db *db, const char *sql,

@@ -29,7 +29,10 @@ enum svc_rc db_copy_to_postgres(const char *sqlite_path, const char *url,
                                 size_t errlen)
 {
     /* Opened as the service opens it: upgraded to our schema first. */
-    struct db_options o = {sqlite_path, 1, 5000, false, true, 0};
+    struct db_options o = {.path = sqlite_path,
+                           .readers = 1,
+                           .busy_timeout_ms = 5000,
+                           .sync_full = true};
     struct db_pool *src = NULL;
     struct db *snap = NULL;
     enum svc_rc rc = lite_pool_open(&o, &src);

@@ -92,6 +92,18 @@ enum svc_rc db_claim_role(struct db_pool *pool, const char *role, bool *got)
     return pool->drv->claim_role(pool, role, got);
 }
 
+enum svc_rc db_space_check(struct db_pool *pool, struct db_space *out)
+{
+    struct db_space none = {0, 0};
+
+    if (!out)
+        out = &none;
+    *out = none;
+    if (!pool->drv->space)
+        return SVC_OK;
+    return pool->drv->space(pool, out);
+}
+
 bool db_shared(const struct db_pool *pool)
 {
     return pool->drv->nonce_claim != NULL;

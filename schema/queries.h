@@ -138,14 +138,15 @@ struct q_pogjob {
     const char *result; /* JSON text, or NULL */
     const char *error;  /* JSON text, or NULL */
     int64_t submitted_at, started_at, finished_at; /* unix ms; 0: unset */
+    const char *principal; /* SS58 of who submitted it, or NULL */
 };
 
 /* Inserts or replaces job j->id. */
 SVC_NODISCARD enum svc_rc q_pogjobs_put(struct db *db,
                                         const struct q_pogjob *j);
-/* {"id", "kind", "state", "device", "submitted_at", "started_at",
- * "finished_at", "params", "error", "result"} with the JSON columns parsed
- * (null when unparsable), or SVC_ERR_NOT_FOUND. */
+/* {"id", "kind", "state", "device", "principal", "submitted_at",
+ * "started_at", "finished_at", "params", "error", "result"} with the JSON
+ * columns parsed (null when unparsable), or SVC_ERR_NOT_FOUND. */
 SVC_NODISCARD enum svc_rc q_pogjobs_get(struct db *db, int64_t id,
                                         json_t **out);
 /* Marks every queued or running job failed with error (JSON text) at
@@ -154,6 +155,35 @@ SVC_NODISCARD enum svc_rc q_pogjobs_interrupt(struct db *db, const char *error,
                                               int64_t now_ms, int64_t *changed);
 /* The largest job id stored, 0 when none. */
 SVC_NODISCARD enum svc_rc q_pogjobs_max_id(struct db *db, int64_t *out);
+
+/* The size of a stored job, as the pruning counts it: the characters of
+ * its params, result and error text (LENGTH() in SQL; bytes for ASCII). */
+int64_t q_pogjob_size(const struct q_pogjob *j);
+/* Rows deleted and their size, added to by the prune functions. */
+struct q_pruned {
+    int64_t rows, bytes;
+};
+/* The size of every finished (not queued or running) job stored. Reads
+ * the whole table: once, at open. */
+SVC_NODISCARD enum svc_rc q_pogjobs_finished_size(struct db *db, int64_t *out);
+/* Deletes the finished jobs that finished before cutoff_ms. */
+SVC_NODISCARD enum svc_rc q_pogjobs_prune_age(struct db *db, int64_t cutoff_ms,
+                                              struct q_pruned *p);
+/* Deletes the oldest (lowest id) finished jobs of principal past the
+ * newest keep of them. */
+SVC_NODISCARD enum svc_rc q_pogjobs_prune_principal(struct db *db,
+                                                    const char *principal,
+                                                    int64_t keep,
+                                                    struct q_pruned *p);
+/* Deletes the oldest finished jobs, below id spare, until at least bytes
+ * of them are gone or none is left. */
+SVC_NODISCARD enum svc_rc q_pogjobs_prune_size(struct db *db, int64_t bytes,
+                                               int64_t spare,
+                                               struct q_pruned *p);
+/* *out: a new array of the principals with more than keep finished jobs
+ * stored. */
+SVC_NODISCARD enum svc_rc q_pogjobs_crowded(struct db *db, int64_t keep,
+                                            json_t **out);
 
 /* ---- stats ----------------------------------------------------------- */
 

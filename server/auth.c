@@ -29,6 +29,7 @@ const char *auth_reason_code(enum auth_reason reason)
 struct auth {
     char audience[AUTH_AUDIENCE_MAX + 1];
     int64_t window_ms;
+    int64_t future_ms;
     int64_t started_ms;
     struct replay *replay;
     auth_nonce_fn *shared;
@@ -43,6 +44,7 @@ struct auth *auth_new(const struct auth_options *opt)
         return NULL;
     snprintf(a->audience, sizeof(a->audience), "%s", opt->audience);
     a->window_ms = opt->window_ms;
+    a->future_ms = opt->future_ms;
     a->started_ms = opt->started_ms;
     a->shared = opt->shared;
     a->shared_ctx = opt->shared_ctx;
@@ -88,9 +90,12 @@ static enum svc_rc check_headers(const struct auth *a,
         strncmp(h->signature, "0x", 2) != 0)
         return refuse(reason, AUTH_MALFORMED);
     *ts = strtoll(h->timestamp, NULL, 10);
-    if (*ts > now_ms + a->window_ms || *ts < now_ms - a->window_ms)
+    if (*ts > now_ms + a->future_ms || *ts < now_ms - a->window_ms)
         return refuse(reason, AUTH_STALE);
-    if (*ts < a->started_ms)
+    /* The process before this one may have accepted any timestamp up to
+     * its last moment plus future_ms, and its nonces are gone: only later
+     * ones are known fresh (docs/protocol.md section 7). */
+    if (*ts <= a->started_ms + a->future_ms)
         return refuse(reason, AUTH_BEFORE_START);
     return SVC_OK;
 }
@@ -143,13 +148,14 @@ static enum svc_rc claim_shared(struct auth *a, const uint8_t *key,
     return fresh ? SVC_OK : refuse(reason, AUTH_REPLAY);
 }
 
-/* Step 7: remember (signer, nonce) until the timestamp leaves the window.
- */
+/* Step 7: remember (signer, nonce) until the timestamp leaves the window:
+ * in the shared store under an unkeyed hash that every replica computes
+ * alike, and in this process's cache. */
 static enum svc_rc check_replay(struct auth *a, const struct auth_headers *h,
                                 int64_t ts, int64_t now_ms,
                                 enum auth_reason *reason)
 {
-    uint8_t key[crypto_generichash_BYTES_MIN]; /* the first 8 bytes serve */
+    uint8_t key[crypto_generichash_BYTES_MIN];
     crypto_generichash_state st;
 
     crypto_generichash_init(&st, NULL, 0, sizeof(key));
@@ -167,22 +173,23 @@ static enum svc_rc check_replay(struct auth *a, const struct auth_headers *h,
         if (rc != SVC_OK)
             return rc;
     }
-    switch (replay_insert(a->replay, key, ts + a->window_ms + 1, now_ms)) {
+    switch (replay_insert(a->replay, h->signer, h->nonce, ts + a->window_ms + 1,
+                          now_ms)) {
     case REPLAY_FRESH:
         return SVC_OK;
     case REPLAY_SEEN:
         return refuse(reason, AUTH_REPLAY);
     case REPLAY_FULL:
         *reason = AUTH_CACHE_FULL;
-        return SVC_ERR_OVERLOADED;
+        return SVC_ERR_RATE;
     }
     return SVC_ERR_INTERNAL;
 }
 
 enum svc_rc auth_verify(struct auth *a, const struct auth_headers *h,
                         const struct auth_subject *s, int64_t now_ms,
-                        auth_lookup_fn *lookup, void *ctx, enum role *role,
-                        enum auth_reason *reason)
+                        enum role need, auth_lookup_fn *lookup, void *ctx,
+                        enum role *role, enum auth_reason *reason)
 {
     uint8_t pk[SS58_KEY_BYTES];
     bool found = false, expired = false;
@@ -201,7 +208,9 @@ enum svc_rc auth_verify(struct auth *a, const struct auth_headers *h,
     if (expired)
         return refuse(reason, AUTH_EXPIRED);
     rc = check_signature(a, h, s, pk, reason);
-    if (rc == SVC_OK)
+    /* A request its role refuses changes nothing, replayed or not: it
+     * spends no nonce, so a low key cannot fill its share that way. */
+    if (rc == SVC_OK && *role >= need)
         rc = check_replay(a, h, ts, now_ms, reason);
     if (rc == SVC_OK)
         *reason = AUTH_OK;

@@ -58,9 +58,12 @@ typedef enum svc_rc auth_nonce_fn(void *ctx, const char *key,
 
 struct auth_options {
     const char *audience;
-    unsigned window_ms;     /* accepted clock skew either way */
-    size_t replay_capacity; /* live (signer, nonce) pairs remembered */
-    int64_t started_ms;     /* earlier timestamps are refused */
+    unsigned window_ms;     /* how old a timestamp may be */
+    unsigned future_ms;     /* how far ahead of now a timestamp may be */
+    size_t replay_capacity; /* live nonces remembered per signer */
+    int64_t started_ms;     /* timestamps up to started_ms + future_ms are
+                               refused: the process before may have seen
+                               them */
     auth_nonce_fn *shared;  /* also claim nonces there (replicas), or NULL */
     void *shared_ctx;
 };
@@ -76,17 +79,19 @@ const char *auth_audience(const struct auth *a);
 typedef enum svc_rc auth_lookup_fn(void *ctx, const char *ss58, enum role *role,
                                    bool *found, bool *expired);
 
-/* Verifies one request: headers well-formed and single, timestamp in the
- * window and after start, signer a principal, signature valid over the
- * canonical message, nonce not seen. On success *role is the principal's
- * role. Returns SVC_OK, SVC_ERR_UNAUTH with *reason set, SVC_ERR_OVERLOADED
- * when the replay cache is full of live entries, or the lookup's error.
- * Thread-safe. */
-SVC_NODISCARD enum svc_rc auth_verify(struct auth *a,
-                                      const struct auth_headers *h,
-                                      const struct auth_subject *s,
-                                      int64_t now_ms, auth_lookup_fn *lookup,
-                                      void *ctx, enum role *role,
-                                      enum auth_reason *reason);
+/* Verifies one request: headers well-formed and single, timestamp within
+ * window_ms behind and future_ms ahead of now_ms and later than
+ * started_ms + future_ms, signer a principal, signature valid over the
+ * canonical message, and, when the principal's role reaches need, nonce
+ * not seen (a request that will be refused for its role spends none). On
+ * success *role is the principal's role, which the caller compares with
+ * need. Returns SVC_OK, SVC_ERR_UNAUTH with *reason set, SVC_ERR_RATE when
+ * the signer's share of the replay cache is full of live nonces, or the
+ * lookup's or the shared store's error. Thread-safe. */
+SVC_NODISCARD enum svc_rc
+auth_verify(struct auth *a, const struct auth_headers *h,
+            const struct auth_subject *s, int64_t now_ms, enum role need,
+            auth_lookup_fn *lookup, void *ctx, enum role *role,
+            enum auth_reason *reason);
 
 #endif

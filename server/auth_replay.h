@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* A bounded set of (signer, nonce) pairs seen within the time window. It
- * never evicts a live entry: when every slot is live, inserts fail and the
- * caller answers 503. Thread-safe (one mutex). */
+/* The nonces each signer used within the time window, so that no signed
+ * request is accepted twice. Every signer has a share of its own: one key
+ * that fills its share (a leaked reader key, a client in a loop) is
+ * refused alone, and every other signer goes on. A share never evicts a
+ * live entry: when it is full, that signer's inserts fail and the caller
+ * answers 429. Thread-safe. */
 #ifndef SVC_AUTH_REPLAY_H
 #define SVC_AUTH_REPLAY_H
 
@@ -10,23 +13,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 64 bits of a hash of (signer, nonce): a collision can only refuse a
- * fresh request (a spurious 401, about n^2/2^65 likely with n live
- * entries), never accept a replay. 16-byte slots keep the table small. */
-enum { REPLAY_KEY_BYTES = 8 };
-
 struct replay;
 
 enum replay_result { REPLAY_FRESH, REPLAY_SEEN, REPLAY_FULL };
 
-/* Returns a new set holding up to capacity live entries, or NULL. */
-struct replay *replay_new(size_t capacity);
+/* Returns a new set in which each signer holds up to share live nonces, or
+ * NULL. Hashes are keyed by a secret drawn here, so no client can choose
+ * nonces that pile up in one place of the table. */
+struct replay *replay_new(size_t share);
 void replay_free(struct replay *r);
 
-/* Records key until expiry_ms unless a live equal key exists (SEEN) or no
- * slot is free of live entries at now_ms (FULL). */
-enum replay_result replay_insert(struct replay *r,
-                                 const uint8_t key[REPLAY_KEY_BYTES],
-                                 int64_t expiry_ms, int64_t now_ms);
+/* Records nonce for signer until expiry_ms unless it is live already
+ * (SEEN) or signer's share holds share live entries at now_ms (FULL).
+ * Entries are 64-bit keyed hashes of the nonce: a collision could only
+ * refuse a fresh request (about n^2/2^65 likely with n live entries of one
+ * signer), never accept a replay. */
+enum replay_result replay_insert(struct replay *r, const char *signer,
+                                 const char *nonce, int64_t expiry_ms,
+                                 int64_t now_ms);
 
 #endif

@@ -15,6 +15,7 @@
  * ever run reads, which never wait on the writer. */
 #include "http.h"
 
+#include "conn_watch.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/prio.h"
@@ -53,7 +54,8 @@ struct http_server {
     struct app *app;
     struct http_options opt; /* copied at start */
     const struct router *router;
-    char rid_prefix[9]; /* random per process */
+    struct conn_watch *watch; /* the head, body and idle deadlines */
+    char rid_prefix[9];       /* random per process */
     atomic_ulong rid_counter;
     /* the write threads and their queue */
     pthread_t *writers;
@@ -120,6 +122,61 @@ static bool path_has_nul(const char *target)
     return nul && (!query || nul < query);
 }
 
+/* What the framing check saw of the head's headers. */
+struct framing {
+    unsigned content_length; /* Content-Length headers */
+    unsigned transfer_encoding;
+    unsigned host;
+    bool chunked;  /* the (single) Transfer-Encoding is exactly chunked */
+    bool bad_name; /* a header name with a space, tab or nothing in it */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    if (!key[0] || strpbrk(key, " \t"))
+        f->bad_name = true;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->content_length++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        f->chunked = value && strcasecmp(value, "chunked") == 0;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        f->host++;
+    return MHD_YES;
+}
+
+/* Why the head cannot be framed one way only (RFC 9112 sections 3.2 and
+ * 6.3), or NULL. A proxy in front may have read such a head differently,
+ * so what follows it on the connection could be another request smuggled
+ * past the proxy: the answer is 400 and the connection closes. This
+ * libmicrohttpd takes the first of two Content-Lengths, prefers chunked
+ * over a Content-Length, and keeps "Content-Length : 5" as an unknown
+ * header: each of those is refused here instead. */
+static const char *framing_error(struct MHD_Connection *c, const char *version)
+{
+    struct framing f = {0};
+
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+    if (f.bad_name)
+        return "a header name is empty or contains whitespace (no space is "
+               "allowed before the colon)";
+    if (f.content_length > 1)
+        return "more than one Content-Length header";
+    if (f.transfer_encoding && f.content_length)
+        return "both Content-Length and Transfer-Encoding are present";
+    if (f.transfer_encoding > 1 || (f.transfer_encoding && !f.chunked))
+        return "the only Transfer-Encoding accepted is a single chunked";
+    if (f.host > 1)
+        return "more than one Host header";
+    if (!f.host && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+        return "an HTTP/1.1 request must carry a Host header";
+    return NULL;
+}
+
 static char *dup_header(struct MHD_Connection *c, const char *name)
 {
     const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
@@ -170,13 +227,49 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
-/* The raw request-target, before MHD decodes it: what clients sign. */
+/* The deadline entry of connection c (conn_watch.h), NULL when unwatched.
+ */
+static struct conn_entry *entry_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return i ? i->socket_context : NULL;
+}
+
+static void set_phase(struct http_server *s, struct MHD_Connection *c,
+                      enum conn_phase phase)
+{
+    conn_watch_phase(s->watch, entry_of(c), phase);
+}
+
+/* Connections come and go: each is watched from accept to close. MHD
+ * tells of the close before it closes the socket. */
+static void on_connection(void *cls, struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *s = cls;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *i =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        *socket_context = i ? conn_watch_add(s->watch, i->connect_fd) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_watch_remove(s->watch, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* The raw request-target, before MHD decodes it: what clients sign. Its
+ * arrival starts the head's deadline on a kept-alive connection. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     struct http_server *s = cls;
     struct req *req = req_new(s->app, "", "");
 
-    (void)c;
+    set_phase(s, c, CONN_HEAD);
     if (req) {
         req->start_ns = clock_mono_ns();
         req->target = strdup(uri);
@@ -186,9 +279,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 }
 
 static struct req *begin(struct http_server *s, struct MHD_Connection *c,
-                         struct req *req, const char *method, const char *url)
+                         struct req *req, const char *method, const char *url,
+                         const char *version)
 {
     char *path = strdup(url);
+    const char *framing;
 
     if (!path || !req->target) { /* on_uri ran out of memory */
         free(path);
@@ -204,7 +299,10 @@ static struct req *begin(struct http_server *s, struct MHD_Connection *c,
     set_request_id(
         s, req,
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"));
-    if (path_has_nul(req->target))
+    if ((framing = framing_error(c, version)) != NULL) {
+        req->close_after = true;
+        req->target_rc = req_fail(req, SVC_ERR_INVALID, NULL, "%s", framing);
+    } else if (path_has_nul(req->target))
         req->target_rc =
             req_fail(req, SVC_ERR_INVALID, NULL,
                      "the request path contains a NUL byte (%%00)");
@@ -466,6 +564,8 @@ static enum MHD_Result send_reply(struct http_server *s,
     }
     add_headers(r, req, rep);
     add_cors(r, s, req);
+    if (req->close_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     if (rep->preflight) {
         MHD_add_response_header(r, "Access-Control-Allow-Methods", rep->allow);
         MHD_add_response_header(r, "Access-Control-Allow-Headers",
@@ -587,17 +687,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     struct req *req = *req_cls;
     enum MHD_Result ret;
 
-    (void)version;
     if (!req)
         return MHD_NO; /* on_uri ran out of memory */
     if (!req->method[0]) {
-        if (!begin(s, c, req, method, url))
+        if (!begin(s, c, req, method, url, version))
             return MHD_NO;
-        /* A NUL in the decoded target: refused before routing, as the
-         * path or value the router would see is cut short. */
+        /* An ambiguous head, or a NUL in the decoded target: refused
+         * before routing, as the path or value the router would see is
+         * cut short. A declared length over the cap is refused before
+         * reading it. */
+        set_phase(s, c,
+                  req->target_rc != SVC_OK || req->body_too_large ? CONN_ANSWER
+                                                                  : CONN_BODY);
         if (req->target_rc != SVC_OK)
             return refuse(s, c, req);
-        /* A declared length over the cap is refused before reading it. */
         if (req->body_too_large)
             return respond(s, c, req);
         return MHD_YES;
@@ -609,6 +712,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         *upload_size = 0;
         return MHD_YES;
     }
+    set_phase(s, c, CONN_ANSWER);
     if (req->transport) { /* resumed: the write thread's reply is ready */
         struct write_job *wj = req->transport;
 
@@ -625,9 +729,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
     (void)toe;
+    set_phase(cls, c, CONN_IDLE);
     if (*req_cls) {
         struct req *req = *req_cls;
         struct write_job *wj = req->transport;
@@ -644,6 +747,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     *req_cls = NULL;
 }
 
+/* The last message of libmicrohttpd's and how often it came again since
+ * it was logged: a flood of connections (each refused over a limit, or
+ * shut at a deadline) logs a line a second, not a line a connection. */
+static struct {
+    pthread_mutex_t lock;
+    char line[512];
+    int64_t logged_ms; /* monotonic */
+    unsigned repeats;
+} mhd_last = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+enum { MHD_REPEAT_MS = 1000 };
+
 /* libmicrohttpd's own messages: fmt comes from the library. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
@@ -652,12 +767,31 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
     size_t n;
+    int64_t now = clock_mono_ns() / 1000000;
+    unsigned repeats = 0;
+    bool quiet;
 
     (void)cls;
     vsnprintf(line, sizeof(line), fmt, ap);
     n = strlen(line);
     while (n && line[n - 1] == '\n')
         line[--n] = '\0';
+    pthread_mutex_lock(&mhd_last.lock);
+    quiet = strcmp(line, mhd_last.line) == 0 &&
+            now - mhd_last.logged_ms < MHD_REPEAT_MS;
+    if (quiet) {
+        mhd_last.repeats++;
+    } else {
+        repeats = mhd_last.repeats;
+        mhd_last.repeats = 0;
+        mhd_last.logged_ms = now;
+        memcpy(mhd_last.line, line, sizeof(line));
+    }
+    pthread_mutex_unlock(&mhd_last.lock);
+    if (quiet)
+        return;
+    if (repeats)
+        log_warn("http: (the previous message came %u more times)", repeats);
     log_warn("http: %s", line);
 }
 
@@ -725,6 +859,27 @@ static void stop_writers(struct http_server *s)
     s->writers = NULL;
 }
 
+static void on_expired(enum conn_phase phase)
+{
+    metrics_conn_expired(conn_phase_name(phase));
+}
+
+static enum svc_rc start_watch(struct http_server *s,
+                               const struct http_options *cfg)
+{
+    struct conn_watch_options o = {
+        .idle_ms = cfg->conn_timeout_s * 1000u,
+        .head_ms = (cfg->header_timeout_s ? cfg->header_timeout_s : 10) * 1000u,
+        .body_ms = (cfg->body_timeout_s ? cfg->body_timeout_s : 60) * 1000u,
+        .on_expired = on_expired,
+    };
+    enum svc_rc rc = conn_watch_start(&o, &s->watch);
+
+    if (rc != SVC_OK)
+        log_err("cannot start the connection deadline thread");
+    return rc;
+}
+
 enum svc_rc http_start(struct app *app, const struct http_options *cfg,
                        const struct router *router, struct http_server **out)
 {
@@ -748,9 +903,11 @@ enum svc_rc http_start(struct app *app, const struct http_options *cfg,
     seed_prefix(s);
     if (v6)
         flags |= MHD_USE_IPv6;
-    /* Before the daemon: its threads read n_writers. */
+    /* Before the daemon: its threads read n_writers and the watch. */
     rc = start_writers(s,
                        cfg->write_threads ? cfg->write_threads : cfg->threads);
+    if (rc == SVC_OK)
+        rc = start_watch(s, cfg);
     if (rc != SVC_OK) {
         http_stop(s);
         return rc;
@@ -762,7 +919,9 @@ enum svc_rc http_start(struct app *app, const struct http_options *cfg,
         (unsigned)cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         cfg->conn_memory, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->conn_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->conn_per_ip, MHD_OPTION_END);
     if (!s->daemon) {
         log_err("cannot listen on %s:%u (address in use or not local?)",
                 cfg->listen_host, (unsigned)cfg->port);
@@ -796,6 +955,7 @@ void http_stop(struct http_server *s)
     stop_writers(s);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    conn_watch_stop(s->watch); /* every connection has gone */
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_cond);
     free(s);

@@ -13,14 +13,18 @@ struct http_server;
 
 /* How the server listens and what it allows each connection. */
 struct http_options {
-    const char *listen_host; /* IPv4/IPv6 literal or "localhost" */
-    uint16_t port;           /* 0 picks a free port (see http_port) */
-    unsigned threads;        /* libmicrohttpd worker threads */
-    unsigned write_threads;  /* threads running write requests (0: threads) */
-    unsigned conn_timeout_s; /* idle connection timeout */
-    size_t conn_memory;      /* per-connection memory limit for headers */
-    unsigned conn_limit;     /* concurrent connections */
-    size_t max_body;         /* request body cap in bytes (413 past it) */
+    const char *listen_host;   /* IPv4/IPv6 literal or "localhost" */
+    uint16_t port;             /* 0 picks a free port (see http_port) */
+    unsigned threads;          /* libmicrohttpd worker threads */
+    unsigned write_threads;    /* threads running write requests (0: threads) */
+    unsigned conn_timeout_s;   /* idle connection timeout */
+    size_t conn_memory;        /* per-connection memory limit for headers */
+    unsigned conn_limit;       /* concurrent connections */
+    unsigned conn_per_ip;      /* concurrent connections per address, 0: any */
+    unsigned header_timeout_s; /* request line and headers, from the first
+                                  byte or the previous answer (0: 10) */
+    unsigned body_timeout_s;   /* body, from the end of the headers (0: 60) */
+    size_t max_body;           /* request body cap in bytes (413 past it) */
 };
 
 /* Starts listening as cfg says, dispatching through router. app, cfg and

@@ -28,7 +28,7 @@
 enum { MAX_ROUTES = 64, UNMATCHED = MAX_ROUTES, ROW_CACHE_S = 30 };
 
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
-                               405, 409, 413, 415, 500, 503, 507};
+                               405, 409, 413, 415, 429, 500, 503, 507};
 enum { N_STATUS = sizeof(statuses) / sizeof(statuses[0]), OTHER = N_STATUS };
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -76,6 +76,10 @@ static size_t n_table;
 static struct route_counters counters[MAX_ROUTES + 1];
 static atomic_long in_flight;
 static atomic_ullong auth_failures[AUTH_REASON_COUNT];
+/* Connections shut at their deadline, by the phase they were in. */
+static const char *const expired_phases[] = {"idle", "head", "body"};
+enum { N_EXPIRED = sizeof(expired_phases) / sizeof(expired_phases[0]) };
+static atomic_ullong conns_expired[N_EXPIRED];
 
 void metrics_init(const struct route *routes, size_t n)
 {
@@ -138,6 +142,14 @@ static int name_index(const char *const *names, size_t n, const char *name)
         if (strcmp(names[i], name) == 0)
             return (int)i;
     return -1;
+}
+
+void metrics_conn_expired(const char *phase)
+{
+    int i = name_index(expired_phases, N_EXPIRED, phase);
+
+    if (i >= 0)
+        atomic_fetch_add_explicit(&conns_expired[i], 1, memory_order_relaxed);
 }
 
 void metrics_pog_job(const char *kind, const char *state, double run_s)
@@ -253,6 +265,19 @@ static void render_auth(struct buf *o)
         buf_printf(o, "computedb_auth_failures_total{reason=\"%s\"} %llu\n",
                    auth_reason_code((enum auth_reason)r),
                    atomic_load(&auth_failures[r]));
+}
+
+static void render_expired(struct buf *o)
+{
+    buf_printf(o, "# HELP computedb_http_connections_expired_total "
+                  "Connections shut for missing a deadline (--header-timeout, "
+                  "--body-timeout, --conn-timeout), by phase.\n# TYPE "
+                  "computedb_http_connections_expired_total counter\n");
+    for (int i = 0; i < N_EXPIRED; i++)
+        buf_printf(o,
+                   "computedb_http_connections_expired_total{phase=\"%s\"} "
+                   "%llu\n",
+                   expired_phases[i], atomic_load(&conns_expired[i]));
 }
 
 static void render_pog_histogram(struct buf *o, size_t k)
@@ -421,6 +446,7 @@ enum svc_rc metrics_render(struct app *app, char **out, size_t *len)
     render_requests(&o);
     render_latency(&o);
     render_auth(&o);
+    render_expired(&o);
     render_pog(&o);
     render_db(&o, app->db, rows);
     render_process(&o, app);

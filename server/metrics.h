@@ -26,6 +26,9 @@ long metrics_in_flight(void);
 
 /* A signed request was refused for reason. */
 void metrics_auth_failure(enum auth_reason reason);
+/* Counts a connection shut for missing its deadline in phase ("head",
+ * "body", "idle"; server/conn_watch.h). Thread-safe. */
+void metrics_conn_expired(const char *phase);
 
 /* A PoG job of kind entered state (the names gpu/pool.h gives them:
  * "compute", "done"); run_s >= 0 is how long a finished job ran, observed

@@ -123,8 +123,8 @@ enum svc_rc policy_authenticate(struct req *req)
         req->role = ROLE_READER;
         return SVC_OK;
     }
-    rc = auth_verify(app->auth, &h, &s, clock_unix_ms(), lookup, app->db, &role,
-                     &reason);
+    rc = auth_verify(app->auth, &h, &s, clock_unix_ms(), req->route->role,
+                     lookup, app->db, &role, &reason);
     if (rc == SVC_OK) {
         req->role = role;
         memcpy(req->principal, req->sig.signer, SS58_LEN + 1);

@@ -208,7 +208,10 @@ static json_t *error_body(const struct req *req, enum svc_rc rc)
     const char *msg = svc_rc_text(rc);
     const char *field = NULL;
 
-    if (req && http < 500) {
+    /* A 5xx shows only its table text, which gives nothing of the server
+     * away; a 507 also its message (how much disk is free, and the flag
+     * that decides), which the operator's client needs to act on. */
+    if (req && (http < 500 || http == 507)) {
         if (req->err.msg[0])
             msg = req->err.msg;
         if (req->err.field[0])
@@ -230,7 +233,7 @@ void reply_error(struct reply *rep, const struct req *req, enum svc_rc rc)
     reply_clear(rep);
     if (rc == SVC_ERR_METHOD)
         memcpy(rep->allow, allow, sizeof(allow));
-    if (rc == SVC_ERR_BUSY || rc == SVC_ERR_OVERLOADED)
+    if (svc_rc_http(rc) == 503 || svc_rc_http(rc) == 429)
         rep->retry_after = 1;
     rep->rc = rc;
     body = error_body(req, rc);

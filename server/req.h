@@ -63,7 +63,9 @@ struct req {
     size_t n_query;
     bool query_overflow;   /* more than REQ_MAX_QUERY arguments */
     enum svc_rc target_rc; /* SVC_ERR_INVALID when the decoded target held
-                              a NUL byte (detail in err), else SVC_OK */
+                              a NUL byte or the head is ambiguously framed
+                              (detail in err), else SVC_OK */
+    bool close_after;      /* the connection closes after the answer */
     char *content_type;    /* owned copy of Content-Type, or NULL */
     char *if_none_match;   /* owned copy of If-None-Match, or NULL */
     char *origin;          /* owned copy of Origin, or NULL */

@@ -55,7 +55,7 @@ static const char *const selects[] = {
     "moved_at FROM computedb_legacy_miner_details",
     "SELECT ss58, role, label, created_at, expires_at FROM principals",
     "SELECT id, kind, state, device, params, result, error, "
-    "submitted_at, started_at, finished_at FROM pog_jobs",
+    "submitted_at, started_at, finished_at, principal FROM pog_jobs",
 };
 
 /* PostgreSQL: the matching COPY. */
@@ -75,7 +75,7 @@ static const char *const copies[] = {
     "moved_at) FROM STDIN",
     "COPY principals (ss58, role, label, created_at, expires_at) FROM STDIN",
     "COPY pog_jobs (id, kind, state, device, params, result, error, "
-    "submitted_at, started_at, finished_at) FROM STDIN",
+    "submitted_at, started_at, finished_at, principal) FROM STDIN",
 };
 
 /* Row counts, the same text on both sides. */
@@ -325,7 +325,8 @@ static enum svc_rc copy_all(struct db *src, struct pg_db *db,
 enum svc_rc pg_import(struct db *src, const char *url, db_copy_fn *progress,
                       void *ctx, char *err, size_t errlen)
 {
-    struct db_options o = {url, 1, 5000, false, true, 0};
+    struct db_options o = {
+        .path = url, .readers = 1, .busy_timeout_ms = 5000, .sync_full = true};
     struct db_pool *pool = NULL;
     struct pg_db *db;
     enum svc_rc rc = pg_pool_open(&o, &pool);

@@ -97,7 +97,14 @@ static const char ddl[] =
     "kind text COLLATE \"C\" NOT NULL, state text COLLATE \"C\" NOT NULL, "
     "device bigint, params text COLLATE \"C\", result text COLLATE \"C\", "
     "error text COLLATE \"C\", submitted_at bigint, started_at bigint, "
-    "finished_at bigint);"
+    "finished_at bigint, principal text COLLATE \"C\");"
+    /* version 5: who submitted each job, and the pruning's indexes */
+    "ALTER TABLE pog_jobs ADD COLUMN IF NOT EXISTS principal text "
+    "COLLATE \"C\";"
+    "CREATE INDEX IF NOT EXISTS computedb_pog_jobs_principal ON pog_jobs "
+    "(principal, state, id);"
+    "CREATE INDEX IF NOT EXISTS computedb_pog_jobs_finished ON pog_jobs "
+    "(finished_at);"
     /* replicas */
     "CREATE TABLE IF NOT EXISTS computedb_versions (tbl text COLLATE \"C\" "
     "PRIMARY KEY, version bigint NOT NULL DEFAULT 0);"

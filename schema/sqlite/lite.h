@@ -74,6 +74,7 @@ struct lite_pool {
     char boot[9];      /* random per open: validators never survive a restart */
     bool writer_ready; /* db_writer_init ran */
     atomic_bool full;  /* the last write failed for want of space */
+    unsigned long long min_free; /* db_options.min_free_disk */
     atomic_int ready_rc; /* the last readiness probe's enum svc_rc (0 before
                             any): what /readyz says while the writer is
                             busy */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -391,6 +392,7 @@ enum svc_rc lite_pool_open(const struct db_options *opt, struct db_pool **out)
     db_leases_init(&pool->leases);
     snprintf(pool->path, sizeof(pool->path), "%s", opt->path);
     snprintf(pool->wal_path, sizeof(pool->wal_path), "%s-wal", opt->path);
+    pool->min_free = opt->min_free_disk;
     pool->writer = calloc(1, sizeof(*pool->writer));
     if (!pool->writer)
         goto out;
@@ -460,6 +462,36 @@ static void lite_stats(struct db_pool *base, struct db_stats *out)
     out->wal_restarts = atomic_load(&pool->wal_restarts);
     out->wal_bytes =
         stat(pool->wal_path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* statvfs on the folder of the file (the file itself may not be there
+ * yet for a moment, its folder is): the blocks an unprivileged writer may
+ * still use. A folder that cannot be measured counts as room enough: the
+ * writes themselves then report a full disk. */
+static enum svc_rc lite_space(struct db_pool *base, struct db_space *out)
+{
+    const struct lite_pool *pool = LITE_POOL(base);
+    const char *slash = strrchr(pool->path, '/');
+    char dir[sizeof(pool->path)];
+    struct statvfs vfs;
+
+    if (!pool->min_free)
+        return SVC_OK;
+    if (slash == pool->path)
+        snprintf(dir, sizeof(dir), "/");
+    else if (slash)
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - pool->path),
+                 pool->path);
+    else
+        snprintf(dir, sizeof(dir), ".");
+    if (statvfs(dir, &vfs) != 0) {
+        log_warn("statvfs %s: %s; free space not checked", dir,
+                 strerror(errno));
+        return SVC_OK;
+    }
+    out->free_bytes = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    out->min_free = pool->min_free;
+    return out->free_bytes < pool->min_free ? SVC_ERR_FULL : SVC_OK;
 }
 
 /* Whether the file takes writes and is at our schema, without waiting:
@@ -534,6 +566,7 @@ const struct db_driver lite_driver = {
     .ready = lite_ready,
     .checkpoint = lite_checkpoint,
     .where = lite_where,
+    .space = lite_space,
     .prepare = op_prepare,
     .bind_int = op_bind_int,
     .bind_double = op_bind_double,

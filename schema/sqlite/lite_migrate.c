@@ -13,7 +13,7 @@
 /* PRAGMA takes no bound parameters: the text carries DB_SCHEMA_VERSION.
  * 1: our indexes, computedb_legacy_miner_details. 2: principals.
  * 3: covering challenge indexes (replacing those of version 1).
- * 4: pog_jobs. */
+ * 4: pog_jobs. 5: pog_jobs.principal, its indexes for the pruning. */
 static const char set_version[] = "PRAGMA user_version=" DB_SCHEMA_VERSION_TEXT;
 
 /* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
@@ -73,13 +73,25 @@ static const char our_ddl[] =
     "CREATE TABLE IF NOT EXISTS principals (ss58 TEXT PRIMARY KEY, "
     "role TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')), "
     "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP);"
-    /* PoG jobs (handlers/pog_service.c): the pool's state of each job,
+    /* PoG jobs (gpu/pog_service.c): the pool's state of each job,
      * written at every transition; params, result and error are JSON text,
-     * the times unix ms. */
+     * the times unix ms, principal the SS58 of the signer who submitted it
+     * (NULL before version 5). */
     "CREATE TABLE IF NOT EXISTS pog_jobs (id INTEGER PRIMARY KEY, "
     "kind TEXT NOT NULL, state TEXT NOT NULL, device INTEGER, params TEXT, "
     "result TEXT, error TEXT, submitted_at INTEGER, started_at INTEGER, "
-    "finished_at INTEGER);";
+    "finished_at INTEGER, principal TEXT);";
+
+/* After pog_jobs has its principal column: what the pruning of finished
+ * jobs reads (gpu/pog_service.c). A principal's jobs by state (its count
+ * of finished ones is a range of the index alone), and jobs by the time
+ * they finished (the age limit deletes a range, never scanning the
+ * results). */
+static const char pog_jobs_indexes[] =
+    "CREATE INDEX IF NOT EXISTS computedb_pog_jobs_principal ON pog_jobs "
+    "(principal, state, id);"
+    "CREATE INDEX IF NOT EXISTS computedb_pog_jobs_finished ON pog_jobs "
+    "(finished_at);";
 
 /* Legacy miner_details (3 columns, or no UNIQUE index on hotkey alone):
  * rebuilt with the current DDL keeping every id. Where old rows share a
@@ -159,6 +171,23 @@ static enum svc_rc upgrade_miner_details(struct lite_db *db)
     return rc;
 }
 
+/* pog_jobs of version 4 has no principal column: added, NULL for the rows
+ * it has (SQLite has no ADD COLUMN IF NOT EXISTS). */
+static enum svc_rc upgrade_pog_jobs(struct lite_db *db)
+{
+    static const char has_principal[] =
+        "SELECT COUNT(*) FROM pragma_table_info('pog_jobs') "
+        "WHERE name = 'principal'";
+    int64_t n = 0;
+    enum svc_rc rc = query_int(db, has_principal, &n);
+
+    if (rc == SVC_OK && n == 0)
+        rc = lite_exec(db, "ALTER TABLE pog_jobs ADD COLUMN principal TEXT");
+    if (rc == SVC_OK)
+        rc = lite_exec(db, pog_jobs_indexes);
+    return rc;
+}
+
 static enum svc_rc migrate_tx(struct lite_db *db)
 {
     int64_t version = 0;
@@ -175,6 +204,8 @@ static enum svc_rc migrate_tx(struct lite_db *db)
         rc = lite_exec(db, our_ddl);
     if (rc == SVC_OK)
         rc = upgrade_miner_details(db);
+    if (rc == SVC_OK)
+        rc = upgrade_pog_jobs(db);
     if (rc != SVC_OK || version == DB_SCHEMA_VERSION)
         return rc;
     log_info("schema migrated from version %lld to %d", (long long)version,

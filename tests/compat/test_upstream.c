@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *hk[8];
@@ -306,6 +307,90 @@ static void check_postgres_copy(const char *path)
     fprintf(stderr, "the PostgreSQL copy answers every read the same\n");
 }
 
+/* pog_jobs as schema version 4 made it: no principal column. */
+static const char pog_jobs_v4[] =
+    "CREATE TABLE pog_jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+    "state TEXT NOT NULL, device INTEGER, params TEXT, result TEXT, "
+    "error TEXT, submitted_at INTEGER, started_at INTEGER, "
+    "finished_at INTEGER);";
+
+/* GET /pog/jobs/{id}: its principal (NULL for null), copied into buf. */
+static const char *job_principal(long long id, char *buf, size_t len)
+{
+    char path[64];
+    struct resp r;
+    const json_t *job, *who;
+    bool null;
+
+    snprintf(path, sizeof(path), "/pog/jobs/%lld", id);
+    job = get_ok(path, &r);
+    CHECK_INT_EQ(json_integer_value(
+                     json_object_get(json_object_get(job, "result"), "n")),
+                 8);
+    who = json_object_get(job, "principal");
+    CHECK(json_is_string(who) || json_is_null(who));
+    snprintf(buf, len, "%s", json_is_string(who) ? json_string_value(who) : "");
+    null = json_is_null(who);
+    th_resp_free(&r); /* who goes with it */
+    return null ? NULL : buf;
+}
+
+/* The upgraded file copied into PostgreSQL keeps each job's principal. */
+static void check_v4_copy(const char *path)
+{
+    char url[1024], err[512], who[64];
+
+    if (!th_pg_database(url, sizeof(url)))
+        return;
+    CHECK(db_copy_to_postgres(path, url, NULL, NULL, err, sizeof(err)) ==
+          SVC_OK);
+    th_start(url);
+    CHECK(job_principal(7, who, sizeof(who)) == NULL);
+    CHECK_STR_EQ(job_principal(8, who, sizeof(who)), hk[0]);
+    th_stop();
+}
+
+/* A file at schema version 4 with a PoG job: opening it adds
+ * pog_jobs.principal (NULL for the old row, which stays readable) and the
+ * pruning's indexes, and sets the version. */
+static void check_v4_upgrade(void)
+{
+    char path[512], who[64];
+    long long now = (long long)time(NULL) * 1000;
+    sqlite3 *db;
+
+    snprintf(path, sizeof(path), "/tmp/computedb-compat-v4-%d.db",
+             (int)getpid());
+    db = up_open(path);
+    up_exec(db, upstream_ddl);
+    up_exec(db, pog_jobs_v4);
+    ins(db,
+        "INSERT INTO pog_jobs VALUES (7, 'compute', 'done', 0, '{}', "
+        "'{\"n\": 8}', NULL, %lld, %lld, %lld)",
+        now, now, now);
+    up_exec(db, "PRAGMA user_version=4");
+    sqlite3_close(db);
+    th_start(path);
+    CHECK(job_principal(7, who, sizeof(who)) == NULL);
+    th_stop();
+    db = up_open(path);
+    CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM pog_jobs WHERE id = 7 AND "
+                            "principal IS NULL"),
+                 1);
+    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN "
+                            "('computedb_pog_jobs_principal', "
+                            "'computedb_pog_jobs_finished')"),
+                 2);
+    ins(db,
+        "INSERT INTO pog_jobs VALUES (8, 'compute', 'done', 0, '{}', "
+        "'{\"n\": 8}', NULL, %lld, %lld, %lld, %Q)",
+        now, now, now, hk[0]);
+    sqlite3_close(db);
+    check_v4_copy(path);
+    unlink(path);
+}
+
 int main(void)
 {
     char path[512];
@@ -326,6 +411,7 @@ int main(void)
     th_stop();
     check_file(path, schema);
     check_postgres_copy(path);
+    check_v4_upgrade();
     free(schema);
     unlink(path);
     return 0;

@@ -43,8 +43,11 @@ static void remove_key(void)
 
 static void setup(void)
 {
-    struct auth_options o = {"computedb",       30000, 16,
-                             fixed_now - 60000, NULL,  NULL};
+    struct auth_options o = {.audience = "computedb",
+                             .window_ms = 30000,
+                             .future_ms = 2000,
+                             .replay_capacity = 16,
+                             .started_ms = fixed_now - 60000};
     int fd;
 
     fz_init(false);
@@ -96,8 +99,8 @@ static void verify_as_given(uint8_t flags, const struct fields *f)
     bool expire = (flags & 0x20) != 0;
     enum role role = ROLE_NONE;
     enum auth_reason why = AUTH_OK;
-    enum svc_rc rc =
-        auth_verify(fixed, &h, &s, fixed_now, lookup, &expire, &role, &why);
+    enum svc_rc rc = auth_verify(fixed, &h, &s, fixed_now, ROLE_NONE, lookup,
+                                 &expire, &role, &why);
 
     FZ_ASSERT(rc == SVC_OK || rc == SVC_ERR_UNAUTH || rc == SVC_ERR_OVERLOADED);
     FZ_ASSERT((rc == SVC_OK) == (why == AUTH_OK));
@@ -120,15 +123,16 @@ static void sign_then_verify(uint8_t flags, const struct fields *f)
     moving_now += 1000; /* old nonces leave the window */
     if (auth_sign_nonce(seed, &s, moving_now, f->nonce, &sig) != SVC_OK)
         return;
-    rc = auth_verify(moving, &h, &s, moving_now, lookup, &expire, &role, &why);
+    rc = auth_verify(moving, &h, &s, moving_now, ROLE_NONE, lookup, &expire,
+                     &role, &why);
     FZ_ASSERT(rc == SVC_OK || why == AUTH_REPLAY || why == AUTH_CACHE_FULL);
     /* Flip one hex digit of the signature: never accepted. */
     {
         size_t at = 2 + flags % (AUTH_SIG_HEX - 2);
 
         sig.signature[at] = sig.signature[at] == '0' ? '1' : '0';
-        rc = auth_verify(moving, &h, &s, moving_now, lookup, &expire, &role,
-                         &why);
+        rc = auth_verify(moving, &h, &s, moving_now, ROLE_NONE, lookup, &expire,
+                         &role, &why);
         FZ_ASSERT(rc != SVC_OK);
     }
 }

@@ -139,14 +139,14 @@ static void open_db(void)
              (long)getpid());
     FZ_ASSERT(mkdtemp(fz.dir) != NULL);
     snprintf(fz.db, sizeof(fz.db), "%s/database.db", fz.dir);
-    o = (struct db_options){fz.db, 1, 1000, false, false, 0};
+    o = (struct db_options){
+        .path = fz.db, .readers = 1, .busy_timeout_ms = 1000};
     FZ_ASSERT(db_pool_open(&o, &fz.app.db) == SVC_OK);
-    ao = (struct auth_options){fz.cfg.audience,
-                               fz.cfg.auth_window_ms,
-                               fz.cfg.replay_capacity,
-                               clock_unix_ms(),
-                               NULL,
-                               NULL};
+    ao = (struct auth_options){.audience = fz.cfg.audience,
+                               .window_ms = fz.cfg.auth_window_ms,
+                               .future_ms = fz.cfg.auth_future_ms,
+                               .replay_capacity = fz.cfg.replay_capacity,
+                               .started_ms = clock_unix_ms() - 60000};
     fz.app.auth = auth_new(&ao);
     FZ_ASSERT(fz.app.auth != NULL);
     FZ_ASSERT(sqlite3_open_v2(fz.db, &fz.peek, SQLITE_OPEN_READONLY, NULL) ==

@@ -11,6 +11,7 @@
  * written. The server runs with --conn-timeout 2 and --conn-limit 100. */
 #include "app/config.h"
 #include "core/clock.h"
+#include "raw.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -28,147 +29,10 @@
 
 enum { CONN_TIMEOUT_S = 2, CONN_LIMIT = 100, MB = 1024 * 1024 };
 
-static uint16_t port;
-
 static void tweak(struct config *cfg)
 {
     cfg->conn_timeout_s = CONN_TIMEOUT_S;
     cfg->conn_limit = CONN_LIMIT;
-}
-
-/* ---- raw sockets -------------------------------------------------------- */
-
-/* A blocking TCP connection to the server with 10 s send/receive timeouts;
- * -1 when it cannot connect. */
-static int dial(void)
-{
-    struct sockaddr_in sa = {0};
-    struct timeval tv = {10, 0};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    CHECK(fd >= 0);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Sends all of p; false when the server closed or reset the connection. */
-static bool send_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-
-    while (n) {
-        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        c += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-static bool send_str(int fd, const char *s)
-{
-    return send_all(fd, s, strlen(s));
-}
-
-/* An answer read off a raw connection (copied around by value, so the
- * body is an offset into text, not a pointer). */
-struct raw {
-    int status; /* 0: closed without an answer; -1: timed out */
-    char text[8192];
-    size_t body_at; /* where the body starts in text; 0 when no headers */
-};
-
-/* The body of r, or NULL when no header block arrived. */
-static const char *raw_body(const struct raw *r)
-{
-    return r->body_at ? r->text + r->body_at : NULL;
-}
-
-/* Reads one answer: headers, then the body by Content-Length (what fits). */
-static struct raw read_answer(int fd)
-{
-    struct raw r = {0, "", 0};
-    size_t len = 0, want = 0;
-    char *end = NULL;
-
-    while (len < sizeof(r.text) - 1) {
-        ssize_t n = recv(fd, r.text + len, sizeof(r.text) - 1 - len, 0);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            r.status = len ? r.status : -1;
-            break;
-        }
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        r.text[len] = '\0';
-        if (!end && (end = strstr(r.text, "\r\n\r\n")) != NULL) {
-            const char *cl = strstr(r.text, "Content-Length: ");
-
-            want = (size_t)(end + 4 - r.text) +
-                   (cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0);
-        }
-        if (end && len >= want)
-            break;
-    }
-    if (strncmp(r.text, "HTTP/1.", 7) == 0 && len >= 12)
-        r.status = (int)strtol(r.text + 9, NULL, 10);
-    if (end)
-        r.body_at = (size_t)(end + 4 - r.text);
-    return r;
-}
-
-/* One request of raw bytes on a new connection; the answer. */
-static struct raw exchange(const void *req, size_t len)
-{
-    int fd = dial();
-    struct raw r;
-
-    CHECK(fd >= 0);
-    /* The server may answer and hang up before it has read everything:
-     * whether or not the send completes, read what it said. */
-    (void)send_all(fd, req, len);
-    r = read_answer(fd);
-    close(fd);
-    return r;
-}
-
-/* GET /healthz on a new connection; its status (0 or -1 when none). */
-static int healthz(void)
-{
-    static const char req[] =
-        "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    int fd = dial();
-    struct raw r;
-
-    if (fd < 0)
-        return 0;
-    r = send_str(fd, req) ? read_answer(fd) : (struct raw){0, "", 0};
-    close(fd);
-    return r.status;
-}
-
-static void expect_alive(const char *after)
-{
-    int status = healthz();
-
-    if (status != 200)
-        fprintf(stderr, "/healthz answered %d after %s\n", status, after);
-    CHECK_INT_EQ(status, 200);
 }
 
 /* The answer was a refusal: a 4xx, a 503, or the connection closed without
@@ -720,17 +584,6 @@ static void test_huge_bodies(void)
     expect_alive("100 MB bodies");
 }
 
-/* Whether the server closed fd (EOF or reset) within wait_ms. */
-static bool closed_by_server(int fd, int wait_ms)
-{
-    struct pollfd p = {fd, POLLIN, 0};
-    char c;
-
-    if (poll(&p, 1, wait_ms) <= 0)
-        return false;
-    return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
-}
-
 static void test_slowloris(void)
 {
     enum { SLOW = 40 };
@@ -778,7 +631,7 @@ static int dial_many(int *fds, int n)
     int ok = 0;
 
     sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
+    sa.sin_port = htons(raw_port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (int i = 0; i < n; i++) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -849,7 +702,7 @@ int main(void)
     tu_connect();
     base = strrchr(th_base(), ':');
     CHECK(base != NULL);
-    port = (uint16_t)strtoul(base + 1, NULL, 10);
+    raw_port = (uint16_t)strtoul(base + 1, NULL, 10);
 
     test_raw_bytes_in_bodies();
     test_deep_nesting();

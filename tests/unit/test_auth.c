@@ -97,14 +97,15 @@ static enum svc_rc alice_is_writer(void *ctx, const char *ss58, enum role *role,
     return SVC_OK;
 }
 
-static enum auth_reason verify(struct auth *a, const struct auth_headers *h,
-                               int64_t now, int *lookups)
+/* Verifies as a route needing role need would. */
+static enum auth_reason verify_for(struct auth *a, const struct auth_headers *h,
+                                   int64_t now, enum role need, int *lookups)
 {
     struct auth_subject s = vector_subject();
     enum auth_reason reason = AUTH_OK;
     enum role role = ROLE_NONE;
-    enum svc_rc rc =
-        auth_verify(a, h, &s, now, alice_is_writer, lookups, &role, &reason);
+    enum svc_rc rc = auth_verify(a, h, &s, now, need, alice_is_writer, lookups,
+                                 &role, &reason);
 
     CHECK((rc == SVC_OK) == (reason == AUTH_OK));
     if (rc == SVC_OK)
@@ -112,11 +113,20 @@ static enum auth_reason verify(struct auth *a, const struct auth_headers *h,
     return reason;
 }
 
+static enum auth_reason verify(struct auth *a, const struct auth_headers *h,
+                               int64_t now, int *lookups)
+{
+    return verify_for(a, h, now, ROLE_READER, lookups);
+}
+
 static void check_verify(void)
 {
     const int64_t ts = 1700000000000;
-    struct auth_options o = {"example-service", 30000, 64,
-                             ts - 60000,        NULL,  NULL};
+    struct auth_options o = {.audience = "example-service",
+                             .window_ms = 30000,
+                             .future_ms = 2000,
+                             .replay_capacity = 64,
+                             .started_ms = ts - 60000};
     struct auth *a = auth_new(&o);
     struct auth_headers h = {alice_ss58, "1700000000000",
                              "0123456789abcdef0123456789abcdef", vector_sig,
@@ -126,12 +136,18 @@ static void check_verify(void)
     int lookups = 0;
 
     CHECK(a != NULL);
+    /* A writer's request to an admin route (the caller answers 403) spends
+     * no nonce: the same request is still good for a writer route. */
+    CHECK(verify_for(a, &h, ts + 30000, ROLE_ADMIN, &lookups) == AUTH_OK);
+    CHECK(verify_for(a, &h, ts + 30000, ROLE_ADMIN, &lookups) == AUTH_OK);
     CHECK(verify(a, &h, ts + 30000, &lookups) == AUTH_OK);
     CHECK(verify(a, &h, ts + 1000, &lookups) == AUTH_REPLAY);
     /* Time is checked before any look-up or crypto. */
     lookups = 0;
     CHECK(verify(a, &h, ts + 30001, &lookups) == AUTH_STALE);
     CHECK(verify(a, &h, ts - 30001, &lookups) == AUTH_STALE);
+    /* Ahead of the clock: only future_ms, far less than the window. */
+    CHECK(verify(a, &h, ts - 2001, &lookups) == AUTH_STALE);
     CHECK(lookups == 0);
     t = h;
     t.signer = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
@@ -154,10 +170,20 @@ static void check_verify(void)
     t.signature = vector_sig + 2; /* without 0x */
     CHECK(verify(a, &t, ts, &lookups) == AUTH_MALFORMED);
     auth_free(a);
-    /* A timestamp before the process started is refused even in window. */
+    /* A timestamp before the process started is refused even in window,
+     * and so is one the process before may have accepted ahead of its
+     * clock: up to future_ms after this one started. */
     o.started_ms = ts + 1;
     a = auth_new(&o);
     CHECK(verify(a, &h, ts + 10, &lookups) == AUTH_BEFORE_START);
+    auth_free(a);
+    o.started_ms = ts - 2000;
+    a = auth_new(&o);
+    CHECK(verify(a, &h, ts + 10, &lookups) == AUTH_BEFORE_START);
+    auth_free(a);
+    o.started_ms = ts - 2001;
+    a = auth_new(&o);
+    CHECK(verify(a, &h, ts + 10, &lookups) == AUTH_OK);
     auth_free(a);
 }
 
@@ -195,8 +221,13 @@ static void check_shared_store(void)
 {
     const int64_t ts = 1700000000000;
     struct store store = {0, {{0}}, 0};
-    struct auth_options o = {"example-service", 30000,       64,
-                             ts - 60000,        flaky_store, &store};
+    struct auth_options o = {.audience = "example-service",
+                             .window_ms = 30000,
+                             .future_ms = 2000,
+                             .replay_capacity = 64,
+                             .started_ms = ts - 60000,
+                             .shared = flaky_store,
+                             .shared_ctx = &store};
     struct auth *a = auth_new(&o), *b = auth_new(&o);
     struct auth_headers h = {alice_ss58, "1700000000000",
                              "0123456789abcdef0123456789abcdef", vector_sig,
@@ -207,8 +238,8 @@ static void check_shared_store(void)
     int lookups = 0;
 
     CHECK(a != NULL && b != NULL);
-    CHECK(auth_verify(a, &h, &s, ts, alice_is_writer, &lookups, &role,
-                      &reason) == SVC_ERR_BUSY);
+    CHECK(auth_verify(a, &h, &s, ts, ROLE_READER, alice_is_writer, &lookups,
+                      &role, &reason) == SVC_ERR_BUSY);
     CHECK(verify(a, &h, ts, &lookups) == AUTH_OK); /* the retry */
     CHECK(verify(a, &h, ts, &lookups) == AUTH_REPLAY);
     CHECK(verify(b, &h, ts, &lookups) == AUTH_REPLAY); /* another replica */
@@ -217,25 +248,66 @@ static void check_shared_store(void)
     auth_free(b);
 }
 
+/* A random nonce of 32 hex characters. */
+static void new_nonce(char out[33])
+{
+    uint8_t b[16];
+
+    randombytes_buf(b, sizeof(b));
+    sodium_bin2hex(out, 33, b, sizeof(b));
+}
+
 static void check_replay_cache(void)
 {
+    static const char *const a = "signer-a", *const b = "signer-b";
     struct replay *r = replay_new(64);
-    uint8_t key[REPLAY_KEY_BYTES];
+    char nonce[33];
 
     CHECK(r != NULL);
     for (unsigned i = 0; i < 64; i++) {
-        randombytes_buf(key, sizeof(key));
-        CHECK(replay_insert(r, key, 2000, 1000) == REPLAY_FRESH);
+        new_nonce(nonce);
+        CHECK(replay_insert(r, a, nonce, 2000, 1000) == REPLAY_FRESH);
     }
-    CHECK(replay_insert(r, key, 2000, 1000) == REPLAY_SEEN);
-    randombytes_buf(key, sizeof(key));
-    /* Full of live entries: refused, nothing evicted. */
-    CHECK(replay_insert(r, key, 2000, 1000) == REPLAY_FULL);
-    CHECK(replay_insert(r, key, 2000, 1999) == REPLAY_FULL);
+    CHECK(replay_insert(r, a, nonce, 2000, 1000) == REPLAY_SEEN);
+    /* The same nonce from another signer is another request. */
+    CHECK(replay_insert(r, b, nonce, 2000, 1000) == REPLAY_FRESH);
+    /* a's share is full of live entries: a is refused, nothing evicted,
+     * and b goes on with a share of its own. */
+    new_nonce(nonce);
+    CHECK(replay_insert(r, a, nonce, 2000, 1000) == REPLAY_FULL);
+    CHECK(replay_insert(r, a, nonce, 2000, 1999) == REPLAY_FULL);
+    for (unsigned i = 0; i < 63; i++) {
+        new_nonce(nonce);
+        CHECK(replay_insert(r, b, nonce, 2000, 1000) == REPLAY_FRESH);
+    }
+    new_nonce(nonce);
+    CHECK(replay_insert(r, b, nonce, 2000, 1000) == REPLAY_FULL);
     /* Once they expire the space comes back. */
     for (unsigned i = 0; i < 200; i++) {
-        randombytes_buf(key, sizeof(key));
-        CHECK(replay_insert(r, key, 2010 + i, 2000 + i) == REPLAY_FRESH);
+        new_nonce(nonce);
+        CHECK(replay_insert(r, a, nonce, 2010 + i, 2000 + i) == REPLAY_FRESH);
+    }
+    replay_free(r);
+}
+
+/* Many signers, each with a few nonces: shares are made as signers come,
+ * and none is lost as the map grows. */
+static void check_replay_signers(void)
+{
+    struct replay *r = replay_new(8);
+    char signer[32], nonce[32];
+
+    CHECK(r != NULL);
+    for (unsigned i = 0; i < 1000; i++) {
+        snprintf(signer, sizeof(signer), "signer-%u", i);
+        for (unsigned k = 0; k < 3; k++) {
+            snprintf(nonce, sizeof(nonce), "nonce-%u", k);
+            CHECK(replay_insert(r, signer, nonce, 5000, 1000) == REPLAY_FRESH);
+        }
+    }
+    for (unsigned i = 0; i < 1000; i++) {
+        snprintf(signer, sizeof(signer), "signer-%u", i);
+        CHECK(replay_insert(r, signer, "nonce-1", 5000, 1000) == REPLAY_SEEN);
     }
     replay_free(r);
 }
@@ -248,5 +320,6 @@ int main(void)
     check_verify();
     check_shared_store();
     check_replay_cache();
+    check_replay_signers();
     return 0;
 }

@@ -88,7 +88,8 @@ static void check_writes_leave_sessions(const char *url, struct db_pool *pool)
 int main(void)
 {
     char url[1024];
-    struct db_options o = {url, 2, 10000, false, true, 0};
+    struct db_options o = {
+        .path = url, .readers = 2, .busy_timeout_ms = 10000, .sync_full = true};
     struct db_pool *pool = NULL;
     struct db *db = NULL;
     bool fresh = false;

@@ -163,7 +163,10 @@ static void check_catch_up(void)
 
 int main(void)
 {
-    struct db_options o = {path, 2, 2000, true, false, 0};
+    struct db_options o = {.path = path,
+                           .readers = 2,
+                           .busy_timeout_ms = 2000,
+                           .group_commit = true};
 
     snprintf(path, sizeof(path), "/tmp/computedb-writer-%d.db", (int)getpid());
     CHECK(db_pool_open(&o, &pool) == SVC_OK);
