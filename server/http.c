@@ -155,7 +155,9 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
  * past the proxy: the answer is 400 and the connection closes. This
  * libmicrohttpd takes the first of two Content-Lengths, prefers chunked
  * over a Content-Length, and keeps "Content-Length : 5" as an unknown
- * header: each of those is refused here instead. */
+ * header: each of those is refused here instead. (libmicrohttpd 0.9.77
+ * and later refuse such heads themselves under
+ * MHD_OPTION_CLIENT_DISCIPLINE_LVL; this check stays valid with them.) */
 static const char *framing_error(struct MHD_Connection *c, const char *version)
 {
     struct framing f = {0};
