@@ -55,7 +55,10 @@ struct first_admin {
 static enum svc_rc first_admin_tx(struct db *db, void *ctx)
 {
     struct first_admin *f = ctx;
-    struct q_principal p = {f->ss58, "admin", "first-run admin", NULL};
+    struct q_principal p = {.ss58 = f->ss58,
+                            .role = "admin",
+                            .label = "first-run admin",
+                            .scheme = "ed25519"};
     bool created = false;
     enum svc_rc rc = q_principals_count(db, &f->existing);
 

@@ -4,6 +4,7 @@
  * as over HTTP (q_principals.c): no change leaves no live admin where
  * there was one; a database already without one may be repaired. */
 #include "cli.h"
+#include "core/auth_msg.h"
 #include "core/role.h"
 #include "core/ss58.h"
 #include "schema/queries.h"
@@ -13,10 +14,14 @@
 static const char usage[] =
     "usage: computedb principal add [--db PATH] --role reader|writer|admin "
     "[--label L]\n                               [--expires "
-    "\"YYYY-MM-DD HH:MM:SS\"] SS58\n"
+    "\"YYYY-MM-DD HH:MM:SS\"]\n"
+    "                               [--scheme ed25519|sr25519] SS58\n"
     "       computedb principal rm [--db PATH] SS58\n"
     "       computedb principal ls [--db PATH]\n\n"
-    "--db defaults to data/database.db. No change may leave no live admin "
+    "--db defaults to data/database.db. --scheme says how the key signs: "
+    "ed25519\n(computedb keygen; the default for a new principal) or sr25519 "
+    "(a Bittensor\nhotkey); an update without it keeps the scheme. No change "
+    "may leave no live admin "
     "(neither\nexpired nor removed) where there was one: add the new admin "
     "first. A database\nwith no live admin left accepts any change, so an "
     "admin can be added back.\n";
@@ -48,8 +53,9 @@ static void print_list(const json_t *list)
         const char *label = json_string_value(json_object_get(p, "label"));
         const char *exp = json_string_value(json_object_get(p, "expires_at"));
 
-        printf("%s  %-6s  %s%s%s\n",
+        printf("%s  %-7s  %-6s  %s%s%s\n",
                json_string_value(json_object_get(p, "ss58")),
+               json_string_value(json_object_get(p, "scheme")),
                json_string_value(json_object_get(p, "role")),
                label ? label : "", exp ? "  expires " : "", exp ? exp : "");
     }
@@ -85,6 +91,7 @@ static int report(const struct op *op, enum svc_rc rc)
 static int check_args(struct op *op, int n, const char **pos)
 {
     enum role role;
+    enum auth_scheme scheme;
 
     if (strcmp(op->verb, "ls") == 0)
         return n == 0 ? 0 : 2;
@@ -101,6 +108,11 @@ static int check_args(struct op *op, int n, const char **pos)
                         "or admin\n");
         return 2;
     }
+    if (op->p.scheme && !auth_scheme_parse(op->p.scheme, &scheme)) {
+        fprintf(stderr, "computedb principal: --scheme must be ed25519 or "
+                        "sr25519 (Bittensor hotkeys are sr25519)\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -109,10 +121,13 @@ int cli_principal(int argc, char **argv)
     struct op op = {0};
     const char *db_path = "data/database.db", *pos[1];
     int help = 0, n, code;
-    const struct cli_opt opts[] = {
-        {"--db", &db_path, NULL},       {"--role", &op.p.role, NULL},
-        {"--label", &op.p.label, NULL}, {"--expires", &op.p.expires_at, NULL},
-        {"--help", NULL, &help},        {NULL, NULL, NULL}};
+    const struct cli_opt opts[] = {{"--db", &db_path, NULL},
+                                   {"--role", &op.p.role, NULL},
+                                   {"--label", &op.p.label, NULL},
+                                   {"--expires", &op.p.expires_at, NULL},
+                                   {"--scheme", &op.p.scheme, NULL},
+                                   {"--help", NULL, &help},
+                                   {NULL, NULL, NULL}};
     struct db_options dbo = {
         .readers = 1, .busy_timeout_ms = 5000, .sync_full = true};
     struct db_pool *pool = NULL;

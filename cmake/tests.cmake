@@ -89,6 +89,6 @@ foreach(label lint e2e)
     add_test(NAME ${label}.${name} COMMAND bash ${sh})
     set_tests_properties(${label}.${name} PROPERTIES LABELS ${label} TIMEOUT 300
       SKIP_RETURN_CODE 77
-      ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
+      ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>;COMPUTEDB_TOOLS_DIR=${CMAKE_BINARY_DIR}/tools")
   endforeach()
 endforeach()

@@ -60,6 +60,27 @@ static bool ok_target(const char *s)
     return true;
 }
 
+static const char *const scheme_names[] = {
+#define X(name, text) [AUTH_SCHEME_##name] = text,
+    AUTH_SCHEME_LIST(X)
+#undef X
+};
+
+const char *auth_scheme_name(enum auth_scheme which)
+{
+    return (unsigned)which < AUTH_SCHEME_COUNT ? scheme_names[which] : "?";
+}
+
+bool auth_scheme_parse(const char *name, enum auth_scheme *out)
+{
+    for (int i = 0; name && i < AUTH_SCHEME_COUNT; i++)
+        if (strcmp(name, scheme_names[i]) == 0) {
+            *out = (enum auth_scheme)i;
+            return true;
+        }
+    return false;
+}
+
 /* 13 digits, no sign, no leading zero. */
 bool auth_timestamp_ok(const char *s)
 {

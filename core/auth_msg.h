@@ -23,6 +23,24 @@ enum {
     AUTH_MSG_MAX = AUTH_TARGET_MAX + 512, /* the longest canonical message */
 };
 
+/* The signature schemes a principal's key may use, X(ENUM, "name"); a
+ * request is verified under its principal's scheme only. */
+#define AUTH_SCHEME_LIST(X)                                                    \
+    X(ED25519, "ed25519")                                                      \
+    X(SR25519, "sr25519")
+
+enum auth_scheme {
+#define X(name, text) AUTH_SCHEME_##name,
+    AUTH_SCHEME_LIST(X)
+#undef X
+        AUTH_SCHEME_COUNT
+};
+
+/* "ed25519" or "sr25519" ("?" out of range). */
+const char *auth_scheme_name(enum auth_scheme scheme);
+/* Parses a scheme name; false for any other text. */
+bool auth_scheme_parse(const char *name, enum auth_scheme *out);
+
 /* What the signature covers. */
 struct auth_subject {
     const char *audience;

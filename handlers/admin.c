@@ -2,6 +2,7 @@
 /* /admin: who may sign requests, with which role (no change may leave no
  * live admin, one neither expired nor removed, so the service cannot be
  * locked out over HTTP), and online backups. */
+#include "core/auth_msg.h"
 #include "decode.h"
 #include "handlers.h"
 #include "schema/queries.h"
@@ -45,8 +46,10 @@ static enum svc_rc put_tx(struct db *db, void *ctx)
 
 static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
 {
-    static const char *const fields[] = {"role", "label", "expires_at", NULL};
+    static const char *const fields[] = {"role", "label", "expires_at",
+                                         "scheme", NULL};
     enum role role;
+    enum auth_scheme scheme;
     enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
 
     if (rc == SVC_OK)
@@ -54,6 +57,12 @@ static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
     if (rc == SVC_OK && !role_parse(p->role, &role))
         rc = req_fail(req, SVC_ERR_INVALID, "role",
                       "must be reader, writer or admin");
+    if (rc == SVC_OK && dec_has(req->json, "scheme"))
+        rc = dec_text(req, req->json, NULL, -1, "scheme", 16, &p->scheme);
+    if (rc == SVC_OK && p->scheme && !auth_scheme_parse(p->scheme, &scheme))
+        rc = req_fail(req, SVC_ERR_INVALID, "scheme",
+                      "must be ed25519 or sr25519 (Bittensor hotkeys are "
+                      "sr25519)");
     if (rc == SVC_OK && dec_has(req->json, "label"))
         rc = dec_text(req, req->json, NULL, -1, "label", 256, &p->label);
     if (rc == SVC_OK && dec_has(req->json, "expires_at"))
@@ -67,7 +76,7 @@ static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
     return rc;
 }
 
-/* PUT /admin/principals/{ss58} {"role", "label"?, "expires_at"?}
+/* PUT /admin/principals/{ss58} {"role", "scheme"?, "label"?, "expires_at"?}
  * -> 201 (new) or 200 with the principal. */
 enum svc_rc h_principals_put(struct req *req, struct reply *rep)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* principals: the ed25519 keys (as SS58 addresses) allowed to call the
- * API, with their role and optional expiry. */
+/* principals: the keys (as SS58 addresses) allowed to call the API, with
+ * their signature scheme, role and optional expiry. */
 #include "core/clock.h"
 #include "queries.h"
 #include "stmt.h"
@@ -12,17 +12,17 @@ static enum svc_rc principal_row(struct db_stmt *st, void *ctx)
 {
     json_t **out = ctx;
 
-    *out =
-        json_pack("{s:o,s:o,s:o,s:o,s:o}", "ss58", db_col_text(st, 0), "role",
-                  db_col_text(st, 1), "label", db_col_text(st, 2), "created_at",
-                  db_col_text(st, 3), "expires_at", db_col_text(st, 4));
+    *out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "ss58", db_col_text(st, 0),
+                     "scheme", db_col_text(st, 5), "role", db_col_text(st, 1),
+                     "label", db_col_text(st, 2), "created_at",
+                     db_col_text(st, 3), "expires_at", db_col_text(st, 4));
     return *out ? SVC_OK : SVC_ERR_NOMEM;
 }
 
 enum svc_rc q_principals_list(struct db *db, json_t **out)
 {
     static const char sql[] = "SELECT ss58, role, label, created_at, "
-                              "expires_at FROM principals "
+                              "expires_at, scheme FROM principals "
                               "ORDER BY created_at, ss58";
 
     return db_array(db, sql, principal_row, out);
@@ -31,7 +31,8 @@ enum svc_rc q_principals_list(struct db *db, json_t **out)
 enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
 {
     static const char sql[] = "SELECT ss58, role, label, created_at, "
-                              "expires_at FROM principals WHERE ss58 = ?1";
+                              "expires_at, scheme FROM principals "
+                              "WHERE ss58 = ?1";
 
     return db_one_text(db, sql, ss58, principal_row, out);
 }
@@ -39,6 +40,7 @@ enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
 struct lookup {
     char *role;
     char *expires;
+    char *scheme;
 };
 
 static enum svc_rc lookup_row(struct db_stmt *st, void *ctx)
@@ -48,16 +50,19 @@ static enum svc_rc lookup_row(struct db_stmt *st, void *ctx)
     const char *exp = db_col_str(st, 1);
 
     snprintf(l->role, 16, "%s", role ? role : "");
+    const char *scheme = db_col_str(st, 2);
+
     snprintf(l->expires, 20, "%s", exp ? exp : "");
+    snprintf(l->scheme, 16, "%s", scheme ? scheme : "");
     return SVC_OK;
 }
 
 enum svc_rc q_principals_lookup(struct db *db, const char *ss58, char role[16],
-                                char expires[20])
+                                char expires[20], char scheme[16])
 {
     static const char sql[] =
-        "SELECT role, expires_at FROM principals WHERE ss58 = ?1";
-    struct lookup l = {role, expires};
+        "SELECT role, expires_at, scheme FROM principals WHERE ss58 = ?1";
+    struct lookup l = {role, expires, scheme};
 
     return db_one_text(db, sql, ss58, lookup_row, &l);
 }
@@ -115,10 +120,11 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
                              bool *created)
 {
     static const char sql[] =
-        "INSERT INTO principals (ss58, role, label, created_at, expires_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(ss58) DO UPDATE SET "
-        "role = excluded.role, label = excluded.label, "
-        "expires_at = excluded.expires_at";
+        "INSERT INTO principals (ss58, role, label, created_at, expires_at, "
+        "scheme) VALUES (?1, ?2, ?3, ?4, ?5, COALESCE(?6, 'ed25519')) "
+        "ON CONFLICT(ss58) DO UPDATE SET role = excluded.role, "
+        "label = excluded.label, expires_at = excluded.expires_at, "
+        "scheme = COALESCE(?6, principals.scheme)";
     static const char exists[] = "SELECT COUNT(*) FROM principals "
                                  "WHERE ss58 = ?1";
     char now[20];
@@ -139,6 +145,7 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
     db_bind_text(st, 3, p->label);
     db_bind_text(st, 4, now);
     db_bind_text(st, 5, p->expires_at);
+    db_bind_text(st, 6, p->scheme);
     rc = db_step_done(st);
     if (rc == SVC_OK)
         rc = keep_a_live_admin(db, now, live);

@@ -1,21 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Installs the pinned test tools that come from npm into DIR (default
-# build/tools): the OpenAPI linter. Without npm it says so and the lint
-# test skips. Usage: scripts/tools.sh [DIR]
+# build/tools): the OpenAPI linter, and two sr25519 implementations that
+# are independent of computedb's (schnorrkel compiled to wasm in
+# @polkadot/util-crypto, and @scure/sr25519 in plain JavaScript) for the
+# signature tests. Without npm it says so and those tests skip.
+# Usage: scripts/tools.sh [DIR]
 set -eu
 REDOCLY_VERSION=2.77.0
+SCURE_SR25519_VERSION=2.3.0
+POLKADOT_VERSION=14.0.3
 dir=${1:-build/tools}
+want="@redocly/cli@$REDOCLY_VERSION @scure/sr25519@$SCURE_SR25519_VERSION @polkadot/util-crypto@$POLKADOT_VERSION @polkadot/util@$POLKADOT_VERSION"
 if ! command -v npm >/dev/null 2>&1; then
-    echo "tools: npm not found; the OpenAPI lint test will be skipped"
+    echo "tools: npm not found; the OpenAPI lint and sr25519 client tests will be skipped"
     exit 0
 fi
-if [ -x "$dir/node_modules/.bin/redocly" ] &&
-   [ "$("$dir/node_modules/.bin/redocly" --version 2>/dev/null)" = "$REDOCLY_VERSION" ]; then
+if [ "$(cat "$dir/installed" 2>/dev/null)" = "$want" ]; then
     exit 0
 fi
 mkdir -p "$dir"
-echo "tools: installing @redocly/cli@$REDOCLY_VERSION into $dir"
-npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-    --prefix "$dir" "@redocly/cli@$REDOCLY_VERSION" ||
-    echo "tools: npm install failed; the OpenAPI lint test will be skipped"
+echo "tools: installing $want into $dir"
+# shellcheck disable=SC2086 # one word per package
+if npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+    --prefix "$dir" $want; then
+    echo "$want" >"$dir/installed"
+else
+    echo "tools: npm install failed; the tests that need these tools will be skipped"
+fi

@@ -5,6 +5,7 @@
 #include "auth.h"
 
 #include "auth_replay.h"
+#include "core/sr25519.h"
 
 #include <sodium.h>
 
@@ -100,18 +101,37 @@ static enum svc_rc check_headers(const struct auth *a,
     return SVC_OK;
 }
 
-/* Step 6: the signature over the canonical message. */
-static enum svc_rc check_signature(const struct auth *a,
-                                   const struct auth_headers *h,
-                                   const struct auth_subject *s,
-                                   const uint8_t pk[SS58_KEY_BYTES],
-                                   enum auth_reason *reason)
+static const char bytes_open[] = "<Bytes>", bytes_close[] = "</Bytes>";
+
+/* sr25519 over msg, or over msg wrapped as a polkadot{.js}-compatible
+ * extension's signRaw wraps it (the message holds no "<Bytes>" of its own:
+ * it is printable ASCII in fixed lines, so the two forms never meet). */
+static bool sr25519_ok(const uint8_t *sig, char *msg, size_t len,
+                       const uint8_t *pk)
+{
+    size_t open = sizeof(bytes_open) - 1, close = sizeof(bytes_close) - 1;
+
+    if (sr25519_verify(sig, (const uint8_t *)msg, len, pk))
+        return true;
+    memmove(msg + open, msg, len);
+    memcpy(msg, bytes_open, open);
+    memcpy(msg + open + len, bytes_close, close);
+    return sr25519_verify(sig, (const uint8_t *)msg, open + len + close, pk);
+}
+
+/* Step 6: the signature over the canonical message, under the principal's
+ * scheme alone. */
+static enum svc_rc
+check_signature(const struct auth *a, const struct auth_headers *h,
+                const struct auth_subject *s, const uint8_t pk[SS58_KEY_BYTES],
+                enum auth_scheme scheme, enum auth_reason *reason)
 {
     struct auth_subject ours = *s;
     uint8_t sig[crypto_sign_BYTES];
-    size_t sig_len = 0;
-    char *msg = malloc(AUTH_MSG_MAX);
-    enum svc_rc rc;
+    size_t sig_len = 0, len;
+    /* Room for the "<Bytes>" wrapping of the longest message. */
+    char *msg = malloc(AUTH_MSG_MAX + sizeof(bytes_open) + sizeof(bytes_close));
+    bool ok;
 
     if (!msg)
         return SVC_ERR_NOMEM;
@@ -120,15 +140,18 @@ static enum svc_rc check_signature(const struct auth *a,
                        NULL, &sig_len, NULL) != 0 ||
         sig_len != sizeof(sig) ||
         auth_message(&ours, h->timestamp, h->nonce, h->signer, msg,
-                     AUTH_MSG_MAX) != SVC_OK)
-        rc = refuse(reason, AUTH_MALFORMED);
-    else if (crypto_sign_verify_detached(sig, (const unsigned char *)msg,
-                                         strlen(msg), pk) != 0)
-        rc = refuse(reason, AUTH_BAD_SIGNATURE);
+                     AUTH_MSG_MAX) != SVC_OK) {
+        free(msg);
+        return refuse(reason, AUTH_MALFORMED);
+    }
+    len = strlen(msg);
+    if (scheme == AUTH_SCHEME_SR25519)
+        ok = sr25519_ok(sig, msg, len, pk);
     else
-        rc = SVC_OK;
+        ok = crypto_sign_verify_detached(sig, (const unsigned char *)msg, len,
+                                         pk) == 0;
     free(msg);
-    return rc;
+    return ok ? SVC_OK : refuse(reason, AUTH_BAD_SIGNATURE);
 }
 
 /* Step 7, across replicas: the key must be new to the shared store too
@@ -192,7 +215,7 @@ enum svc_rc auth_verify(struct auth *a, const struct auth_headers *h,
                         enum role *role, enum auth_reason *reason)
 {
     uint8_t pk[SS58_KEY_BYTES];
-    bool found = false, expired = false;
+    struct auth_principal p = {0};
     int64_t ts = 0;
     enum svc_rc rc = check_headers(a, h, now_ms, &ts, reason);
 
@@ -200,17 +223,18 @@ enum svc_rc auth_verify(struct auth *a, const struct auth_headers *h,
         return rc;
     if (ss58_decode(h->signer, pk) != SVC_OK)
         return refuse(reason, AUTH_MALFORMED);
-    rc = lookup(ctx, h->signer, role, &found, &expired);
+    rc = lookup(ctx, h->signer, &p);
     if (rc != SVC_OK)
         return rc;
-    if (!found)
+    if (!p.found)
         return refuse(reason, AUTH_UNKNOWN_SIGNER);
-    if (expired)
+    if (p.expired)
         return refuse(reason, AUTH_EXPIRED);
-    rc = check_signature(a, h, s, pk, reason);
+    *role = p.role;
+    rc = check_signature(a, h, s, pk, p.scheme, reason);
     /* A request its role refuses changes nothing, replayed or not: it
      * spends no nonce, so a low key cannot fill its share that way. */
-    if (rc == SVC_OK && *role >= need)
+    if (rc == SVC_OK && p.role >= need)
         rc = check_replay(a, h, ts, now_ms, reason);
     if (rc == SVC_OK)
         *reason = AUTH_OK;

@@ -74,15 +74,24 @@ struct auth *auth_new(const struct auth_options *opt);
 void auth_free(struct auth *a);
 const char *auth_audience(const struct auth *a);
 
-/* Looks up the role of an SS58 signer; *found false when it is no
- * principal, *expired true when its expiry has passed. */
-typedef enum svc_rc auth_lookup_fn(void *ctx, const char *ss58, enum role *role,
-                                   bool *found, bool *expired);
+/* What a look-up tells of a signer. */
+struct auth_principal {
+    bool found;              /* it is a principal */
+    bool expired;            /* its expiry has passed */
+    enum role role;          /* when found */
+    enum auth_scheme scheme; /* its key's signature scheme, when found */
+};
+
+/* Looks up an SS58 signer into *out. */
+typedef enum svc_rc auth_lookup_fn(void *ctx, const char *ss58,
+                                   struct auth_principal *out);
 
 /* Verifies one request: headers well-formed and single, timestamp within
  * window_ms behind and future_ms ahead of now_ms and later than
  * started_ms + future_ms, signer a principal, signature valid over the
- * canonical message, and, when the principal's role reaches need, nonce
+ * canonical message under the principal's scheme only (an sr25519
+ * signature also over "<Bytes>" + message + "</Bytes>", what browser
+ * extensions sign), and, when the principal's role reaches need, nonce
  * not seen (a request that will be refused for its role spends none). On
  * success *role is the principal's role, which the caller compares with
  * need. Returns SVC_OK, SVC_ERR_UNAUTH with *reason set, SVC_ERR_RATE when

@@ -67,15 +67,19 @@ static int64_t limit_of(const struct conn_watch *w, enum conn_phase phase)
 static void sweep(struct conn_watch *w, int64_t now_ms)
 {
     for (struct conn_entry *e = w->head; e; e = e->next) {
+        enum conn_phase phase;
         int64_t due =
             atomic_load_explicit(&e->deadline_ms, memory_order_relaxed);
 
         if (e->shut || !due || due > now_ms)
             continue;
+        /* The phase before the shutdown: the HTTP thread moves the
+         * connection on (to idle) as soon as it sees the socket end. */
+        phase = (enum conn_phase)atomic_load(&e->phase);
         e->shut = true;
         shutdown(e->fd, SHUT_RDWR);
         if (w->o.on_expired)
-            w->o.on_expired((enum conn_phase)atomic_load(&e->phase));
+            w->o.on_expired(phase);
     }
 }
 

@@ -24,16 +24,24 @@ static struct {
     struct {
         char ss58[SS58_LEN + 1];
         enum role role;
+        enum auth_scheme scheme;
         char expires[20]; /* "" for never */
     } e[CACHED];
     unsigned n;
 } principals = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* The cached entry for ss58 under etag: 1 found, 0 not cached. */
-static int cached(const char *etag, const char *ss58, enum role *role,
-                  bool *expired)
+static bool expired_at(const char *expires)
 {
     char now[20];
+
+    clock_utc_text(now);
+    return expires[0] && strcmp(expires, now) <= 0;
+}
+
+/* The cached entry for ss58 under etag into *out: 1 found, 0 not cached. */
+static int cached(const char *etag, const char *ss58,
+                  struct auth_principal *out)
+{
     int hit = 0;
 
     pthread_mutex_lock(&principals.lock);
@@ -44,18 +52,18 @@ static int cached(const char *etag, const char *ss58, enum role *role,
     for (unsigned i = 0; i < principals.n && !hit; i++) {
         if (strcmp(principals.e[i].ss58, ss58) != 0)
             continue;
-        clock_utc_text(now);
-        *role = principals.e[i].role;
-        *expired = principals.e[i].expires[0] &&
-                   strcmp(principals.e[i].expires, now) <= 0;
+        out->found = true;
+        out->role = principals.e[i].role;
+        out->scheme = principals.e[i].scheme;
+        out->expired = expired_at(principals.e[i].expires);
         hit = 1;
     }
     pthread_mutex_unlock(&principals.lock);
     return hit;
 }
 
-static void remember(const char *etag, const char *ss58, enum role role,
-                     const char *expires)
+static void remember(const char *etag, const char *ss58,
+                     const struct auth_principal *p, const char *expires)
 {
     pthread_mutex_lock(&principals.lock);
     if (strcmp(principals.etag, etag) == 0 && principals.n < CACHED) {
@@ -63,39 +71,42 @@ static void remember(const char *etag, const char *ss58, enum role role,
 
         snprintf(principals.e[i].ss58, sizeof(principals.e[i].ss58), "%s",
                  ss58);
-        principals.e[i].role = role;
+        principals.e[i].role = p->role;
+        principals.e[i].scheme = p->scheme;
         snprintf(principals.e[i].expires, sizeof(principals.e[i].expires), "%s",
                  expires);
     }
     pthread_mutex_unlock(&principals.lock);
 }
 
-static enum svc_rc lookup(void *ctx, const char *ss58, enum role *role,
-                          bool *found, bool *expired)
+static enum svc_rc lookup(void *ctx, const char *ss58,
+                          struct auth_principal *out)
 {
     struct db_pool *pool = ctx;
-    char name[16], etag[64], expires[20] = "", now[20];
+    char name[16], etag[64], expires[20] = "", scheme[16] = "";
     struct db *db;
     enum svc_rc rc;
 
     db_etag(pool, DB_TABLE(DB_T_PRINCIPALS), etag);
-    if (cached(etag, ss58, role, expired)) {
-        *found = true;
+    if (cached(etag, ss58, out))
         return SVC_OK;
-    }
     rc = db_read_begin(pool, &db);
     if (rc != SVC_OK)
         return rc;
-    rc = q_principals_lookup(db, ss58, name, expires);
+    rc = q_principals_lookup(db, ss58, name, expires, scheme);
     db_read_end(pool, db);
-    *found = rc == SVC_OK && role_parse(name, role);
     if (rc == SVC_ERR_NOT_FOUND)
         return SVC_OK;
-    if (rc != SVC_OK || !*found)
+    if (rc != SVC_OK)
         return rc;
-    remember(etag, ss58, *role, expires);
-    clock_utc_text(now);
-    *expired = expires[0] && strcmp(expires, now) <= 0;
+    /* A row the CHECK constraints would not allow (another tool's write)
+     * is no principal. */
+    out->found =
+        role_parse(name, &out->role) && auth_scheme_parse(scheme, &out->scheme);
+    if (!out->found)
+        return SVC_OK;
+    remember(etag, ss58, out, expires);
+    out->expired = expired_at(expires);
     return SVC_OK;
 }
 

@@ -93,6 +93,10 @@ static const char ddl[] =
     "('reader', 'writer', 'admin')), label text COLLATE \"C\", "
     "created_at text COLLATE \"C\" NOT NULL, "
     "expires_at text COLLATE \"C\");"
+    /* version 6: the principal's signature scheme */
+    "ALTER TABLE principals ADD COLUMN IF NOT EXISTS scheme text COLLATE "
+    "\"C\" NOT NULL DEFAULT 'ed25519' CHECK (scheme IN ('ed25519', "
+    "'sr25519'));"
     "CREATE TABLE IF NOT EXISTS pog_jobs (id bigint PRIMARY KEY, "
     "kind text COLLATE \"C\" NOT NULL, state text COLLATE \"C\" NOT NULL, "
     "device bigint, params text COLLATE \"C\", result text COLLATE \"C\", "

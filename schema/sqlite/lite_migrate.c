@@ -13,7 +13,8 @@
 /* PRAGMA takes no bound parameters: the text carries DB_SCHEMA_VERSION.
  * 1: our indexes, computedb_legacy_miner_details. 2: principals.
  * 3: covering challenge indexes (replacing those of version 1).
- * 4: pog_jobs. 5: pog_jobs.principal, its indexes for the pruning. */
+ * 4: pog_jobs. 5: pog_jobs.principal, its indexes for the pruning.
+ * 6: principals.scheme (ed25519 or sr25519). */
 static const char set_version[] = "PRAGMA user_version=" DB_SCHEMA_VERSION_TEXT;
 
 /* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
@@ -72,7 +73,9 @@ static const char our_ddl[] =
     "moved_at TIMESTAMP);"
     "CREATE TABLE IF NOT EXISTS principals (ss58 TEXT PRIMARY KEY, "
     "role TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')), "
-    "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP);"
+    "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP, "
+    "scheme TEXT NOT NULL DEFAULT 'ed25519' CHECK (scheme IN ('ed25519', "
+    "'sr25519')));"
     /* PoG jobs (gpu/pog_service.c): the pool's state of each job,
      * written at every transition; params, result and error are JSON text,
      * the times unix ms, principal the SS58 of the signer who submitted it
@@ -188,6 +191,23 @@ static enum svc_rc upgrade_pog_jobs(struct lite_db *db)
     return rc;
 }
 
+/* principals before version 6 have no scheme column: added, every key
+ * ed25519 as it was. */
+static enum svc_rc upgrade_principals(struct lite_db *db)
+{
+    static const char has_scheme[] =
+        "SELECT COUNT(*) FROM pragma_table_info('principals') "
+        "WHERE name = 'scheme'";
+    int64_t n = 0;
+    enum svc_rc rc = query_int(db, has_scheme, &n);
+
+    if (rc == SVC_OK && n == 0)
+        rc = lite_exec(db, "ALTER TABLE principals ADD COLUMN scheme TEXT NOT "
+                           "NULL DEFAULT 'ed25519' CHECK (scheme IN "
+                           "('ed25519', 'sr25519'))");
+    return rc;
+}
+
 static enum svc_rc migrate_tx(struct lite_db *db)
 {
     int64_t version = 0;
@@ -206,6 +226,8 @@ static enum svc_rc migrate_tx(struct lite_db *db)
         rc = upgrade_miner_details(db);
     if (rc == SVC_OK)
         rc = upgrade_pog_jobs(db);
+    if (rc == SVC_OK)
+        rc = upgrade_principals(db);
     if (rc != SVC_OK || version == DB_SCHEMA_VERSION)
         return rc;
     log_info("schema migrated from version %lld to %d", (long long)version,

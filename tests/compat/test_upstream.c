@@ -312,7 +312,34 @@ static const char pog_jobs_v4[] =
     "CREATE TABLE pog_jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
     "state TEXT NOT NULL, device INTEGER, params TEXT, result TEXT, "
     "error TEXT, submitted_at INTEGER, started_at INTEGER, "
-    "finished_at INTEGER);";
+    "finished_at INTEGER);"
+    /* principals before version 6: no scheme */
+    "CREATE TABLE principals (ss58 TEXT PRIMARY KEY, role TEXT NOT NULL "
+    "CHECK (role IN ('reader', 'writer', 'admin')), label TEXT, "
+    "created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP);";
+
+/* A reader of the old file, an ed25519 key as every principal was then. */
+static const char old_reader[] =
+    "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+/* A Bittensor hotkey (//Alice's sr25519 key) added after the upgrade. */
+static const char sr_reader[] =
+    "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+/* GET /admin/principals/{ss58}: its scheme, or "" when absent. */
+static void principal_scheme(const char *ss58, char *buf, size_t len)
+{
+    char path[128];
+    struct resp r;
+    const json_t *p;
+
+    snprintf(path, sizeof(path), "/admin/principals/%s", ss58);
+    p = get_ok(path, &r);
+    snprintf(buf, len, "%s",
+             json_string_value(json_object_get(p, "scheme"))
+                 ? json_string_value(json_object_get(p, "scheme"))
+                 : "");
+    th_resp_free(&r);
+}
 
 /* GET /pog/jobs/{id}: its principal (NULL for null), copied into buf. */
 static const char *job_principal(long long id, char *buf, size_t len)
@@ -347,12 +374,17 @@ static void check_v4_copy(const char *path)
     th_start(url);
     CHECK(job_principal(7, who, sizeof(who)) == NULL);
     CHECK_STR_EQ(job_principal(8, who, sizeof(who)), hk[0]);
+    principal_scheme(old_reader, who, sizeof(who));
+    CHECK_STR_EQ(who, "ed25519");
+    principal_scheme(sr_reader, who, sizeof(who));
+    CHECK_STR_EQ(who, "sr25519");
     th_stop();
 }
 
-/* A file at schema version 4 with a PoG job: opening it adds
- * pog_jobs.principal (NULL for the old row, which stays readable) and the
- * pruning's indexes, and sets the version. */
+/* A file at schema version 4 with a PoG job and a principal: opening it
+ * adds pog_jobs.principal (NULL for the old row, which stays readable),
+ * the pruning's indexes and principals.scheme (ed25519 for the old
+ * principal, as it signed), and sets the version. */
 static void check_v4_upgrade(void)
 {
     char path[512], who[64];
@@ -368,10 +400,16 @@ static void check_v4_upgrade(void)
         "INSERT INTO pog_jobs VALUES (7, 'compute', 'done', 0, '{}', "
         "'{\"n\": 8}', NULL, %lld, %lld, %lld)",
         now, now, now);
+    ins(db,
+        "INSERT INTO principals VALUES (%Q, 'reader', 'old', "
+        "'2026-01-01 00:00:00', NULL)",
+        old_reader);
     up_exec(db, "PRAGMA user_version=4");
     sqlite3_close(db);
     th_start(path);
     CHECK(job_principal(7, who, sizeof(who)) == NULL);
+    principal_scheme(old_reader, who, sizeof(who));
+    CHECK_STR_EQ(who, "ed25519");
     th_stop();
     db = up_open(path);
     CHECK_INT_EQ(up_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
@@ -386,6 +424,15 @@ static void check_v4_upgrade(void)
         "INSERT INTO pog_jobs VALUES (8, 'compute', 'done', 0, '{}', "
         "'{\"n\": 8}', NULL, %lld, %lld, %lld, %Q)",
         now, now, now, hk[0]);
+    ins(db,
+        "INSERT INTO principals (ss58, role, created_at, scheme) VALUES (%Q, "
+        "'reader', '2026-01-02 00:00:00', 'sr25519')",
+        sr_reader);
+    /* The column keeps out what no verifier knows. */
+    CHECK(sqlite3_exec(db,
+                       "UPDATE principals SET scheme = 'ecdsa' WHERE ss58 = "
+                       "'5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty'",
+                       NULL, NULL, NULL) == SQLITE_CONSTRAINT);
     sqlite3_close(db);
     check_v4_copy(path);
     unlink(path);

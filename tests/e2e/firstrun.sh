@@ -57,7 +57,7 @@ stop
 "$bin" keygen --out "$dir/r.key" >/dev/null 2>&1; [ $? = 1 ] || bad "keygen overwrote a key"
 r=$(cat "$dir/r.addr")
 "$bin" principal add --db "$dir/data/database.db" --role reader --label ops "$r" >/dev/null || bad "principal add"
-"$bin" principal ls --db "$dir/data/database.db" | grep -q "$r  reader  ops" || bad "principal ls"
+"$bin" principal ls --db "$dir/data/database.db" | grep -q "$r  ed25519  reader  ops" || bad "principal ls"
 "$bin" principal add --db "$dir/data/database.db" --role boss "$r" >/dev/null 2>&1; [ $? = 2 ] || bad "bad role should exit 2"
 "$bin" principal rm --db "$dir/data/database.db" "$r" >/dev/null || bad "principal rm"
 "$bin" principal rm --db "$dir/data/database.db" "$addr" >/dev/null 2>&1; [ $? = 1 ] || bad "last admin removed"

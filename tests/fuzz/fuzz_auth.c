@@ -24,15 +24,16 @@ static struct auth *fixed, *moving;
 static uint8_t seed[AUTH_SEED_BYTES];
 static char key_path[128];
 
-static enum svc_rc lookup(void *ctx, const char *ss58, enum role *role,
-                          bool *found, bool *expired)
+static enum svc_rc lookup(void *ctx, const char *ss58,
+                          struct auth_principal *out)
 {
     bool expire = *(const bool *)ctx;
 
     FZ_ASSERT(ss58_is_valid(ss58)); /* no lookup for a malformed signer */
-    *role = ROLE_ADMIN;
-    *found = true;
-    *expired = expire;
+    out->role = ROLE_ADMIN;
+    out->scheme = AUTH_SCHEME_ED25519;
+    out->found = true;
+    out->expired = expire;
     return SVC_OK;
 }
 

@@ -25,7 +25,7 @@ for name in $names; do
     mkdir -p "$work"
     case $name in
     router | query | auth) dict=$here/http.dict ;;
-    ss58) dict= ;;
+    ss58 | sr25519) dict= ;;
     *) dict=$here/json.dict ;;
     esac
     log=$build/fuzz-logs/$name.log

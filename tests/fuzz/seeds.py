@@ -172,6 +172,42 @@ def ss58_seeds():
             b"0" + HK[1:].encode(), bytes(32), b"\xff" * 32, b"1" * 48, b""]
 
 
+# sr25519 (fuzz_sr25519.c): pk (32) || signature (64) || message.
+SR_ALICE = ("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d",
+            "1037eb7e51613d0dcf5930ae518819c87d655056605764840d9280984e1b7063"
+            "c4566b55bf292fcab07b369d01095879b50517beca4d26e6a65866e25fec0d83",
+            b"I hereby verify that I control " + HK.encode())
+SR_WRAPPED = ("f84d048da2ddae2d9d8fd6763f469566e8817a26114f39408de15547f6d47805",
+              "48ce2c90e08651adfc8ecef84e916f6d1bb51ebebd16150ee12df247841a5437"
+              "951ea0f9d632ca165e6ab391532e75e701be6a1caa88c8a6bcca3511f55b4183",
+              b"<Bytes>message to sign</Bytes>")
+SR_FIXED = ("46ebddef8cd9bb167dc30878d7113b7e168e6f0646beffd77d69d39bad76b47a",
+            "dc4831339346dc294d21dd6efa22c078b6eb6602a30fb9c67540c1fb4e20936e"
+            "17489f36dbe14aec6d2b1e56d979f7b420ca34143aca1691db0bab9535c49a86",
+            b"this is a message")
+SR_UNMARKED = ("b4bfa1f7a5166695eb75299fd1c4c03ea212871c342f2c5dfea0902b2c246918",
+               "5a9755f069939f45d96aaf125cf5ce7ba1db998686f87f2fb3cbdea922078741"
+               "a73891ba265f70c31436e18a9acd14d189d73c12317ab6c313285cd938453202",
+               b"Verifying that I am the owner of "
+               b"5G9hQLdsKQswNPgB499DeA5PkFBbgkLPJWkkS6FAM6xGQ8xD. Hash: 221455a3\n")
+
+
+def sr25519_seeds():
+    def raw(v):
+        return bytes.fromhex(v[0]) + bytes.fromhex(v[1]) + v[2]
+
+    alice = raw(SR_ALICE)
+    s = int.from_bytes(alice[64:96], "little") & ~(1 << 255)
+    s_plus_l = (s + 2**252 + 27742317777372353535851937790883648493) | (1 << 255)
+    unmarked = bytearray(alice)
+    unmarked[95] &= 0x7F
+    return [alice, raw(SR_WRAPPED), raw(SR_FIXED), raw(SR_UNMARKED),
+            raw(SR_WRAPPED).replace(b"<Bytes>", b"").replace(b"</Bytes>", b""),
+            bytes(unmarked), alice[:64] + s_plus_l.to_bytes(32, "little") + alice[96:],
+            bytes(32) + alice[32:], b"\xff" * 32 + alice[32:], alice[:96],
+            alice[:95], alice[:31], b""]
+
+
 def signed(seed, method, target, body, ts, nonce):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -224,6 +260,7 @@ def main():
     write("router", router_seeds())
     write("query", query_seeds())
     write("ss58", ss58_seeds())
+    write("sr25519", sr25519_seeds())
     write("auth", auth_seeds())
 
 

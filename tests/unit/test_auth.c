@@ -87,13 +87,14 @@ static void check_fields(void)
           SVC_ERR_INVALID); /* does not fit */
 }
 
-static enum svc_rc alice_is_writer(void *ctx, const char *ss58, enum role *role,
-                                   bool *found, bool *expired)
+static enum svc_rc alice_is_writer(void *ctx, const char *ss58,
+                                   struct auth_principal *out)
 {
     (*(int *)ctx)++;
-    *found = strcmp(ss58, alice_ss58) == 0;
-    *expired = false;
-    *role = ROLE_WRITER;
+    out->found = strcmp(ss58, alice_ss58) == 0;
+    out->expired = false;
+    out->role = ROLE_WRITER;
+    out->scheme = AUTH_SCHEME_ED25519;
     return SVC_OK;
 }
 
@@ -248,6 +249,55 @@ static void check_shared_store(void)
     auth_free(b);
 }
 
+/* //Alice's sr25519 key, whatever scheme the test gives it. */
+static const char alice_sr_ss58[] =
+    "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+static enum auth_scheme alice_sr_scheme;
+
+static enum svc_rc alice_sr_is_reader(void *ctx, const char *ss58,
+                                      struct auth_principal *out)
+{
+    (void)ctx;
+    out->found = strcmp(ss58, alice_sr_ss58) == 0;
+    out->expired = false;
+    out->role = ROLE_READER;
+    out->scheme = alice_sr_scheme;
+    return SVC_OK;
+}
+
+/* docs/protocol.md section 7.7, vector 4: a signature @polkadot/util-crypto
+ * made over vector 1's request. It passes for an sr25519 principal only:
+ * under ed25519 the same bytes are a bad signature. */
+static void check_sr25519_vector(void)
+{
+    static const char sig[] =
+        "0x3aaa418d5d48f5500d651d7cb567eb99f0951ae239053f316d9f784dee8ab969"
+        "4779aded85c4929dc7e8e5b7b5b63301885aacb6ace02150e939d82df52a4a8f";
+    const int64_t ts = 1700000000000;
+    struct auth_options o = {.audience = "example-service",
+                             .window_ms = 30000,
+                             .future_ms = 2000,
+                             .replay_capacity = 64,
+                             .started_ms = ts - 60000};
+    struct auth_headers h = {alice_sr_ss58, "1700000000000",
+                             "0123456789abcdef0123456789abcdef", sig, false};
+    struct auth_subject s = vector_subject();
+    enum auth_reason reason = AUTH_OK;
+    enum role role = ROLE_NONE;
+    struct auth *a = auth_new(&o);
+
+    CHECK(a != NULL);
+    alice_sr_scheme = AUTH_SCHEME_ED25519;
+    CHECK(auth_verify(a, &h, &s, ts, ROLE_READER, alice_sr_is_reader, NULL,
+                      &role, &reason) == SVC_ERR_UNAUTH);
+    CHECK(reason == AUTH_BAD_SIGNATURE);
+    alice_sr_scheme = AUTH_SCHEME_SR25519;
+    CHECK(auth_verify(a, &h, &s, ts, ROLE_READER, alice_sr_is_reader, NULL,
+                      &role, &reason) == SVC_OK);
+    CHECK(role == ROLE_READER);
+    auth_free(a);
+}
+
 /* A random nonce of 32 hex characters. */
 static void new_nonce(char out[33])
 {
@@ -321,5 +371,6 @@ int main(void)
     check_shared_store();
     check_replay_cache();
     check_replay_signers();
+    check_sr25519_vector();
     return 0;
 }
