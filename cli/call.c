@@ -18,21 +18,31 @@
 enum { BODY_MAX = 64 * 1024 * 1024 };
 
 static const char sign_usage[] =
-    "usage: computedb sign --key FILE [--audience A] METHOD TARGET "
-    "[--body-file F]\n\n"
+    "usage: computedb sign (--key FILE | --wallet W [--hotkey H] "
+    "[--wallet-path DIR])\n                      [--audience A] METHOD "
+    "TARGET [--body-file F]\n\n"
     "Prints the four signature headers as curl arguments, e.g.\n"
     "  curl $(computedb sign --key data/admin.key GET /miners) "
     "http://127.0.0.1:8080/miners\n"
     "Send the body byte for byte (curl --data-binary @F), and TARGET exactly "
     "as in\nthe URL (path and query). The signature is valid for the "
-    "server's time window\n(30 s by default) and for one request.\n";
+    "server's time window\n(30 s by default) and for one request.\n"
+    "The key: a computedb key file (ed25519), a Bittensor hotkey file "
+    "(sr25519),\nor a wallet's hotkey: --wallet NAME --hotkey NAME "
+    "(default: default) in\n--wallet-path (default ~/.bittensor/wallets), "
+    "as btcli names them.\n";
 
 static const char call_usage[] =
     "usage: computedb call [--key FILE] [--url URL] [--audience A] METHOD "
     "TARGET\n                      [--data JSON|@file]\n\n"
     "Signs and sends one request, prints the JSON answer indented, and exits "
     "0 on\n2xx, 1 on an HTTP or network error, 2 on a usage error.\n"
-    "  --key       key file (default $COMPUTEDB_KEY, else data/admin.key)\n"
+    "  --key       key file (default $COMPUTEDB_KEY, else data/admin.key): "
+    "a computedb\n              key (ed25519) or a Bittensor hotkey file "
+    "(sr25519)\n"
+    "  --wallet    sign with this Bittensor wallet's hotkey instead: "
+    "--hotkey NAME\n              (default default), --wallet-path DIR "
+    "(default ~/.bittensor/wallets)\n"
     "  --url       server (default $COMPUTEDB_URL, else "
     "http://127.0.0.1:8080)\n"
     "  --audience  audience the server expects (default $COMPUTEDB_AUDIENCE, "
@@ -72,33 +82,51 @@ static const char *env_or(const char *flag, const char *env, const char *def)
     return flag ? flag : (v && *v ? v : def);
 }
 
-/* Loads the key and signs; false after printing why. */
-static bool sign_request(const char *key_path, const struct auth_subject *s,
-                         struct auth_signed *out)
+/* Where the signing key comes from: --key, or a wallet's hotkey. */
+struct key_source {
+    const char *key, *wallet, *hotkey, *wallet_path;
+};
+
+static bool uses_wallet(const struct key_source *ks)
 {
-    uint8_t *seed = auth_seed_new();
-    char err[512];
+    return ks->wallet || ks->hotkey || ks->wallet_path;
+}
+
+/* Loads the key (key_path, or the wallet's hotkey file) and signs; false
+ * after printing why. */
+static bool sign_request(const struct key_source *ks, const char *key_path,
+                         const struct auth_subject *s, struct auth_signed *out)
+{
+    char path[4096];
+    struct auth_key k;
     bool ok = false;
 
-    if (!seed)
+    if (uses_wallet(ks) && !cli_wallet_file(ks->wallet_path, ks->wallet,
+                                            ks->hotkey, path, sizeof(path))) {
+        fprintf(stderr, "computedb: the wallet path is too long\n");
         return false;
-    if (auth_key_load(key_path, seed, err, sizeof(err)) != SVC_OK)
-        fprintf(stderr, "computedb: %s\n", err);
-    else if (auth_sign(seed, s, clock_unix_ms(), out) != SVC_OK)
+    }
+    if (!cli_key_open(uses_wallet(ks) ? path : key_path, &k))
+        return false;
+    if (auth_key_sign(&k, s, clock_unix_ms(), out) != SVC_OK)
         fprintf(stderr, "computedb: cannot sign: check METHOD (upper case), "
                         "TARGET (starts with /, printable ASCII) and the "
                         "audience\n");
     else
         ok = true;
-    auth_seed_free(seed);
+    auth_key_clear(&k);
     return ok;
 }
 
 int cli_sign(int argc, char **argv)
 {
-    const char *key = NULL, *aud = NULL, *body_file = NULL, *pos[2];
+    struct key_source ks = {0};
+    const char *aud = NULL, *body_file = NULL, *pos[2];
     int help = 0, n;
-    const struct cli_opt opts[] = {{"--key", &key, NULL},
+    const struct cli_opt opts[] = {{"--key", &ks.key, NULL},
+                                   {"--wallet", &ks.wallet, NULL},
+                                   {"--hotkey", &ks.hotkey, NULL},
+                                   {"--wallet-path", &ks.wallet_path, NULL},
                                    {"--audience", &aud, NULL},
                                    {"--body-file", &body_file, NULL},
                                    {"--help", NULL, &help},
@@ -113,7 +141,7 @@ int cli_sign(int argc, char **argv)
         fputs(sign_usage, stdout);
         return 0;
     }
-    if (n != 2 || !key) {
+    if (n != 2 || (!ks.key == !uses_wallet(&ks))) {
         fputs(sign_usage, stderr);
         return 2;
     }
@@ -121,7 +149,7 @@ int cli_sign(int argc, char **argv)
         goto out;
     s = (struct auth_subject){env_or(aud, "COMPUTEDB_AUDIENCE", "computedb"),
                               pos[0], pos[1], body.p, body.len};
-    if (!sign_request(key, &s, &sig))
+    if (!sign_request(&ks, ks.key, &s, &sig))
         goto out;
     printf("-H BT-Signer:%s -H BT-Timestamp:%s -H BT-Nonce:%s "
            "-H BT-Signature:%s\n",
@@ -227,12 +255,18 @@ static bool load_body(const char *data, struct buf *body)
 
 int cli_call(int argc, char **argv)
 {
-    const char *key = NULL, *url = NULL, *aud = NULL, *data = NULL, *pos[2];
+    struct key_source ks = {0};
+    const char *url = NULL, *aud = NULL, *data = NULL, *pos[2];
     int help = 0, n, code = 1;
-    const struct cli_opt opts[] = {
-        {"--key", &key, NULL},      {"--url", &url, NULL},
-        {"--audience", &aud, NULL}, {"--data", &data, NULL},
-        {"--help", NULL, &help},    {NULL, NULL, NULL}};
+    const struct cli_opt opts[] = {{"--key", &ks.key, NULL},
+                                   {"--wallet", &ks.wallet, NULL},
+                                   {"--hotkey", &ks.hotkey, NULL},
+                                   {"--wallet-path", &ks.wallet_path, NULL},
+                                   {"--url", &url, NULL},
+                                   {"--audience", &aud, NULL},
+                                   {"--data", &data, NULL},
+                                   {"--help", NULL, &help},
+                                   {NULL, NULL, NULL}};
     struct buf body = {.max = BODY_MAX};
     struct auth_subject s;
     struct auth_signed sig;
@@ -243,7 +277,7 @@ int cli_call(int argc, char **argv)
         fputs(call_usage, stdout);
         return 0;
     }
-    if (n != 2 || pos[1][0] != '/') {
+    if (n != 2 || pos[1][0] != '/' || (ks.key && uses_wallet(&ks))) {
         fputs(call_usage, stderr);
         return 2;
     }
@@ -255,7 +289,7 @@ int cli_call(int argc, char **argv)
         goto out;
     s = (struct auth_subject){env_or(aud, "COMPUTEDB_AUDIENCE", "computedb"),
                               pos[0], pos[1], body.p, body.len};
-    if (sign_request(cli_key_path(key), &s, &sig))
+    if (sign_request(&ks, cli_key_path(ks.key), &s, &sig))
         code = send_signed(full, pos[0], &body, &sig);
 out:
     buf_free(&body);

@@ -6,6 +6,8 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 int cli_keygen(int argc, char **argv);
@@ -36,5 +38,24 @@ int cli_parse(const char *cmd, int argc, char **argv,
 
 /* The key file to use: --key, else $COMPUTEDB_KEY, else data/admin.key. */
 const char *cli_key_path(const char *flag);
+
+/* ---- signing keys (wallet.c) ------------------------------------------- */
+
+struct auth_key;
+
+/* Where a Bittensor wallet keeps a hotkey: DIR/WALLET/hotkeys/HOTKEY, with
+ * DIR defaulting to ~/.bittensor/wallets and both names to "default" (as
+ * btcli does). false when it does not fit out. */
+bool cli_wallet_file(const char *dir, const char *wallet, const char *hotkey,
+                     char *out, size_t len);
+/* Loads the signing key in path: a computedb key file (ed25519, 64 hex
+ * digits) or a Bittensor hotkey file (JSON with "secretSeed" or
+ * "privateKey" and "publicKey": sr25519). Warns on stderr when others may
+ * read it. false after printing why, naming the file. */
+bool cli_key_open(const char *path, struct auth_key *k);
+/* Parses the text of a hotkey file into k (sr25519); SVC_ERR_INVALID with
+ * a message in err for an encrypted, malformed or inconsistent file. */
+int cli_hotkey_parse(const char *text, size_t len, struct auth_key *k,
+                     char *err, size_t errlen);
 
 #endif

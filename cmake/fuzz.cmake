@@ -13,7 +13,7 @@ set(SVC_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 set(SVC_FUZZ_BODIES miners_put specs_put candidates_post challenges_post
     alloc_put blacklist_post blacklist_delete pog_post stats_put wandb_put
     principals_put backup_post)
-set(SVC_FUZZ_OTHERS auth ss58 sr25519 router query)
+set(SVC_FUZZ_OTHERS auth ss58 sr25519 hotkey router query)
 
 if(COMPUTEDB_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")

@@ -5,6 +5,7 @@
 #include "auth_msg.h"
 
 #include "random.h"
+#include "sr25519.h"
 
 #include <sodium.h>
 
@@ -128,6 +129,29 @@ void auth_seed_address(const uint8_t seed[AUTH_SEED_BYTES],
     ss58_encode(pk, out);
 }
 
+/* Fills the signer, timestamp and nonce of out and writes the message
+ * into msg (AUTH_MSG_MAX bytes). */
+static enum svc_rc begin_signed(const uint8_t pk[SS58_KEY_BYTES],
+                                const struct auth_subject *s, int64_t now_ms,
+                                const char *nonce, struct auth_signed *out,
+                                char *msg)
+{
+    ss58_encode(pk, out->signer);
+    snprintf(out->timestamp, sizeof(out->timestamp), "%lld", (long long)now_ms);
+    snprintf(out->nonce, sizeof(out->nonce), "%s", nonce);
+    return auth_message(s, out->timestamp, out->nonce, out->signer, msg,
+                        AUTH_MSG_MAX);
+}
+
+static void put_signature(const uint8_t sig[crypto_sign_BYTES],
+                          struct auth_signed *out)
+{
+    out->signature[0] = '0';
+    out->signature[1] = 'x';
+    sodium_bin2hex(out->signature + 2, sizeof(out->signature) - 2, sig,
+                   crypto_sign_BYTES);
+}
+
 enum svc_rc auth_sign_nonce(const uint8_t seed[AUTH_SEED_BYTES],
                             const struct auth_subject *s, int64_t now_ms,
                             const char *nonce, struct auth_signed *out)
@@ -141,19 +165,12 @@ enum svc_rc auth_sign_nonce(const uint8_t seed[AUTH_SEED_BYTES],
     if (!sk || !msg)
         goto out;
     crypto_sign_seed_keypair(pk, sk, seed);
-    ss58_encode(pk, out->signer);
-    snprintf(out->timestamp, sizeof(out->timestamp), "%lld", (long long)now_ms);
-    snprintf(out->nonce, sizeof(out->nonce), "%s", nonce);
-    rc = auth_message(s, out->timestamp, out->nonce, out->signer, msg,
-                      AUTH_MSG_MAX);
+    rc = begin_signed(pk, s, now_ms, nonce, out, msg);
     if (rc != SVC_OK)
         goto out;
     crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg),
                          sk);
-    out->signature[0] = '0';
-    out->signature[1] = 'x';
-    sodium_bin2hex(out->signature + 2, sizeof(out->signature) - 2, sig,
-                   sizeof(sig));
+    put_signature(sig, out);
 out:
     sodium_free(sk);
     free(msg);
@@ -168,6 +185,45 @@ enum svc_rc auth_sign(const uint8_t seed[AUTH_SEED_BYTES],
 
     random_hex(nonce, sizeof(nonce));
     return auth_sign_nonce(seed, s, now_ms, nonce, out);
+}
+
+/* sr25519: randomised by the signer itself (core/sr25519.c). */
+static enum svc_rc sign_sr25519(const struct auth_key *k,
+                                const struct auth_subject *s, int64_t now_ms,
+                                struct auth_signed *out)
+{
+    uint8_t sig[SR25519_SIGNATURE_BYTES];
+    char nonce[33];
+    char *msg = malloc(AUTH_MSG_MAX);
+    enum svc_rc rc = msg ? SVC_OK : SVC_ERR_NOMEM;
+
+    random_hex(nonce, sizeof(nonce));
+    if (rc == SVC_OK)
+        rc = begin_signed(k->pk, s, now_ms, nonce, out, msg);
+    if (rc == SVC_OK)
+        rc = sr25519_sign(sig, (const uint8_t *)msg, strlen(msg), k->secret,
+                          k->pk);
+    if (rc == SVC_OK)
+        put_signature(sig, out);
+    free(msg);
+    return rc;
+}
+
+enum svc_rc auth_key_sign(const struct auth_key *k,
+                          const struct auth_subject *s, int64_t now_ms,
+                          struct auth_signed *out)
+{
+    if (!k->secret)
+        return SVC_ERR_INVALID;
+    if (k->scheme == AUTH_SCHEME_SR25519)
+        return sign_sr25519(k, s, now_ms, out);
+    return auth_sign(k->secret, s, now_ms, out);
+}
+
+void auth_key_clear(struct auth_key *k)
+{
+    sodium_free(k->secret); /* NULL-safe; wipes before freeing */
+    memset(k, 0, sizeof(*k));
 }
 
 /* ---- key files ------------------------------------------------------- */

@@ -76,6 +76,24 @@ SVC_NODISCARD enum svc_rc auth_sign_nonce(const uint8_t seed[AUTH_SEED_BYTES],
                                           int64_t now_ms, const char *nonce,
                                           struct auth_signed *out);
 
+/* A signing key of either scheme. secret lives in guarded memory
+ * (sodium_malloc): the ed25519 seed (32 bytes) or the sr25519 secret
+ * (64 bytes: key scalar || nonce, as Bittensor wallet files store it). */
+struct auth_key {
+    enum auth_scheme scheme;
+    uint8_t *secret;
+    uint8_t pk[SS58_KEY_BYTES];
+};
+
+/* Wipes and frees k->secret (NULL-safe) and clears k. */
+void auth_key_clear(struct auth_key *k);
+/* Signs s with k at now_ms with a fresh random nonce (as auth_sign).
+ * Thread-safe. */
+SVC_NODISCARD enum svc_rc auth_key_sign(const struct auth_key *k,
+                                        const struct auth_subject *s,
+                                        int64_t now_ms,
+                                        struct auth_signed *out);
+
 /* The SS58 address of the key for seed. */
 void auth_seed_address(const uint8_t seed[AUTH_SEED_BYTES],
                        char out[SS58_LEN + 1]);

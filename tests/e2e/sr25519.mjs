@@ -50,6 +50,17 @@ if (process.argv[2] === 'keys') {
   process.exit(0);
 }
 
+// `computedb sign` output for GET /miners (no body): does @polkadot's
+// signatureVerify take it as sr25519 from the signer it names?
+if (process.argv[2] === 'verify-headers') {
+  const h = Object.fromEntries([...process.argv[3].matchAll(/-H (BT-[A-Za-z]+):(\S+)/g)].map((m) => [m[1], m[2]]));
+  const msg = ['bt-http-auth-v1', 'computedb', 'GET', '/miners',
+               createHash('sha256').update('').digest('hex'), h['BT-Timestamp'], h['BT-Nonce'], h['BT-Signer']].join('\n');
+  const v = pd.signatureVerify(msg, h['BT-Signature'], h['BT-Signer']);
+  console.log(`signatureVerify: ${v.isValid} ${v.crypto}`);
+  process.exit(v.isValid && v.crypto === 'sr25519' ? 0 : 1);
+}
+
 const url = process.argv[3];
 const enc = new TextEncoder();
 const hex = (b) => Buffer.from(b).toString('hex');
