@@ -132,8 +132,9 @@ test-tsan: test-deps
 bench: test-deps
 	cmake -S . -B build/bench $(GENERATOR) -DCMAKE_BUILD_TYPE=Release \
 		-DCOMPUTEDB_WERROR=ON -DCOMPUTEDB_CUDA=OFF
-	cmake --build build/bench -j $(JOBS) --target computedb bench_gen bench_load
+	cmake --build build/bench -j $(JOBS) --target computedb bench_gen bench_load sig_bench
 	python3 bench/run.py build/bench
+	build/bench/sig_bench
 
 format:
 	clang-format -i $$(git ls-files 'core/*.[ch]' 'schema/*.[ch]' 'gpu/*.[ch]' \
