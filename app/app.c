@@ -58,7 +58,8 @@ static enum svc_rc first_admin_tx(struct db *db, void *ctx)
     struct q_principal p = {.ss58 = f->ss58,
                             .role = "admin",
                             .label = "first-run admin",
-                            .scheme = "ed25519"};
+                            .scheme = "ed25519",
+                            .secrets = -1};
     bool created = false;
     enum svc_rc rc = q_principals_count(db, &f->existing);
 

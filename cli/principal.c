@@ -15,12 +15,16 @@ static const char usage[] =
     "usage: computedb principal add [--db PATH] --role reader|writer|admin "
     "[--label L]\n                               [--expires "
     "\"YYYY-MM-DD HH:MM:SS\"]\n"
-    "                               [--scheme ed25519|sr25519] SS58\n"
+    "                               [--scheme ed25519|sr25519] "
+    "[--secrets|--no-secrets] SS58\n"
     "       computedb principal rm [--db PATH] SS58\n"
     "       computedb principal ls [--db PATH]\n\n"
     "--db defaults to data/database.db. --scheme says how the key signs: "
     "ed25519\n(computedb keygen; the default for a new principal) or sr25519 "
-    "(a Bittensor\nhotkey); an update without it keeps the scheme. No change "
+    "(a Bittensor\nhotkey); an update without it keeps the scheme. "
+    "--secrets lets a non-admin read\nallocation secrets (password, ssh_key, "
+    "regkey), as a validator that deallocates\nmust; --no-secrets takes "
+    "that back; without either an update keeps it. No change "
     "may leave no live admin "
     "(neither\nexpired nor removed) where there was one: add the new admin "
     "first. A database\nwith no live admin left accepts any change, so an "
@@ -53,10 +57,11 @@ static void print_list(const json_t *list)
         const char *label = json_string_value(json_object_get(p, "label"));
         const char *exp = json_string_value(json_object_get(p, "expires_at"));
 
-        printf("%s  %-7s  %-6s  %s%s%s\n",
+        printf("%s  %-7s  %-6s%s  %s%s%s\n",
                json_string_value(json_object_get(p, "ss58")),
                json_string_value(json_object_get(p, "scheme")),
                json_string_value(json_object_get(p, "role")),
+               json_is_true(json_object_get(p, "secrets")) ? " +secrets" : "",
                label ? label : "", exp ? "  expires " : "", exp ? exp : "");
     }
 }
@@ -118,14 +123,16 @@ static int check_args(struct op *op, int n, const char **pos)
 
 int cli_principal(int argc, char **argv)
 {
-    struct op op = {0};
+    struct op op = {.p.secrets = -1};
     const char *db_path = "data/database.db", *pos[1];
-    int help = 0, n, code;
+    int help = 0, n, code, grant = 0, revoke = 0;
     const struct cli_opt opts[] = {{"--db", &db_path, NULL},
                                    {"--role", &op.p.role, NULL},
                                    {"--label", &op.p.label, NULL},
                                    {"--expires", &op.p.expires_at, NULL},
                                    {"--scheme", &op.p.scheme, NULL},
+                                   {"--secrets", NULL, &grant},
+                                   {"--no-secrets", NULL, &revoke},
                                    {"--help", NULL, &help},
                                    {NULL, NULL, NULL}};
     struct db_options dbo = {
@@ -148,7 +155,9 @@ int cli_principal(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    code = n < 0 ? 2 : check_args(&op, n, pos);
+    code = n < 0 || (grant && revoke) ? 2 : check_args(&op, n, pos);
+    if (grant || revoke)
+        op.p.secrets = grant;
     if (code) {
         fputs(usage, stderr);
         return code;

@@ -46,8 +46,8 @@ static enum svc_rc put_tx(struct db *db, void *ctx)
 
 static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
 {
-    static const char *const fields[] = {"role", "label", "expires_at",
-                                         "scheme", NULL};
+    static const char *const fields[] = {"role",   "label",   "expires_at",
+                                         "scheme", "secrets", NULL};
     enum role role;
     enum auth_scheme scheme;
     enum svc_rc rc = dec_fields(req, req->json, NULL, fields);
@@ -63,6 +63,12 @@ static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
         rc = req_fail(req, SVC_ERR_INVALID, "scheme",
                       "must be ed25519 or sr25519 (Bittensor hotkeys are "
                       "sr25519)");
+    if (rc == SVC_OK && dec_has(req->json, "secrets")) {
+        bool secrets = false;
+
+        rc = dec_bool(req, req->json, NULL, -1, "secrets", &secrets);
+        p->secrets = secrets;
+    }
     if (rc == SVC_OK && dec_has(req->json, "label"))
         rc = dec_text(req, req->json, NULL, -1, "label", 256, &p->label);
     if (rc == SVC_OK && dec_has(req->json, "expires_at"))
@@ -76,11 +82,12 @@ static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
     return rc;
 }
 
-/* PUT /admin/principals/{ss58} {"role", "scheme"?, "label"?, "expires_at"?}
+/* PUT /admin/principals/{ss58}
+ * {"role", "scheme"?, "secrets"?, "label"?, "expires_at"?}
  * -> 201 (new) or 200 with the principal. */
 enum svc_rc h_principals_put(struct req *req, struct reply *rep)
 {
-    struct principal_put pp = {0};
+    struct principal_put pp = {.p.secrets = -1};
     enum svc_rc rc = dec_path_hotkey(req, "ss58", &pp.p.ss58);
 
     if (rc == SVC_OK)

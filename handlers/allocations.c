@@ -83,7 +83,7 @@ enum svc_rc h_alloc_list(struct req *req, struct reply *rep)
 
     if (rc != SVC_OK)
         return rc;
-    rc = q_alloc_list(db, req->role < ROLE_ADMIN, &items);
+    rc = q_alloc_list(db, !req->secrets, &items);
     return hx_read_reply(req, rep, db, rc,
                          rc == SVC_OK ? hx_page(items, NULL) : NULL);
 }
@@ -100,7 +100,7 @@ enum svc_rc h_alloc_get(struct req *req, struct reply *rep)
         rc = db_read_begin(req->app->db, &db);
     if (rc != SVC_OK)
         return rc;
-    rc = q_alloc_get(db, hotkey, req->role < ROLE_ADMIN, &out);
+    rc = q_alloc_get(db, hotkey, !req->secrets, &out);
     if (rc == SVC_ERR_NOT_FOUND)
         req_fail(req, rc, "hotkey", "no allocation for this hotkey");
     return hx_read_reply(req, rep, db, rc, out);
@@ -136,7 +136,7 @@ enum svc_rc h_alloc_put(struct req *req, struct reply *rep)
         rc = decode_details(req, &p.details);
     if (rc != SVC_OK)
         return rc;
-    p.redact = req->role < ROLE_ADMIN;
+    p.redact = !req->secrets;
     rc = db_write(req->app->db, put_tx, &p);
     if (rc != SVC_OK)
         return rc;

@@ -49,7 +49,7 @@ bool hx_conditional(struct req *req, struct reply *rep, unsigned mask,
 static void cache_key(const struct req *req, char *out, size_t len)
 {
     snprintf(out, len, "%s|%s", req->target ? req->target : req->path,
-             req->role < ROLE_ADMIN ? "redacted" : "full");
+             req->secrets ? "full" : "redacted");
 }
 
 enum svc_rc hx_read_all(struct req *req, struct reply *rep, hx_query_fn *fn,

@@ -12,8 +12,9 @@ static enum svc_rc principal_row(struct db_stmt *st, void *ctx)
 {
     json_t **out = ctx;
 
-    *out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "ss58", db_col_text(st, 0),
-                     "scheme", db_col_text(st, 5), "role", db_col_text(st, 1),
+    *out = json_pack("{s:o,s:o,s:o,s:b,s:o,s:o,s:o}", "ss58",
+                     db_col_text(st, 0), "scheme", db_col_text(st, 5), "role",
+                     db_col_text(st, 1), "secrets", db_col_int(st, 6) != 0,
                      "label", db_col_text(st, 2), "created_at",
                      db_col_text(st, 3), "expires_at", db_col_text(st, 4));
     return *out ? SVC_OK : SVC_ERR_NOMEM;
@@ -22,7 +23,7 @@ static enum svc_rc principal_row(struct db_stmt *st, void *ctx)
 enum svc_rc q_principals_list(struct db *db, json_t **out)
 {
     static const char sql[] = "SELECT ss58, role, label, created_at, "
-                              "expires_at, scheme FROM principals "
+                              "expires_at, scheme, secrets FROM principals "
                               "ORDER BY created_at, ss58";
 
     return db_array(db, sql, principal_row, out);
@@ -31,7 +32,7 @@ enum svc_rc q_principals_list(struct db *db, json_t **out)
 enum svc_rc q_principals_get(struct db *db, const char *ss58, json_t **out)
 {
     static const char sql[] = "SELECT ss58, role, label, created_at, "
-                              "expires_at, scheme FROM principals "
+                              "expires_at, scheme, secrets FROM principals "
                               "WHERE ss58 = ?1";
 
     return db_one_text(db, sql, ss58, principal_row, out);
@@ -41,6 +42,7 @@ struct lookup {
     char *role;
     char *expires;
     char *scheme;
+    bool *secrets;
 };
 
 static enum svc_rc lookup_row(struct db_stmt *st, void *ctx)
@@ -54,15 +56,17 @@ static enum svc_rc lookup_row(struct db_stmt *st, void *ctx)
 
     snprintf(l->expires, 20, "%s", exp ? exp : "");
     snprintf(l->scheme, 16, "%s", scheme ? scheme : "");
+    *l->secrets = db_col_int(st, 3) != 0;
     return SVC_OK;
 }
 
 enum svc_rc q_principals_lookup(struct db *db, const char *ss58, char role[16],
-                                char expires[20], char scheme[16])
+                                char expires[20], char scheme[16],
+                                bool *secrets)
 {
-    static const char sql[] =
-        "SELECT role, expires_at, scheme FROM principals WHERE ss58 = ?1";
-    struct lookup l = {role, expires, scheme};
+    static const char sql[] = "SELECT role, expires_at, scheme, secrets FROM "
+                              "principals WHERE ss58 = ?1";
+    struct lookup l = {role, expires, scheme, secrets};
 
     return db_one_text(db, sql, ss58, lookup_row, &l);
 }
@@ -121,10 +125,12 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
 {
     static const char sql[] =
         "INSERT INTO principals (ss58, role, label, created_at, expires_at, "
-        "scheme) VALUES (?1, ?2, ?3, ?4, ?5, COALESCE(?6, 'ed25519')) "
-        "ON CONFLICT(ss58) DO UPDATE SET role = excluded.role, "
-        "label = excluded.label, expires_at = excluded.expires_at, "
-        "scheme = COALESCE(?6, principals.scheme)";
+        "scheme, secrets) VALUES (?1, ?2, ?3, ?4, ?5, COALESCE(?6, "
+        "'ed25519'), COALESCE(?7, 0)) ON CONFLICT(ss58) DO UPDATE SET "
+        "role = excluded.role, label = excluded.label, "
+        "expires_at = excluded.expires_at, "
+        "scheme = COALESCE(?6, principals.scheme), "
+        "secrets = COALESCE(?7, principals.secrets)";
     static const char exists[] = "SELECT COUNT(*) FROM principals "
                                  "WHERE ss58 = ?1";
     char now[20];
@@ -146,6 +152,10 @@ enum svc_rc q_principals_put(struct db *db, const struct q_principal *p,
     db_bind_text(st, 4, now);
     db_bind_text(st, 5, p->expires_at);
     db_bind_text(st, 6, p->scheme);
+    if (p->secrets < 0)
+        db_bind_null(st, 7);
+    else
+        db_bind_int(st, 7, p->secrets != 0);
     rc = db_step_done(st);
     if (rc == SVC_OK)
         rc = keep_a_live_admin(db, now, live);

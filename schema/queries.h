@@ -229,20 +229,22 @@ struct q_principal {
     const char *expires_at; /* "YYYY-MM-DD HH:MM:SS" UTC, or NULL */
     const char *scheme;     /* "ed25519" | "sr25519"; NULL: ed25519 for a
                                new principal, unchanged for one that is */
+    int secrets;            /* may read allocation secrets: 1 or 0; -1:
+                               no for a new principal, unchanged else */
 };
 
-/* [{"ss58", "scheme", "role", "label", "created_at", "expires_at"}] by
- * created_at. */
+/* [{"ss58", "scheme", "role", "secrets", "label", "created_at",
+ * "expires_at"}] by created_at. */
 SVC_NODISCARD enum svc_rc q_principals_list(struct db *db, json_t **out);
 /* One principal as above, or SVC_ERR_NOT_FOUND. */
 SVC_NODISCARD enum svc_rc q_principals_get(struct db *db, const char *ss58,
                                            json_t **out);
 /* The role of ss58 into role (16 bytes), its expiry into expires (20
- * bytes, "" for never) and its scheme into scheme (16 bytes);
- * SVC_ERR_NOT_FOUND when it is no principal. */
+ * bytes, "" for never), its scheme into scheme (16 bytes) and its secrets
+ * grant into *secrets; SVC_ERR_NOT_FOUND when it is no principal. */
 SVC_NODISCARD enum svc_rc q_principals_lookup(struct db *db, const char *ss58,
                                               char role[16], char expires[20],
-                                              char scheme[16]);
+                                              char scheme[16], bool *secrets);
 /* Inserts or replaces (created_at kept); *created tells whether it is
  * new. Put and delete never leave no live admin (role admin, expires_at
  * NULL or after now) where there was one: such a change is refused with

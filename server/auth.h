@@ -80,6 +80,7 @@ struct auth_principal {
     bool expired;            /* its expiry has passed */
     enum role role;          /* when found */
     enum auth_scheme scheme; /* its key's signature scheme, when found */
+    bool secrets;            /* granted reading allocation secrets */
 };
 
 /* Looks up an SS58 signer into *out. */

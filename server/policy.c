@@ -25,6 +25,7 @@ static struct {
         char ss58[SS58_LEN + 1];
         enum role role;
         enum auth_scheme scheme;
+        bool secrets;
         char expires[20]; /* "" for never */
     } e[CACHED];
     unsigned n;
@@ -55,6 +56,7 @@ static int cached(const char *etag, const char *ss58,
         out->found = true;
         out->role = principals.e[i].role;
         out->scheme = principals.e[i].scheme;
+        out->secrets = principals.e[i].secrets;
         out->expired = expired_at(principals.e[i].expires);
         hit = 1;
     }
@@ -73,6 +75,7 @@ static void remember(const char *etag, const char *ss58,
                  ss58);
         principals.e[i].role = p->role;
         principals.e[i].scheme = p->scheme;
+        principals.e[i].secrets = p->secrets;
         snprintf(principals.e[i].expires, sizeof(principals.e[i].expires), "%s",
                  expires);
     }
@@ -93,7 +96,7 @@ static enum svc_rc lookup(void *ctx, const char *ss58,
     rc = db_read_begin(pool, &db);
     if (rc != SVC_OK)
         return rc;
-    rc = q_principals_lookup(db, ss58, name, expires, scheme);
+    rc = q_principals_lookup(db, ss58, name, expires, scheme, &out->secrets);
     db_read_end(pool, db);
     if (rc == SVC_ERR_NOT_FOUND)
         return SVC_OK;
@@ -137,8 +140,15 @@ enum svc_rc policy_authenticate(struct req *req)
     rc = auth_verify(app->auth, &h, &s, clock_unix_ms(), req->route->role,
                      lookup, app->db, &role, &reason);
     if (rc == SVC_OK) {
+        struct auth_principal p = {0};
+
         req->role = role;
         memcpy(req->principal, req->sig.signer, SS58_LEN + 1);
+        /* The grant to read secrets: the look-up just made, from the
+         * cache (a failure only keeps them hidden). */
+        req->secrets = role >= ROLE_ADMIN ||
+                       (lookup(app->db, req->principal, &p) == SVC_OK &&
+                        p.found && p.secrets);
         return SVC_OK;
     }
     metrics_auth_failure(reason);

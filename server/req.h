@@ -79,6 +79,8 @@ struct req {
     struct app *app;
     const struct route *route; /* matched route, NULL before dispatch */
     enum role role;            /* role the caller holds */
+    bool secrets;              /* may see allocation secrets (admin, or
+                                  a principal granted them) */
     int64_t start_ns;          /* monotonic, for the access log */
     void *transport;           /* the HTTP layer's own state, or NULL */
     struct svc_err err;        /* the detail of a 4xx, rendered by reply.c */

@@ -53,8 +53,8 @@ static const char *const selects[] = {
     "reliability_score, created_at FROM stats",
     "SELECT id, hotkey, details, no_specs_count, "
     "moved_at FROM computedb_legacy_miner_details",
-    "SELECT ss58, role, label, created_at, expires_at, scheme FROM "
-    "principals",
+    "SELECT ss58, role, label, created_at, expires_at, scheme, secrets "
+    "FROM principals",
     "SELECT id, kind, state, device, params, result, error, "
     "submitted_at, started_at, finished_at, principal FROM pog_jobs",
 };
@@ -74,8 +74,8 @@ static const char *const copies[] = {
     "reliability_score, created_at) FROM STDIN",
     "COPY computedb_legacy_miner_details (id, hotkey, details, no_specs_count, "
     "moved_at) FROM STDIN",
-    "COPY principals (ss58, role, label, created_at, expires_at, scheme) "
-    "FROM STDIN",
+    "COPY principals (ss58, role, label, created_at, expires_at, scheme, "
+    "secrets) FROM STDIN",
     "COPY pog_jobs (id, kind, state, device, params, result, error, "
     "submitted_at, started_at, finished_at, principal) FROM STDIN",
 };

@@ -93,10 +93,7 @@ static const char ddl[] =
     "('reader', 'writer', 'admin')), label text COLLATE \"C\", "
     "created_at text COLLATE \"C\" NOT NULL, "
     "expires_at text COLLATE \"C\");"
-    /* version 6: the principal's signature scheme */
-    "ALTER TABLE principals ADD COLUMN IF NOT EXISTS scheme text COLLATE "
-    "\"C\" NOT NULL DEFAULT 'ed25519' CHECK (scheme IN ('ed25519', "
-    "'sr25519'));"
+
     "CREATE TABLE IF NOT EXISTS pog_jobs (id bigint PRIMARY KEY, "
     "kind text COLLATE \"C\" NOT NULL, state text COLLATE \"C\" NOT NULL, "
     "device bigint, params text COLLATE \"C\", result text COLLATE \"C\", "
@@ -126,6 +123,15 @@ static const char ddl[] =
 
 /* One statement trigger per table whose changes validators track; every
  * other table of ours counts as 'other'. */
+/* Version 6: the principal's signature scheme, and the grant to read
+ * allocation secrets. */
+static const char principals_v6[] =
+    "ALTER TABLE principals ADD COLUMN IF NOT EXISTS scheme text COLLATE "
+    "\"C\" NOT NULL DEFAULT 'ed25519' CHECK (scheme IN ('ed25519', "
+    "'sr25519'));"
+    "ALTER TABLE principals ADD COLUMN IF NOT EXISTS secrets integer NOT "
+    "NULL DEFAULT 0 CHECK (secrets IN (0, 1));";
+
 static const char triggers[] =
     "CREATE OR REPLACE TRIGGER computedb_bump AFTER INSERT OR UPDATE OR "
     "DELETE OR TRUNCATE ON miner FOR EACH STATEMENT "
@@ -218,6 +224,8 @@ static enum svc_rc migrate_tx(struct pg_db *db)
     if (version == DB_SCHEMA_VERSION)
         return SVC_OK;
     rc = pg_exec(db, ddl);
+    if (rc == SVC_OK)
+        rc = pg_exec(db, principals_v6);
     if (rc == SVC_OK)
         rc = pg_exec(db, triggers);
     if (rc == SVC_OK)

@@ -14,7 +14,8 @@
  * 1: our indexes, computedb_legacy_miner_details. 2: principals.
  * 3: covering challenge indexes (replacing those of version 1).
  * 4: pog_jobs. 5: pog_jobs.principal, its indexes for the pruning.
- * 6: principals.scheme (ed25519 or sr25519). */
+ * 6: principals.scheme (ed25519 or sr25519) and principals.secrets (may
+ * read allocation secrets without being an admin). */
 static const char set_version[] = "PRAGMA user_version=" DB_SCHEMA_VERSION_TEXT;
 
 /* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
@@ -75,7 +76,8 @@ static const char our_ddl[] =
     "role TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')), "
     "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP, "
     "scheme TEXT NOT NULL DEFAULT 'ed25519' CHECK (scheme IN ('ed25519', "
-    "'sr25519')));"
+    "'sr25519')), secrets INTEGER NOT NULL DEFAULT 0 CHECK (secrets IN "
+    "(0, 1)));"
     /* PoG jobs (gpu/pog_service.c): the pool's state of each job,
      * written at every transition; params, result and error are JSON text,
      * the times unix ms, principal the SS58 of the signer who submitted it
@@ -191,20 +193,28 @@ static enum svc_rc upgrade_pog_jobs(struct lite_db *db)
     return rc;
 }
 
-/* principals before version 6 have no scheme column: added, every key
- * ed25519 as it was. */
+/* principals before version 6 have neither scheme nor secrets: added,
+ * every key ed25519 and without the secrets grant, as it was. */
 static enum svc_rc upgrade_principals(struct lite_db *db)
 {
     static const char has_scheme[] =
         "SELECT COUNT(*) FROM pragma_table_info('principals') "
         "WHERE name = 'scheme'";
-    int64_t n = 0;
+    static const char has_secrets[] =
+        "SELECT COUNT(*) FROM pragma_table_info('principals') "
+        "WHERE name = 'secrets'";
+    int64_t n = 0, m = 0;
     enum svc_rc rc = query_int(db, has_scheme, &n);
 
     if (rc == SVC_OK && n == 0)
         rc = lite_exec(db, "ALTER TABLE principals ADD COLUMN scheme TEXT NOT "
                            "NULL DEFAULT 'ed25519' CHECK (scheme IN "
                            "('ed25519', 'sr25519'))");
+    if (rc == SVC_OK)
+        rc = query_int(db, has_secrets, &m);
+    if (rc == SVC_OK && m == 0)
+        rc = lite_exec(db, "ALTER TABLE principals ADD COLUMN secrets INTEGER "
+                           "NOT NULL DEFAULT 0 CHECK (secrets IN (0, 1))");
     return rc;
 }
 

@@ -43,6 +43,14 @@ addr=$("$bin" keygen --scheme sr25519 --out "$hk") || bad "keygen --scheme sr255
 "$bin" call PUT "/admin/principals/$addr" --data '{"role": "reader", "scheme": "sr25519"}' >/dev/null ||
     bad "adding the CLI's hotkey"
 "$bin" call --key "$hk" GET /miners >/dev/null 2>"$dir/err" || bad "call --key hotkey file: $(cat "$dir/err")"
+# The grant to read allocation secrets, offline; an update without it keeps it.
+"$bin" principal add --db "$dir/data/database.db" --role writer --scheme sr25519 --secrets "$addr" >/dev/null ||
+    bad "principal add --secrets"
+"$bin" principal add --db "$dir/data/database.db" --role writer "$addr" >/dev/null || bad "principal update"
+"$bin" principal ls --db "$dir/data/database.db" | grep -q "$addr  sr25519  writer +secrets" ||
+    bad "principal ls does not show the grant: $("$bin" principal ls --db "$dir/data/database.db")"
+"$bin" principal add --db "$dir/data/database.db" --role writer --secrets --no-secrets "$addr" >/dev/null 2>&1
+[ $? = 2 ] || bad "--secrets with --no-secrets is not a usage error"
 mkdir -p "$dir/w/val/hotkeys" && cp "$hk" "$dir/w/val/hotkeys/hot"
 "$bin" call --wallet val --hotkey hot --wallet-path "$dir/w" GET /miners >/dev/null 2>"$dir/err" ||
     bad "call --wallet: $(cat "$dir/err")"

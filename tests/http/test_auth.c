@@ -210,6 +210,50 @@ static void check_roles_and_expiry(void)
     th_resp_free(&resp);
 }
 
+/* PUT /admin/principals/{ss58} with body; the answer's "secrets". */
+static bool put_principal(const char *ss58, const char *body)
+{
+    char p[128];
+    struct resp r;
+    bool secrets;
+
+    snprintf(p, sizeof(p), "/admin/principals/%s", ss58);
+    r = th_send("PUT", p, body);
+    CHECK(r.status == 200 || r.status == 201);
+    secrets = json_is_true(json_object_get(r.json, "secrets"));
+    th_resp_free(&r);
+    return secrets;
+}
+
+/* Issue 14 item 5: a validator that deallocates reads an allocation's
+ * regkey as a writer granted "secrets", without administering principals;
+ * the grant survives updates that do not name it, and can be taken back
+ * (the cached answer never leaks across the variants). */
+static void check_secrets_grant(const char *path)
+{
+    const struct th_key *v = th_key_new(ROLE_WRITER);
+    struct resp resp;
+
+    CHECK(put_principal(v->ss58, "{\"role\": \"writer\", \"secrets\": true}"));
+    CHECK(put_principal(v->ss58, "{\"role\": \"writer\", \"label\": \"v\"}"));
+    th_use(v);
+    resp = th_get(path);
+    CHECK_STR_EQ(json_string_value(json_object_get(
+                     json_object_get(resp.json, "details"), "regkey")),
+                 "k");
+    th_resp_free(&resp);
+    expect_status(th_get("/admin/principals"), 403);
+    th_use(th_admin());
+    CHECK(
+        !put_principal(v->ss58, "{\"role\": \"writer\", \"secrets\": false}"));
+    th_use(v);
+    resp = th_get(path);
+    CHECK(json_object_get(json_object_get(resp.json, "details"), "regkey") ==
+          NULL);
+    th_resp_free(&resp);
+    th_use(th_admin());
+}
+
 static void check_redaction(void)
 {
     const struct th_key *r = th_key_new(ROLE_READER);
@@ -243,6 +287,7 @@ static void check_redaction(void)
     CHECK_STR_EQ(json_string_value(json_object_get(d, "username")), "root");
     th_resp_free(&resp);
     th_use(th_admin());
+    check_secrets_grant(path);
 }
 
 static void public_read(struct config *cfg)
