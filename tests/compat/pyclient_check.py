@@ -15,7 +15,9 @@ by the newer id / rowid, as computedb does and UPSTREAM.md 6.2 asks.
 2. Upstream writes straight into the served file; the client and Upstream
    must read the same from it.
 3. The documented differences, the typed exceptions, a signer object, the
-   default db from the environment, re-signed retries, pip install.
+   default db from the environment, re-signed retries, an sr25519 signer
+   (node and @scure/sr25519, when scripts/tools.sh installed them), pip
+   install.
 
 Run by tests/compat/test_pyclient.c. Exits 1 on the first mismatch.
 """
@@ -27,6 +29,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -55,6 +58,9 @@ def diff(a, b, path="$"):
     if isinstance(a, bool) or isinstance(b, bool):
         return None if (a is b) else "%s: %r != %r" % (path, a, b)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if type(a) is not type(b):
+            return "%s: %r (%s) != %r (%s)" % (path, a, type(a).__name__, b,
+                                                type(b).__name__)
         if a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=0):
             return None
         return "%s: %r != %r" % (path, a, b)
@@ -470,7 +476,7 @@ FROM window60 w LEFT JOIN fail20 f ON f.uid = w.uid
         return [tuple(r) for r in self.conn.execute(sql).fetchall()]
 
 
-# -- data ----------------------------------------------------------------------
+# -- data ------------------------------------------------------------
 
 def hotkey():
     return cc.ss58_address(os.urandom(32))
@@ -525,7 +531,7 @@ class Clock:
         return self.t
 
 
-# -- the phases ------------------------------------------------------------------
+# -- the phases ------------------------------------------------------
 
 class Pair:
     """Applies one write through the client (to the server) and through
@@ -630,6 +636,7 @@ def phase_client_writes(db, served, mirror):
     p.update_miners([(1, H[1]), (2, H[2]), (3, H[3])])
     # a uid and a hotkey that are taken: both ignored, 6 goes in
     p.update_miners([(1, H[4]), (5, H[2]), (6, H[6])])
+    p.update_miners([(7, H[7]), (8, H[8])])
     p.update_miners([])
 
     p.update_miner_details([7, 8], [
@@ -736,7 +743,8 @@ def phase_client_writes(db, served, mirror):
 
     # Sanity of the comparison itself: what the test expects to be there.
     r = reads["client/served"]
-    same("select_miners", r["select_miners"], {1: H[1], 2: H[2], 3: H[3]})
+    same("select_miners", r["select_miners"],
+         {1: H[1], 2: H[2], 3: H[3], 7: H[7], 8: H[8], 9: H[9]})
     same("has_docker", r["select_has_docker_miners_hotkey"], [H[1], H[2],
                                                                H[8]])
     same("candidates#0", r["select_allocate_miners_hotkey#0"], [H[1]])
@@ -832,9 +840,6 @@ def phase_upstream_writes(db, served, old):
     served.clean("phase 2")
 
     everyone = old + H
-    pairs = read_all(None, served, everyone)
-    for name in pairs:
-        pass
     client_now = eventually_same(
         "phase 2, client vs upstream",
         lambda: read_all(db, None, everyone),
@@ -1025,6 +1030,7 @@ class Flaky(http.server.BaseHTTPRequestHandler):
         if status != 200:
             self.send_header("Retry-After", "0")
         self.send_header("Content-Type", "application/json")
+        self.send_header("X-Request-Id", "flaky-%d" % n)
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
@@ -1070,6 +1076,7 @@ def phase_retries(args):
             status=503)
     finally:
         server.shutdown()
+        server.server_close()
     # Nobody listening: a typed error, not a socket exception.
     dead = cc.ComputeDb("http://127.0.0.1:%d" % server.server_address[1],
                         signer=signer, retries=1)
@@ -1078,22 +1085,96 @@ def phase_retries(args):
     note("retries: re-signed each time, then typed errors")
 
 
+NODE_SR25519 = r"""
+import { createInterface } from 'node:readline';
+const m = await import(process.env.SCURE_URL);
+const seed = Buffer.from(process.env.SR_SEED, 'hex');
+const sk = m.secretFromSeed(new Uint8Array(seed));
+process.stdout.write(Buffer.from(m.getPublicKey(sk)).toString('hex') + '\n');
+for await (const line of createInterface({ input: process.stdin })) {
+  const sig = m.sign(sk, new Uint8Array(Buffer.from(line.trim(), 'hex')));
+  process.stdout.write(Buffer.from(sig).toString('hex') + '\n');
+}
+"""
+
+
+class NodeSr25519:
+    """An sr25519 keypair as wallet.hotkey is one (.ss58_address,
+    .sign(bytes) -> bytes), signing with @scure/sr25519 in node."""
+
+    def __init__(self, scure_index):
+        import pathlib
+        env = dict(os.environ, SR_SEED=os.urandom(32).hex(),
+                   SCURE_URL=pathlib.Path(scure_index).as_uri())
+        self.proc = subprocess.Popen(
+            ["node", "--input-type=module", "-e", NODE_SR25519], env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        public = bytes.fromhex(self.proc.stdout.readline().strip())
+        self.ss58_address = cc.ss58_address(public)
+
+    def sign(self, data):
+        self.proc.stdin.write(bytes(data).hex() + "\n")
+        self.proc.stdin.flush()
+        return bytes.fromhex(self.proc.stdout.readline().strip())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def phase_sr25519(args):
+    """A Bittensor-style sr25519 hotkey signs the client's requests."""
+    scure = os.path.join(args.tools, "node_modules", "@scure", "sr25519",
+                         "index.js")
+    if not shutil.which("node") or not os.path.exists(scure):
+        note("no node or @scure/sr25519 (scripts/tools.sh): sr25519 "
+             "check skipped")
+        return
+    hotkey_pair = NodeSr25519(scure)
+    try:
+        admin = cc.ComputeDb(args.url, key_file=args.admin)
+        admin.request("PUT", "/admin/principals/" +
+                      hotkey_pair.ss58_address,
+                      body={"role": "writer", "scheme": "sr25519"})
+        db = cc.ComputeDb(args.url, signer=hotkey_pair)
+        hk = hotkey()
+        cc.update_miners(db, [(300, hk)])
+        same("sr25519 write", cc.select_miners(db)[300], hk)
+        cc.update_pog_stats(db, hk, "NVIDIA H200", 8)
+        same("sr25519 read", cc.get_pog_specs(db, hk),
+             {"gpu_name": "NVIDIA H200", "num_gpus": 8})
+        admin.request("PUT", "/admin/principals/" +
+                      hotkey_pair.ss58_address,
+                      body={"role": "writer", "scheme": "ed25519"})
+        expect(ce.AuthError, lambda: cc.select_miners(db), status=401,
+               message="bad_signature")
+    finally:
+        hotkey_pair.close()
+    note("sr25519: a hotkey-style signer object signs as its principal")
+
+
 def phase_pip(args):
     """pip installs the package offline from the repository."""
-    try:
-        import pip  # noqa: F401
-        import setuptools
-    except ImportError:
-        note("pip or setuptools missing: install check skipped")
+    # setuptools >= 61 reads pyproject.toml; before 70.1 it needs wheel
+    probe = subprocess.run(
+        [sys.executable, "-c", "import setuptools, pip\n"
+         "v = tuple(int(x) for x in setuptools.__version__.split('.')[:2])\n"
+         "assert v >= (61, 0)\n"
+         "if v < (70, 1): import wheel"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=args.work)
+    if probe.returncode != 0:
+        note("no pip, setuptools >= 61 or wheel: install check skipped")
         return
-    if int(setuptools.__version__.split(".")[0]) < 61:
-        note("setuptools < 61: install check skipped")
-        return
+    # a copy, so that the build leaves nothing in the source tree
+    source = os.path.join(tempfile.mkdtemp(prefix="pysrc-", dir=args.work),
+                          "python")
+    shutil.copytree(args.package, source, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__"))
     target = tempfile.mkdtemp(prefix="pyclient-", dir=args.work)
     build = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-index",
          "--no-build-isolation", "--no-deps", "--target", target,
-         args.package], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+         source], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1"),
         cwd=args.work)
     if build.returncode != 0:
@@ -1113,9 +1194,12 @@ def phase_pip(args):
 def main():
     ap = argparse.ArgumentParser()
     for name in ("url", "db", "mirror", "ddl", "writer", "reader", "admin",
-                 "stranger", "work", "package"):
+                 "stranger", "work", "package", "tools"):
         ap.add_argument("--" + name, required=True)
     args = ap.parse_args()
+    for name in ("COMPUTEDB_URL", "COMPUTEDB_KEY", "COMPUTEDB_AUDIENCE"):
+        os.environ.pop(name, None)
+    os.chdir(args.work)  # no data/admin.key here
     with open(args.ddl) as f:
         ddl = f.read()
     db = cc.ComputeDb(args.url, key_file=args.writer)
@@ -1125,6 +1209,7 @@ def main():
     phase_upstream_writes(db, served, H)
     phase_errors(args, db, served, H)
     phase_retries(args)
+    phase_sr25519(args)
     phase_pip(args)
     note("ok")
 

@@ -32,9 +32,12 @@ static void key_file(const struct th_key *k, const char *name, char *out,
 int main(void)
 {
     const char *src = getenv("COMPUTEDB_SOURCE_DIR");
+    const char *bin = getenv("COMPUTEDB_BIN");
+    const char *slash = bin ? strrchr(bin, '/') : NULL;
     char writer[512], reader[512], admin[512], stranger[512], mirror[512];
-    char ddl[512], cmd[8192];
-    FILE *f;
+    char tools[512];
+    char ddl[512], cmd[8192], line[512];
+    FILE *f, *p;
     sqlite3 *m;
     int status;
 
@@ -46,8 +49,15 @@ int main(void)
     key_file(th_key_new(ROLE_WRITER), "writer.key", writer, sizeof(writer));
     key_file(th_key_new(ROLE_READER), "reader.key", reader, sizeof(reader));
     key_file(th_admin(), "admin.key", admin, sizeof(admin));
-    key_file(th_key_new(ROLE_NONE), "stranger.key", stranger,
-             sizeof(stranger));
+    key_file(th_key_new(ROLE_NONE), "stranger.key", stranger, sizeof(stranger));
+
+    /* The npm tools (scripts/tools.sh) live in tools/ beside the binary. */
+    if (getenv("COMPUTEDB_TOOLS_DIR"))
+        snprintf(tools, sizeof(tools), "%s", getenv("COMPUTEDB_TOOLS_DIR"));
+    else if (slash)
+        snprintf(tools, sizeof(tools), "%.*s/tools", (int)(slash - bin), bin);
+    else
+        snprintf(tools, sizeof(tools), "tools");
 
     /* The mirror: a file made by upstream's DDL alone, for the upstream
      * functions to write what the client writes to the server. */
@@ -62,14 +72,19 @@ int main(void)
     CHECK(fclose(f) == 0);
 
     snprintf(cmd, sizeof(cmd),
-             "PYTHONPATH=%s/clients/python python3 "
+             "PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=%s/clients/python python3 "
              "%s/tests/compat/pyclient_check.py --url %s --db %s "
              "--mirror %s --ddl %s --writer %s --reader %s --admin %s "
-             "--stranger %s --work %s --package %s/clients/python",
+             "--stranger %s --work %s --package %s/clients/python --tools %s",
              src, src, th_base(), th_db_path(), mirror, ddl, writer, reader,
-             admin, stranger, th_dir(), src);
-    status = system(cmd);
-    CHECK(WIFEXITED(status));
+             admin, stranger, th_dir(), src, tools);
+    /* Its report goes to stderr; stdout is passed on as it comes. */
+    p = popen(cmd, "r");
+    CHECK(p != NULL);
+    while (fgets(line, sizeof(line), p))
+        fputs(line, stderr);
+    status = pclose(p);
+    CHECK(status != -1 && WIFEXITED(status));
     th_stop();
     if (WEXITSTATUS(status) == 77)
         SKIP("pyclient_check.py skipped itself");

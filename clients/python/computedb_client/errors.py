@@ -7,9 +7,9 @@ emptied a query); here they are raised, with the server's error code, its
 message, the offending field and the request id to grep the server log for.
 
     ComputeDbError               any failure
-      AuthError                  401: the request is not signed by a known principal
+      AuthError                  401: not signed by a known principal
         ForbiddenError           403: the principal's role is too low
-      InvalidError               400, 413, 415: the request (a value) was refused
+      InvalidError               400, 413, 415: a value was refused
       NotFoundError              404: no such row (only where upstream had no
                                  "absent" answer; get_pog_specs answers None)
       ConflictError              409: e.g. a different W&B run id is stored

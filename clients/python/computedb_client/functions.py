@@ -103,12 +103,23 @@ def purge_miner_entries(db, uid, hotkey):
 
 # -- challenge (neurons/Validator/database/challenge.py) --------------------
 
+# upstream's key order
+_CHALLENGE_KEYS = ("ss58_address", "challenge_attempts", "challenge_successes",
+                   "challenge_failed", "challenge_elapsed_time_avg",
+                   "challenge_difficulty_avg", "last_20_challenge_failed",
+                   "last_20_difficulty_avg")
+_STATS_KEYS = ("uid", "hotkey", "gpu_specs", "score", "allocated",
+               "own_score", "reliability_score", "created_at")
+
+
 def select_challenge_stats(db):
     """{uid: {"ss58_address", "challenge_attempts", "challenge_successes",
     "challenge_failed", "challenge_elapsed_time_avg",
     "challenge_difficulty_avg", "last_20_challenge_failed",
     "last_20_difficulty_avg"}} (GET /challenges/stats)."""
-    return _int_keys(_db(db).request("GET", "/challenges/stats"))
+    answer = _db(db).request("GET", "/challenges/stats")
+    return {int(uid): {k: row.get(k) for k in _CHALLENGE_KEYS}
+            for uid, row in answer.items()}
 
 
 def _success(value):
@@ -281,12 +292,14 @@ def retrieve_stats(db):
     """{uid: {"uid", "hotkey", "gpu_specs" (dict or None), "score" (float,
     NULL -> 0.0), "allocated" (bool), "own_score" (bool),
     "reliability_score", "created_at"}} (GET /stats)."""
-    stats = _int_keys(_db(db).request("GET", "/stats"))
-    for record in stats.values():
-        record["score"] = float(record.get("score") or 0)
-        rel = record.get("reliability_score")
+    stats = {}
+    for uid, row in _db(db).request("GET", "/stats").items():
+        record = {k: row.get(k) for k in _STATS_KEYS}
+        record["score"] = float(record["score"] or 0)
+        rel = record["reliability_score"]
         if isinstance(rel, int) and not isinstance(rel, bool):
             record["reliability_score"] = float(rel)
+        stats[int(uid)] = record
     return stats
 
 
