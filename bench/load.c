@@ -12,8 +12,10 @@
  * --etag fetches the path once and then sends If-None-Match with its ETag.
  * A "{n}" in the body becomes a sequence number, so every request writes
  * something new (SQLite skips writing rows that do not change).
+ * --key takes a computedb key file (ed25519) or a hotkey file (sr25519).
  * With --key, signatures are made before the clock starts (each request its
  * own nonce), so the client's signing does not eat the server's CPU. */
+#include "cli/cli.h"
 #include "core/auth_msg.h"
 #include "core/clock.h"
 
@@ -59,7 +61,7 @@ static struct opts o = {"http://127.0.0.1:8080",
                         false};
 static char *body;
 static size_t body_len;
-static uint8_t seed[AUTH_SEED_BYTES];
+static struct auth_key key; /* --key: a key file or a hotkey file */
 static char etag_header[128];
 static char *paths[MAX_PATHS];
 static size_t n_paths;
@@ -138,7 +140,7 @@ static void sign_for(struct conn *c, const char *b, struct auth_signed *out)
 {
     struct auth_subject s = {o.aud, o.method, c->path, b, b ? strlen(b) : 0};
 
-    if (auth_sign(seed, &s, clock_unix_ms(), out) != SVC_OK) {
+    if (auth_key_sign(&key, &s, clock_unix_ms(), out) != SVC_OK) {
         fprintf(stderr, "bench_load: cannot sign %s %s\n", o.method, c->path);
         exit(2);
     }
@@ -381,7 +383,6 @@ static void load_paths(void)
 int main(int argc, char **argv)
 {
     struct conn conns[MAX_CONNS] = {{0}};
-    char err[256];
     double t0;
 
     if (parse(argc, argv) != 0) {
@@ -390,10 +391,8 @@ int main(int argc, char **argv)
     }
     if (ss58_init() != SVC_OK || curl_global_init(CURL_GLOBAL_DEFAULT))
         return 2;
-    if (o.key && auth_key_load(o.key, seed, err, sizeof(err)) != SVC_OK) {
-        fprintf(stderr, "bench_load: %s\n", err);
+    if (o.key && !cli_key_open(o.key, &key))
         return 2;
-    }
     if (o.body_file && !(body = read_file(o.body_file, &body_len))) {
         fprintf(stderr, "bench_load: cannot read %s\n", o.body_file);
         return 2;
