@@ -212,7 +212,7 @@ static enum svc_rc check_replay(struct auth *a, const struct auth_headers *h,
 enum svc_rc auth_verify(struct auth *a, const struct auth_headers *h,
                         const struct auth_subject *s, int64_t now_ms,
                         enum role need, auth_lookup_fn *lookup, void *ctx,
-                        enum role *role, enum auth_reason *reason)
+                        struct auth_principal *who, enum auth_reason *reason)
 {
     uint8_t pk[SS58_KEY_BYTES];
     struct auth_principal p = {0};
@@ -230,7 +230,7 @@ enum svc_rc auth_verify(struct auth *a, const struct auth_headers *h,
         return refuse(reason, AUTH_UNKNOWN_SIGNER);
     if (p.expired)
         return refuse(reason, AUTH_EXPIRED);
-    *role = p.role;
+    *who = p;
     rc = check_signature(a, h, s, pk, p.scheme, reason);
     /* A request its role refuses changes nothing, replayed or not: it
      * spends no nonce, so a low key cannot fill its share that way. */

@@ -94,14 +94,15 @@ typedef enum svc_rc auth_lookup_fn(void *ctx, const char *ss58,
  * signature also over "<Bytes>" + message + "</Bytes>", what browser
  * extensions sign), and, when the principal's role reaches need, nonce
  * not seen (a request that will be refused for its role spends none). On
- * success *role is the principal's role, which the caller compares with
- * need. Returns SVC_OK, SVC_ERR_UNAUTH with *reason set, SVC_ERR_RATE when
- * the signer's share of the replay cache is full of live nonces, or the
- * lookup's or the shared store's error. Thread-safe. */
+ * success *who is what the look-up told of the signer (its role, which
+ * the caller compares with need, and its grants). Returns SVC_OK,
+ * SVC_ERR_UNAUTH with *reason set, SVC_ERR_RATE when the signer's share of the
+ * replay cache is full of live nonces, or the lookup's or the shared store's
+ * error. Thread-safe. */
 SVC_NODISCARD enum svc_rc
 auth_verify(struct auth *a, const struct auth_headers *h,
             const struct auth_subject *s, int64_t now_ms, enum role need,
-            auth_lookup_fn *lookup, void *ctx, enum role *role,
+            auth_lookup_fn *lookup, void *ctx, struct auth_principal *who,
             enum auth_reason *reason);
 
 #endif

@@ -129,7 +129,7 @@ enum svc_rc policy_authenticate(struct req *req)
                              req->target ? req->target : req->path, req->body.p,
                              req->body.len};
     enum auth_reason reason = AUTH_OK;
-    enum role role = ROLE_NONE;
+    struct auth_principal who = {0};
     enum svc_rc rc;
 
     if (is_unsigned(&req->sig) && live_public_read(app->live) &&
@@ -138,17 +138,11 @@ enum svc_rc policy_authenticate(struct req *req)
         return SVC_OK;
     }
     rc = auth_verify(app->auth, &h, &s, clock_unix_ms(), req->route->role,
-                     lookup, app->db, &role, &reason);
+                     lookup, app->db, &who, &reason);
     if (rc == SVC_OK) {
-        struct auth_principal p = {0};
-
-        req->role = role;
+        req->role = who.role;
+        req->secrets = who.role >= ROLE_ADMIN || who.secrets;
         memcpy(req->principal, req->sig.signer, SS58_LEN + 1);
-        /* The grant to read secrets: the look-up just made, from the
-         * cache (a failure only keeps them hidden). */
-        req->secrets = role >= ROLE_ADMIN ||
-                       (lookup(app->db, req->principal, &p) == SVC_OK &&
-                        p.found && p.secrets);
         return SVC_OK;
     }
     metrics_auth_failure(reason);

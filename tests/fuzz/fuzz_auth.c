@@ -98,15 +98,15 @@ static void verify_as_given(uint8_t flags, const struct fields *f)
     struct auth_subject s = {"computedb", f->method, f->target,
                              (const char *)f->body, f->body_len};
     bool expire = (flags & 0x20) != 0;
-    enum role role = ROLE_NONE;
+    struct auth_principal who = {0};
     enum auth_reason why = AUTH_OK;
     enum svc_rc rc = auth_verify(fixed, &h, &s, fixed_now, ROLE_NONE, lookup,
-                                 &expire, &role, &why);
+                                 &expire, &who, &why);
 
     FZ_ASSERT(rc == SVC_OK || rc == SVC_ERR_UNAUTH || rc == SVC_ERR_OVERLOADED);
     FZ_ASSERT((rc == SVC_OK) == (why == AUTH_OK));
     if (rc == SVC_OK) /* only a real signature of our seed can pass */
-        FZ_ASSERT(role == ROLE_ADMIN && !expire);
+        FZ_ASSERT(who.role == ROLE_ADMIN && !expire);
 }
 
 static void sign_then_verify(uint8_t flags, const struct fields *f)
@@ -117,7 +117,7 @@ static void sign_then_verify(uint8_t flags, const struct fields *f)
     struct auth_headers h = {sig.signer, sig.timestamp, sig.nonce,
                              sig.signature, false};
     bool expire = false;
-    enum role role;
+    struct auth_principal who;
     enum auth_reason why;
     enum svc_rc rc;
 
@@ -125,7 +125,7 @@ static void sign_then_verify(uint8_t flags, const struct fields *f)
     if (auth_sign_nonce(seed, &s, moving_now, f->nonce, &sig) != SVC_OK)
         return;
     rc = auth_verify(moving, &h, &s, moving_now, ROLE_NONE, lookup, &expire,
-                     &role, &why);
+                     &who, &why);
     FZ_ASSERT(rc == SVC_OK || why == AUTH_REPLAY || why == AUTH_CACHE_FULL);
     /* Flip one hex digit of the signature: never accepted. */
     {
@@ -133,7 +133,7 @@ static void sign_then_verify(uint8_t flags, const struct fields *f)
 
         sig.signature[at] = sig.signature[at] == '0' ? '1' : '0';
         rc = auth_verify(moving, &h, &s, moving_now, ROLE_NONE, lookup, &expire,
-                         &role, &why);
+                         &who, &why);
         FZ_ASSERT(rc != SVC_OK);
     }
 }

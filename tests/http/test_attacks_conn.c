@@ -230,18 +230,29 @@ static void test_framing(void)
                  2);
 }
 
-/* The deadlines are counted where operators look. */
+/* The value of computedb_http_connections_expired_total{phase} in body;
+ * -1 when the line is missing. */
+static long expired_count(const char *body, const char *phase)
+{
+    char line[128];
+    const char *at;
+
+    snprintf(line, sizeof(line),
+             "computedb_http_connections_expired_total{phase=\"%s\"} ", phase);
+    at = strstr(body, line);
+    return at ? strtol(at + strlen(line), NULL, 10) : -1;
+}
+
+/* The deadlines are counted where operators look: each phase shut at
+ * least once above. */
 static void test_metrics(void)
 {
     struct resp r = th_get("/metrics");
 
     CHECK_INT_EQ(r.status, 200);
-    CHECK(strstr(r.body, "computedb_http_connections_expired_total{phase="
-                         "\"head\"} 0") == NULL);
-    CHECK(strstr(r.body, "computedb_http_connections_expired_total{phase="
-                         "\"body\"} 0") == NULL);
-    CHECK(strstr(r.body, "computedb_http_connections_expired_total{phase="
-                         "\"idle\"} 0") == NULL);
+    CHECK(expired_count(r.body, "head") >= 2);
+    CHECK(expired_count(r.body, "body") >= 1);
+    CHECK(expired_count(r.body, "idle") >= 1);
     th_resp_free(&r);
 }
 

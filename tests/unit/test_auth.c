@@ -104,13 +104,13 @@ static enum auth_reason verify_for(struct auth *a, const struct auth_headers *h,
 {
     struct auth_subject s = vector_subject();
     enum auth_reason reason = AUTH_OK;
-    enum role role = ROLE_NONE;
+    struct auth_principal who = {0};
     enum svc_rc rc = auth_verify(a, h, &s, now, need, alice_is_writer, lookups,
-                                 &role, &reason);
+                                 &who, &reason);
 
     CHECK((rc == SVC_OK) == (reason == AUTH_OK));
     if (rc == SVC_OK)
-        CHECK(role == ROLE_WRITER);
+        CHECK(who.role == ROLE_WRITER);
     return reason;
 }
 
@@ -235,12 +235,12 @@ static void check_shared_store(void)
                              false};
     struct auth_subject s = vector_subject();
     enum auth_reason reason = AUTH_OK;
-    enum role role = ROLE_NONE;
+    struct auth_principal who = {0};
     int lookups = 0;
 
     CHECK(a != NULL && b != NULL);
     CHECK(auth_verify(a, &h, &s, ts, ROLE_READER, alice_is_writer, &lookups,
-                      &role, &reason) == SVC_ERR_BUSY);
+                      &who, &reason) == SVC_ERR_BUSY);
     CHECK(verify(a, &h, ts, &lookups) == AUTH_OK); /* the retry */
     CHECK(verify(a, &h, ts, &lookups) == AUTH_REPLAY);
     CHECK(verify(b, &h, ts, &lookups) == AUTH_REPLAY); /* another replica */
@@ -283,18 +283,18 @@ static void check_sr25519_vector(void)
                              "0123456789abcdef0123456789abcdef", sig, false};
     struct auth_subject s = vector_subject();
     enum auth_reason reason = AUTH_OK;
-    enum role role = ROLE_NONE;
+    struct auth_principal who = {0};
     struct auth *a = auth_new(&o);
 
     CHECK(a != NULL);
     alice_sr_scheme = AUTH_SCHEME_ED25519;
     CHECK(auth_verify(a, &h, &s, ts, ROLE_READER, alice_sr_is_reader, NULL,
-                      &role, &reason) == SVC_ERR_UNAUTH);
+                      &who, &reason) == SVC_ERR_UNAUTH);
     CHECK(reason == AUTH_BAD_SIGNATURE);
     alice_sr_scheme = AUTH_SCHEME_SR25519;
     CHECK(auth_verify(a, &h, &s, ts, ROLE_READER, alice_sr_is_reader, NULL,
-                      &role, &reason) == SVC_OK);
-    CHECK(role == ROLE_READER);
+                      &who, &reason) == SVC_OK);
+    CHECK(who.role == ROLE_READER && who.scheme == AUTH_SCHEME_SR25519);
     auth_free(a);
 }
 
