@@ -23,6 +23,7 @@
 #include "server/policy.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,24 @@ static enum svc_rc first_admin_tx(struct db *db, void *ctx)
     return q_principals_put(db, &p, &created);
 }
 
-/* Makes the key in cfg->admin_key (or the one already there: a key file is
- * never overwritten) the admin of a database without principals and says
- * how to use it. */
-static enum svc_rc bootstrap_admin(struct db_pool *pool,
-                                   const struct config *cfg)
+/* Warns when others than the owner may read the key file at path. */
+static void warn_if_readable(const char *path)
 {
+    struct stat st;
+
+    if (stat(path, &st) == 0 && (st.st_mode & 077))
+        log_warn("%s may be read by others (mode %03o) and holds an admin "
+                 "key: chmod 600 %s",
+                 path, (unsigned)(st.st_mode & 0777), path);
+}
+
+/* Makes the key in cfg->admin_key (or the one already there: a key file is
+ * never overwritten) the admin of a database without principals; the
+ * command to try it is said once the port is bound (say_try). */
+static enum svc_rc bootstrap_admin(struct app_run *run)
+{
+    struct db_pool *pool = run->app.db;
+    const struct config *cfg = run->cfg;
     uint8_t *seed = auth_seed_new();
     char addr[SS58_LEN + 1], err[512];
     struct first_admin f = {addr, 0};
@@ -83,8 +96,10 @@ static enum svc_rc bootstrap_admin(struct db_pool *pool,
     if (rc == SVC_OK) {
         rc = auth_key_create(cfg->admin_key, seed, err, sizeof(err));
         made = rc == SVC_OK;
-        if (rc == SVC_ERR_CONFLICT)
+        if (rc == SVC_ERR_CONFLICT) {
+            warn_if_readable(cfg->admin_key);
             rc = auth_key_load(cfg->admin_key, seed, err, sizeof(err));
+        }
         if (rc != SVC_OK)
             log_err("%s", err);
     }
@@ -95,8 +110,7 @@ static enum svc_rc bootstrap_admin(struct db_pool *pool,
     if (rc == SVC_OK && !f.existing) { /* else others made principals */
         log_info("first run: %s key %s is an admin: %s",
                  made ? "new" : "existing", cfg->admin_key, addr);
-        log_info("try: computedb call --key %s --url http://%s:%u GET /miners",
-                 cfg->admin_key, cfg->listen_host, (unsigned)cfg->port);
+        run->first_run = true;
     }
     auth_seed_free(seed);
     return rc;
@@ -128,7 +142,7 @@ static enum svc_rc open_db(struct app_run *run)
     if (rc == SVC_OK && cfg->admin_key[0])
         rc = db_write(run->app.db, count_tx, &principals);
     if (rc == SVC_OK && cfg->admin_key[0] && principals == 0)
-        rc = bootstrap_admin(run->app.db, cfg);
+        rc = bootstrap_admin(run);
     return rc;
 }
 
@@ -226,6 +240,45 @@ static void wait_out_future_skew(const struct app_run *run)
         ;
 }
 
+/* path, absolute when it can be made so, into out; single-quoted for a
+ * shell when it holds anything but [A-Za-z0-9/._+-]. */
+static void shell_path(const char *path, char *out, size_t len)
+{
+    char abs[PATH_MAX];
+    const char *p = realpath(path, abs) ? abs : path;
+
+    if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789/._+-") == strlen(p) &&
+        p[0])
+        snprintf(out, len, "%s", p);
+    else if (!strchr(p, '\''))
+        snprintf(out, len, "'%s'", p);
+    else
+        snprintf(out, len, "%s", path); /* rare: leave it as given */
+}
+
+/* The first run's next step, as a command that runs as printed from any
+ * folder: absolute paths, the bound port, and an address a local client
+ * reaches (a wildcard listen address is not one). */
+static void say_try(const struct app_run *run)
+{
+    const char *host = run->cfg->listen_host;
+    char exe[PATH_MAX + 2], key[PATH_MAX + 2], url_host[80];
+
+    if (!run->first_run)
+        return;
+    shell_path("/proc/self/exe", exe, sizeof(exe));
+    shell_path(run->cfg->admin_key, key, sizeof(key));
+    if (!host[0] || strcmp(host, "0.0.0.0") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0)
+        host = "::1";
+    snprintf(url_host, sizeof(url_host), strchr(host, ':') ? "[%s]" : "%s",
+             host);
+    log_info("try: %s call --key %s --url http://%s:%u GET /miners", exe, key,
+             url_host, (unsigned)app_port(run));
+}
+
 enum svc_rc app_open(const struct config *cfg, struct app_run **out)
 {
     struct app_run *run = calloc(1, sizeof(*run));
@@ -254,6 +307,8 @@ enum svc_rc app_open(const struct config *cfg, struct app_run **out)
         wait_out_future_skew(run);
         rc = open_http(run);
     }
+    if (rc == SVC_OK)
+        say_try(run);
     if (rc != SVC_OK) {
         app_close(run);
         return rc;

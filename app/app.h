@@ -20,6 +20,7 @@ struct app_run {
     const struct config *cfg; /* borrowed; must outlive the run */
     struct router router;     /* the route table and its authenticator */
     struct http_server *http; /* NULL once stopped */
+    bool first_run;           /* the admin key was made an admin now */
 };
 
 /* Opens everything cfg describes, in order: metrics, the database (its

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The cap on a request body and on an answer. */
 enum { BODY_MAX = 64 * 1024 * 1024 };
@@ -48,6 +49,12 @@ static const char call_usage[] =
     "  --audience  audience the server expects (default $COMPUTEDB_AUDIENCE, "
     "else computedb)\n"
     "  --data      request body, or @file to send a file's bytes\n"
+    "  -o, --output FILE  write the answer's bytes to FILE instead of "
+    "printing it\n              (a binary answer, such as a backup, is "
+    "never printed to a\n              terminal)\n"
+    "On a refused signature it prints the server's advice: for "
+    "unknown_signer the\nkey's address and the command that admits it, "
+    "for bad_signature the line of\nthe signed message that differs.\n"
     "Example: computedb call GET /miners\n";
 
 /* Reads all of path (or stdin for "-") into b (capped at BODY_MAX; b->p
@@ -93,9 +100,10 @@ static bool uses_wallet(const struct key_source *ks)
 }
 
 /* Loads the key (key_path, or the wallet's hotkey file) and signs; false
- * after printing why. */
+ * after printing why. *scheme is the key's scheme when not NULL. */
 static bool sign_request(const struct key_source *ks, const char *key_path,
-                         const struct auth_subject *s, struct auth_signed *out)
+                         const struct auth_subject *s, struct auth_signed *out,
+                         enum auth_scheme *scheme)
 {
     char path[4096];
     struct auth_key k;
@@ -108,6 +116,8 @@ static bool sign_request(const struct key_source *ks, const char *key_path,
     }
     if (!cli_key_open(uses_wallet(ks) ? path : key_path, &k))
         return false;
+    if (scheme)
+        *scheme = k.scheme;
     if (auth_key_sign(&k, s, clock_unix_ms(), out) != SVC_OK)
         fprintf(stderr, "computedb: cannot sign: check METHOD (upper case), "
                         "TARGET (starts with /, printable ASCII) and the "
@@ -149,7 +159,7 @@ int cli_sign(int argc, char **argv)
         goto out;
     s = (struct auth_subject){env_or(aud, "COMPUTEDB_AUDIENCE", "computedb"),
                               pos[0], pos[1], body.p, body.len};
-    if (!sign_request(&ks, ks.key, &s, &sig))
+    if (!sign_request(&ks, ks.key, &s, &sig, NULL))
         goto out;
     printf("-H BT-Signer:%s -H BT-Timestamp:%s -H BT-Nonce:%s "
            "-H BT-Signature:%s\n",
@@ -169,11 +179,64 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     return buf_append(ctx, data, len) == SVC_OK ? len : 0;
 }
 
-/* Prints the answer: indented JSON when it parses, else as it came. */
-static void print_answer(const struct buf *b)
-{
-    json_t *j = b->p ? json_loadb(b->p, b->len, JSON_DECODE_ANY, NULL) : NULL;
+/* What one request was and what came back. */
+struct exchange {
+    const char *server, *url, *method, *output;
+    const struct buf *body;
+    const struct auth_subject *subject;
+    const struct auth_signed *sig;
+    enum auth_scheme scheme;
+    const char *key_path; /* NULL when signed with a wallet's hotkey */
+    long status;
+    char type[128]; /* the answer's Content-Type, "" when none */
+    struct buf answer;
+};
 
+/* Whether an answer may be printed to a terminal: JSON or text, with no
+ * control bytes but whitespace. */
+static bool printable(const struct exchange *x)
+{
+    const struct buf *b = &x->answer;
+
+    if (x->type[0] && strncmp(x->type, "application/json", 16) != 0 &&
+        strncmp(x->type, "text/", 5) != 0)
+        return false;
+    for (size_t i = 0; i < b->len; i++) {
+        unsigned char c = (unsigned char)b->p[i];
+
+        if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
+            return false;
+    }
+    return true;
+}
+
+/* Writes a 2xx answer to FILE (-o), or prints the answer: indented JSON
+ * when it parses, text as it came, binary only when stdout is not a
+ * terminal. false after saying why it did not. */
+static bool deliver(const struct exchange *x)
+{
+    const struct buf *b = &x->answer;
+    json_t *j;
+    FILE *f;
+
+    if (x->output && x->status / 100 == 2) {
+        f = fopen(x->output, "wb");
+        if (!f || (b->len && fwrite(b->p, 1, b->len, f) != b->len) ||
+            fclose(f) != 0) {
+            fprintf(stderr, "computedb call: cannot write %s: %s\n", x->output,
+                    strerror(errno));
+            return false;
+        }
+        return true;
+    }
+    if (!printable(x) && isatty(STDOUT_FILENO)) {
+        fprintf(stderr,
+                "computedb call: the answer is binary (%zu bytes, %s): not "
+                "printed to a terminal; use -o FILE\n",
+                b->len, x->type[0] ? x->type : "no Content-Type");
+        return false;
+    }
+    j = b->p ? json_loadb(b->p, b->len, JSON_DECODE_ANY, NULL) : NULL;
     if (j) {
         json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
         fputc('\n', stdout);
@@ -181,6 +244,7 @@ static void print_answer(const struct buf *b)
     } else if (b->len) {
         fwrite(b->p, 1, b->len, stdout);
     }
+    return true;
 }
 
 static struct curl_slist *sig_headers(const struct auth_signed *sig, bool json)
@@ -202,45 +266,133 @@ static struct curl_slist *sig_headers(const struct auth_signed *sig, bool json)
     return l;
 }
 
-/* Sends the signed request; returns the exit code. */
-static int send_signed(const char *url, const char *method,
-                       const struct buf *body, const struct auth_signed *sig)
+/* Performs the request into x; false after printing a transport error. */
+static bool perform(struct exchange *x)
 {
     CURL *c = curl_easy_init();
-    struct curl_slist *hl = sig_headers(sig, body->p != NULL);
-    struct buf answer = {.max = BODY_MAX};
-    long status = 0;
-    CURLcode cc;
+    struct curl_slist *hl = sig_headers(x->sig, x->body->p != NULL);
+    const char *type = NULL;
+    CURLcode cc = CURLE_OUT_OF_MEMORY;
 
-    if (!c)
-        return 1;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* the signed target */
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-    if (body->p) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->p);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+    if (c && hl) {
+        curl_easy_setopt(c, CURLOPT_URL, x->url);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, x->method);
+        curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* the signed target */
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->answer);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+        if (x->body->p) {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body->p);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                             (curl_off_t)x->body->len);
+        }
+        cc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->status);
+        if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK &&
+            type)
+            snprintf(x->type, sizeof(x->type), "%s", type);
     }
-    cc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
-    if (cc != CURLE_OK) {
-        fprintf(stderr, "computedb call: %s: %s\n", url,
-                curl_easy_strerror(cc));
-        buf_free(&answer);
-        return 1;
+    if (cc == CURLE_OK)
+        return true;
+    fprintf(stderr, "computedb call: %s: %s\n", x->url, curl_easy_strerror(cc));
+    if (cc == CURLE_COULDNT_CONNECT)
+        fprintf(stderr, "computedb call: is `computedb serve` running there? "
+                        "--url or $COMPUTEDB_URL names the server\n");
+    return false;
+}
+
+/* bad_signature: the first line of the message the server verified that
+ * differs from the one this client signed. */
+static void diff_signed(const struct exchange *x, const char *theirs)
+{
+    static const char *const names[] = {"format", "audience",     "method",
+                                        "target", "body SHA-256", "timestamp",
+                                        "nonce",  "signer"};
+    char *ours = malloc(AUTH_MSG_MAX);
+    const char *a, *b;
+    size_t line = 0, la, lb;
+
+    if (!ours || auth_message(x->subject, x->sig->timestamp, x->sig->nonce,
+                              x->sig->signer, ours, AUTH_MSG_MAX) != SVC_OK)
+        goto out;
+    for (a = ours, b = theirs; line < 8; line++, a += la + 1, b += lb + 1) {
+        la = strcspn(a, "\n");
+        lb = strcspn(b, "\n");
+        if (la != lb || memcmp(a, b, la) != 0) {
+            fprintf(stderr,
+                    "computedb call: the server verified another %s (line "
+                    "%zu of the signed message):\n  signed:   %.*s\n  "
+                    "verified: %.*s\n",
+                    names[line], line + 1, (int)la, a, (int)lb, b);
+            goto out;
+        }
+        if (!a[la] || !b[lb])
+            break;
     }
-    print_answer(&answer);
-    buf_free(&answer);
-    if (status / 100 == 2)
-        return 0;
-    fprintf(stderr, "computedb call: HTTP %ld\n", status);
-    return 1;
+    fprintf(stderr,
+            "computedb call: the server verified the message this client "
+            "signed: the key is not the principal's (is the principal's "
+            "scheme %s? `computedb principal ls` shows it)\n",
+            auth_scheme_name(x->scheme));
+out:
+    free(ours);
+}
+
+/* unknown_signer: who signed, and the command that admits the key. */
+static void say_unknown(const struct exchange *x)
+{
+    fprintf(stderr,
+            "computedb call: %s (%s key%s%s) is not a principal of %s.\n"
+            "An admin admits it with:\n  computedb principal add --db "
+            "DB --role reader%s %s\nor PUT /admin/principals/%s\n",
+            x->sig->signer, auth_scheme_name(x->scheme), x->key_path ? " " : "",
+            x->key_path ? x->key_path : "", x->url,
+            x->scheme == AUTH_SCHEME_SR25519 ? " --scheme sr25519" : "",
+            x->sig->signer, x->sig->signer);
+}
+
+/* After a 4xx: the server's advice, and what this client can add. */
+static void advise(const struct exchange *x)
+{
+    json_t *j =
+        x->answer.p ? json_loadb(x->answer.p, x->answer.len, 0, NULL) : NULL;
+    json_t *e = json_object_get(j, "error");
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    const char *hint = json_string_value(json_object_get(e, "hint"));
+    const char *verified = json_string_value(json_object_get(e, "signed"));
+
+    if (msg && x->status == 401 && strcmp(msg, "unknown_signer") == 0)
+        say_unknown(x);
+    else if (msg && x->status == 401 && strcmp(msg, "bad_signature") == 0 &&
+             verified)
+        diff_signed(x, verified);
+    else if (hint)
+        fprintf(stderr, "computedb call: %s\n", hint);
+    json_decref(j);
+}
+
+/* Sends the signed request; returns the exit code. */
+static int send_signed(struct exchange *x)
+{
+    int code = 1;
+
+    if (!perform(x))
+        goto out;
+    if (!deliver(x))
+        goto out;
+    if (x->status / 100 == 2) {
+        code = 0;
+        goto out;
+    }
+    fprintf(stderr, "computedb call: HTTP %ld\n", x->status);
+    if (x->status / 100 == 4)
+        advise(x);
+out:
+    buf_free(&x->answer);
+    return code;
 }
 
 static bool load_body(const char *data, struct buf *body)
@@ -253,10 +405,41 @@ static bool load_body(const char *data, struct buf *body)
     return buf_append(body, data, strlen(data)) == SVC_OK;
 }
 
+/* METHOD as the protocol signs it: 1 to 16 upper-case letters. */
+static bool method_ok(const char *m)
+{
+    size_t n = strlen(m);
+
+    return n >= 1 && n <= 16 && strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
+}
+
+/* The usage checks of call; false after printing the problem. */
+static bool call_args_ok(int n, const char **pos, const struct key_source *ks)
+{
+    if (n != 2 || (ks->key && uses_wallet(ks))) {
+        fputs(call_usage, stderr);
+        return false;
+    }
+    if (!method_ok(pos[0])) {
+        fprintf(stderr,
+                "computedb call: METHOD must be upper case, as sent: GET, "
+                "PUT, POST or DELETE (got '%.32s')\n",
+                pos[0]);
+        return false;
+    }
+    if (pos[1][0] != '/') {
+        fprintf(stderr,
+                "computedb call: TARGET must start with / (path and query, "
+                "e.g. /miners); the server is --url\n");
+        return false;
+    }
+    return true;
+}
+
 int cli_call(int argc, char **argv)
 {
     struct key_source ks = {0};
-    const char *url = NULL, *aud = NULL, *data = NULL, *pos[2];
+    const char *url = NULL, *aud = NULL, *data = NULL, *output = NULL, *pos[2];
     int help = 0, n, code = 1;
     const struct cli_opt opts[] = {{"--key", &ks.key, NULL},
                                    {"--wallet", &ks.wallet, NULL},
@@ -265,11 +448,14 @@ int cli_call(int argc, char **argv)
                                    {"--url", &url, NULL},
                                    {"--audience", &aud, NULL},
                                    {"--data", &data, NULL},
+                                   {"--output", &output, NULL},
+                                   {"-o", &output, NULL},
                                    {"--help", NULL, &help},
                                    {NULL, NULL, NULL}};
     struct buf body = {.max = BODY_MAX};
     struct auth_subject s;
     struct auth_signed sig;
+    struct exchange x = {.answer = {.max = BODY_MAX}};
     char full[8192];
 
     n = cli_parse("computedb call", argc, argv, opts, pos, 2);
@@ -277,10 +463,8 @@ int cli_call(int argc, char **argv)
         fputs(call_usage, stdout);
         return 0;
     }
-    if (n != 2 || pos[1][0] != '/' || (ks.key && uses_wallet(&ks))) {
-        fputs(call_usage, stderr);
+    if (!call_args_ok(n, pos, &ks))
         return 2;
-    }
     url = env_or(url, "COMPUTEDB_URL", "http://127.0.0.1:8080");
     snprintf(full, sizeof(full), "%.*s%s",
              (int)strlen(url) - (url[strlen(url) - 1] == '/'), url, pos[1]);
@@ -289,8 +473,16 @@ int cli_call(int argc, char **argv)
         goto out;
     s = (struct auth_subject){env_or(aud, "COMPUTEDB_AUDIENCE", "computedb"),
                               pos[0], pos[1], body.p, body.len};
-    if (sign_request(&ks, cli_key_path(ks.key), &s, &sig))
-        code = send_signed(full, pos[0], &body, &sig);
+    x.server = url;
+    x.url = full;
+    x.method = pos[0];
+    x.output = output;
+    x.body = &body;
+    x.subject = &s;
+    x.sig = &sig;
+    x.key_path = uses_wallet(&ks) ? NULL : cli_key_path(ks.key);
+    if (sign_request(&ks, cli_key_path(ks.key), &s, &sig, &x.scheme))
+        code = send_signed(&x);
 out:
     buf_free(&body);
     return code;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 
 int cli_keygen(int argc, char **argv);
+/* computedb key show FILE: the address of an existing key. */
+int cli_key(int argc, char **argv);
 int cli_sign(int argc, char **argv);
 int cli_call(int argc, char **argv);
 int cli_principal(int argc, char **argv);

@@ -213,6 +213,18 @@ static size_t access_text(char *line, size_t len, const char *ts,
         addf(line, len, &n, " field=");
         add_text(line, len, &n, a->field);
     }
+    if (a->reason) {
+        addf(line, len, &n, " reason=");
+        add_text(line, len, &n, a->reason);
+    }
+    if (a->signer) {
+        addf(line, len, &n, " signer=");
+        add_text(line, len, &n, a->signer);
+    }
+    if (a->client && a->client[0]) {
+        addf(line, len, &n, " client=");
+        add_text(line, len, &n, a->client);
+    }
     return n;
 }
 
@@ -238,6 +250,16 @@ static size_t access_json(char *line, size_t len, const char *ts,
     add_json(line, len, &n, a->error ? a->error : "");
     addf(line, len, &n, ",\"field\":");
     add_json(line, len, &n, a->field ? a->field : "");
+    addf(line, len, &n, ",\"client\":");
+    add_json(line, len, &n, a->client ? a->client : "");
+    if (a->reason) {
+        addf(line, len, &n, ",\"reason\":");
+        add_json(line, len, &n, a->reason);
+    }
+    if (a->signer) {
+        addf(line, len, &n, ",\"signer\":");
+        add_json(line, len, &n, a->signer);
+    }
     addf(line, len, &n, "}");
     return n;
 }

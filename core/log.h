@@ -18,6 +18,10 @@ struct log_access {
     const char *principal; /* "" when unsigned */
     const char *error;     /* rc name, or NULL */
     const char *field;     /* offending field, or NULL */
+    const char *client;    /* the client's address, or NULL */
+    const char *reason;    /* why a signed request was refused, or NULL */
+    const char *signer;    /* the BT-Signer a refused request claimed, or
+                              NULL */
 };
 
 /* Sets the most verbose level printed (default LOG_INFO). */

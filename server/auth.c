@@ -240,3 +240,132 @@ enum svc_rc auth_verify(struct auth *a, const struct auth_headers *h,
         *reason = AUTH_OK;
     return rc;
 }
+
+/* ---- advice on a refusal ----------------------------------------------- */
+
+static bool signer_ok(const char *s)
+{
+    uint8_t pk[SS58_KEY_BYTES];
+
+    return strlen(s) == SS58_LEN && ss58_decode(s, pk) == SVC_OK;
+}
+
+static bool signature_ok(const char *s)
+{
+    uint8_t sig[crypto_sign_BYTES];
+    size_t n = 0;
+
+    return strlen(s) == AUTH_SIG_HEX && strncmp(s, "0x", 2) == 0 &&
+           sodium_hex2bin(sig, sizeof(sig), s + 2, AUTH_SIG_HEX - 2, NULL, &n,
+                          NULL) == 0 &&
+           n == sizeof(sig);
+}
+
+/* The first BT-* header that is missing or badly formed, with what it
+ * must look like; else the method or target could not be signed. */
+static void malformed(const struct auth_headers *h, struct auth_advice *out)
+{
+    static const char *const names[] = {"BT-Signer", "BT-Timestamp", "BT-Nonce",
+                                        "BT-Signature"};
+    static const char *const rules[] = {
+        "the signing key's SS58 address: 48 characters, network 42, with a "
+        "valid checksum",
+        "Unix time in milliseconds: exactly 13 digits",
+        "16 to 64 characters of A-Z, a-z, 0-9, '_' and '-', new for each "
+        "request",
+        "0x and 128 hex digits: the 64-byte signature",
+    };
+    const char *values[] = {h->signer, h->timestamp, h->nonce, h->signature};
+    bool good[4];
+    size_t i;
+
+    for (i = 0; i < 4; i++)
+        if (!values[i]) {
+            out->header = names[i];
+            snprintf(out->hint, sizeof(out->hint),
+                     "%s is missing: a signed request carries all four of "
+                     "BT-Signer, BT-Timestamp, BT-Nonce and BT-Signature",
+                     names[i]);
+            return;
+        }
+    good[0] = signer_ok(h->signer);
+    good[1] = auth_timestamp_ok(h->timestamp);
+    good[2] = auth_nonce_ok(h->nonce);
+    good[3] = signature_ok(h->signature);
+    for (i = 0; i < 4; i++)
+        if (!good[i]) {
+            out->header = names[i];
+            snprintf(out->hint, sizeof(out->hint), "%s must be %s", names[i],
+                     rules[i]);
+            return;
+        }
+    snprintf(out->hint, sizeof(out->hint),
+             "the request cannot be signed as sent: the method must be "
+             "upper-case letters and the target (path and query) 1 to 4096 "
+             "printable ASCII bytes without spaces");
+}
+
+static void timing(const struct auth *a, const struct auth_headers *h,
+                   enum auth_reason reason, struct auth_advice *out)
+{
+    long long ts = strtoll(h->timestamp, NULL, 10);
+    long long off = ts - out->server_ms;
+
+    out->timing = true;
+    out->window_ms = a->window_ms;
+    out->future_ms = a->future_ms;
+    out->accept_after_ms = a->started_ms + a->future_ms;
+    if (reason == AUTH_BEFORE_START)
+        snprintf(out->hint, sizeof(out->hint),
+                 "the server restarted: timestamps up to accept_after_ms may "
+                 "repeat requests the previous process took, so they are "
+                 "refused; sign the request again now");
+    else
+        snprintf(out->hint, sizeof(out->hint),
+                 "BT-Timestamp is %lld ms %s the server's clock "
+                 "(server_time_ms); it may be at most window_ms behind and "
+                 "future_ms ahead: sync the clock (NTP) and sign right "
+                 "before sending",
+                 off < 0 ? -off : off, off < 0 ? "behind" : "ahead of");
+}
+
+void auth_advise(const struct auth *a, const struct auth_headers *h,
+                 enum auth_reason reason, int64_t now_ms,
+                 struct auth_advice *out)
+{
+    static const char *const hints[AUTH_REASON_COUNT] = {
+        [AUTH_MISSING] = "sign the request: BT-Signer, BT-Timestamp, "
+                         "BT-Nonce and BT-Signature (computedb call and "
+                         "computedb sign do it for you)",
+        [AUTH_DUPLICATE] = "send each of BT-Signer, BT-Timestamp, BT-Nonce "
+                           "and BT-Signature once",
+        [AUTH_EXPIRED] = "the signer's principal has expired: an admin can "
+                         "renew it (computedb principal add ... --expires)",
+        [AUTH_BAD_SIGNATURE] =
+            "the signature does not verify over `signed`, the message this "
+            "server built from the request: compare it with the one you "
+            "signed (the body's SHA-256 on line 5 differs when the body "
+            "changed on the way: use curl --data-binary, not --data; the "
+            "target is signed exactly as sent, query order included)",
+        [AUTH_REPLAY] = "this nonce was used already: sign every request "
+                        "anew, with a fresh BT-Nonce",
+        [AUTH_CACHE_FULL] = "too many signed requests from this signer in "
+                            "the time window: slow down and retry",
+    };
+
+    memset(out, 0, sizeof(*out));
+    out->server_ms = now_ms;
+    if (reason == AUTH_MALFORMED)
+        malformed(h, out);
+    else if ((reason == AUTH_STALE || reason == AUTH_BEFORE_START) &&
+             h->timestamp)
+        timing(a, h, reason, out);
+    else if (reason == AUTH_UNKNOWN_SIGNER && h->signer)
+        snprintf(out->hint, sizeof(out->hint),
+                 "%.48s is not a principal of this server: an admin admits it "
+                 "with `computedb principal add --db DB --role reader %.48s` "
+                 "(add --scheme sr25519 for a Bittensor hotkey)",
+                 h->signer, h->signer);
+    else if ((unsigned)reason < AUTH_REASON_COUNT && hints[reason])
+        snprintf(out->hint, sizeof(out->hint), "%s", hints[reason]);
+}

@@ -105,4 +105,25 @@ auth_verify(struct auth *a, const struct auth_headers *h,
             auth_lookup_fn *lookup, void *ctx, struct auth_principal *who,
             enum auth_reason *reason);
 
+/* What a refusal tells the client besides its code, so that a signing
+ * mistake can be found from the answer alone (docs/protocol.md section
+ * 7.4). Nothing in it is secret: the server's clock and window, the header
+ * at fault, and what to do next. */
+struct auth_advice {
+    const char *header;    /* the BT-* header at fault, or NULL */
+    char hint[320];        /* what is wrong and what to do next */
+    bool timing;           /* the times below apply (timestamp refusals) */
+    int64_t server_ms;     /* the server's clock when it refused */
+    int64_t window_ms;     /* how far behind a timestamp may be */
+    int64_t future_ms;     /* how far ahead */
+    int64_t accept_after_ms; /* timestamps up to this are refused */
+};
+
+/* Explains why h was refused for reason at now_ms into *out. Only for the
+ * refusal path: for AUTH_MALFORMED it repeats the syntax checks to name the
+ * header at fault. Thread-safe. */
+void auth_advise(const struct auth *a, const struct auth_headers *h,
+                 enum auth_reason reason, int64_t now_ms,
+                 struct auth_advice *out);
+
 #endif

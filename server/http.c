@@ -26,8 +26,10 @@
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -280,6 +282,22 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     return req;
 }
 
+/* The client's numeric address into out ("" when unknown). */
+static void client_address(struct MHD_Connection *c, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    socklen_t sa_len = sa && sa->sa_family == AF_INET6
+                           ? sizeof(struct sockaddr_in6)
+                           : sizeof(struct sockaddr_in);
+
+    out[0] = '\0';
+    if (!sa || getnameinfo(sa, sa_len, out, (socklen_t)len, NULL, 0,
+                           NI_NUMERICHOST) != 0)
+        out[0] = '\0';
+}
+
 static struct req *begin(struct http_server *s, struct MHD_Connection *c,
                          struct req *req, const char *method, const char *url,
                          const char *version)
@@ -298,6 +316,7 @@ static struct req *begin(struct http_server *s, struct MHD_Connection *c,
     req->origin = dup_header(c, "Origin");
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, req);
     req->if_none_match = dup_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    client_address(c, req->client, sizeof(req->client));
     set_request_id(
         s, req,
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"));
@@ -540,6 +559,12 @@ static void access_log(const struct req *req, const struct reply *rep)
         req->principal,
         rep->rc != SVC_OK ? svc_rc_name(rep->rc) : NULL,
         req->err.field,
+        req->client,
+        req->reason,
+        /* who a refused request claimed to be (escaped by the log) */
+        req->reason && req->sig.signer && strlen(req->sig.signer) <= 64
+            ? req->sig.signer
+            : NULL,
     };
 
     metrics_request_end(req->route, rep->status, a.dur_ms / 1e3);
@@ -822,6 +847,51 @@ static enum svc_rc resolve(const struct http_options *cfg,
     return SVC_OK;
 }
 
+/* Why a listening socket could not be had, and what to do. */
+static const char *bind_advice(int err)
+{
+    switch (err) {
+    case EADDRINUSE:
+        return "another process holds this port (`ss -ltnp` shows which): "
+               "stop it, or pick another port with --listen";
+    case EACCES:
+        return "ports below 1024 need root or CAP_NET_BIND_SERVICE: pick "
+               "a higher port with --listen";
+    case EADDRNOTAVAIL:
+        return "the host is not an address of this machine: check --listen";
+    default:
+        return "check --listen";
+    }
+}
+
+/* Binds and listens at ss (IPv6 only for an IPv6 address, as before);
+ * one error naming the cause when that fails. The daemon owns *fd once it
+ * has started. */
+static enum svc_rc listen_socket(const struct http_options *cfg,
+                                 const struct sockaddr_storage *ss, bool v6,
+                                 int *fd)
+{
+    socklen_t len =
+        v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int one = 1, err;
+
+    *fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (*fd >= 0 &&
+        setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+        (!v6 ||
+         setsockopt(*fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0) &&
+        bind(*fd, (const struct sockaddr *)ss, len) == 0 &&
+        listen(*fd, SOMAXCONN) == 0)
+        return SVC_OK;
+    err = errno;
+    log_err("cannot listen on %s:%u: %s; %s", cfg->listen_host,
+            (unsigned)cfg->port, strerror(err), bind_advice(err));
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+    return SVC_ERR_INVALID;
+}
+
 static void seed_prefix(struct http_server *s)
 {
     random_hex(s->rid_prefix, sizeof(s->rid_prefix));
@@ -890,13 +960,18 @@ enum svc_rc http_start(struct app *app, const struct http_options *cfg,
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct http_server *s;
+    int fd = -1;
     enum svc_rc rc = resolve(cfg, &ss, &v6);
 
+    if (rc == SVC_OK)
+        rc = listen_socket(cfg, &ss, v6, &fd);
     if (rc != SVC_OK)
         return rc;
     s = calloc(1, sizeof(*s));
-    if (!s)
+    if (!s) {
+        close(fd);
         return SVC_ERR_NOMEM;
+    }
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_cond, NULL);
     s->app = app;
@@ -911,12 +986,13 @@ enum svc_rc http_start(struct app *app, const struct http_options *cfg,
     if (rc == SVC_OK)
         rc = start_watch(s, cfg);
     if (rc != SVC_OK) {
+        close(fd);
         http_stop(s);
         return rc;
     }
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, s, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
+        mhd_log, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         cfg->conn_memory, MHD_OPTION_CONNECTION_LIMIT,
@@ -924,9 +1000,12 @@ enum svc_rc http_start(struct app *app, const struct http_options *cfg,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->conn_per_ip, MHD_OPTION_END);
-    if (!s->daemon) {
-        log_err("cannot listen on %s:%u (address in use or not local?)",
-                cfg->listen_host, (unsigned)cfg->port);
+    if (!s->daemon) { /* it said why through mhd_log */
+        /* fd is not closed here: whether the daemon already did depends on
+         * how far it got, and a second close could hit another thread's
+         * descriptor. The process is about to exit. */
+        log_err("cannot start the HTTP server on %s:%u", cfg->listen_host,
+                (unsigned)cfg->port);
         http_stop(s);
         return SVC_ERR_INTERNAL;
     }

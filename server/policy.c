@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -119,6 +120,66 @@ static bool is_unsigned(const struct req_sig *sig)
            !sig->duplicated;
 }
 
+/* The message the server verified, for a bad_signature answer: the
+ * client diffs it against the one it signed (the body is in it only as
+ * its hash, so it holds nothing the client did not send). */
+static json_t *verified_message(const struct auth_headers *h,
+                                const struct auth_subject *s)
+{
+    char *msg = malloc(AUTH_MSG_MAX);
+    json_t *j = NULL;
+
+    if (msg && auth_message(s, h->timestamp, h->nonce, h->signer, msg,
+                            AUTH_MSG_MAX) == SVC_OK)
+        j = json_string(msg);
+    free(msg);
+    return j;
+}
+
+/* The advice members of a refusal's error object (docs/protocol.md
+ * section 7.4). */
+static json_t *advice_json(const struct auth_advice *adv,
+                           const struct auth_headers *h,
+                           const struct auth_subject *s,
+                           enum auth_reason reason)
+{
+    json_t *o = json_object();
+
+    if (!o)
+        return NULL;
+    if (adv->hint[0])
+        json_object_set_new(o, "hint", json_string(adv->hint));
+    if (adv->timing) {
+        json_object_set_new(o, "server_time_ms", json_integer(adv->server_ms));
+        json_object_set_new(o, "window_ms", json_integer(adv->window_ms));
+        json_object_set_new(o, "future_ms", json_integer(adv->future_ms));
+        if (reason == AUTH_BEFORE_START)
+            json_object_set_new(o, "accept_after_ms",
+                                json_integer(adv->accept_after_ms));
+    }
+    if (reason == AUTH_BAD_SIGNATURE)
+        json_object_set_new(o, "signed", verified_message(h, s));
+    return o;
+}
+
+/* A refused signed request: the short reason code as the message (what
+ * clients match on), the header at fault as the field, and the advice. A
+ * storage error stays a 5xx with its table text. */
+static enum svc_rc refuse(struct req *req, enum svc_rc rc,
+                          const struct auth_headers *h,
+                          const struct auth_subject *s, enum auth_reason reason)
+{
+    const char *code = auth_reason_code(reason);
+    struct auth_advice adv;
+
+    if (rc != SVC_ERR_UNAUTH && rc != SVC_ERR_RATE)
+        return rc;
+    auth_advise(req->app->auth, h, reason, clock_unix_ms(), &adv);
+    req->reason = code;
+    req->err_extra = advice_json(&adv, h, s, reason);
+    return req_fail(req, rc, adv.header, "%s", code);
+}
+
 enum svc_rc policy_authenticate(struct req *req)
 {
     struct app *app = req->app;
@@ -133,7 +194,8 @@ enum svc_rc policy_authenticate(struct req *req)
     enum svc_rc rc;
 
     if (is_unsigned(&req->sig) && live_public_read(app->live) &&
-        strcmp(req->method, "GET") == 0 && req->route->role == ROLE_READER) {
+        strcmp(req->route->method, "GET") == 0 && /* HEAD runs GET routes */
+        req->route->role == ROLE_READER) {
         req->role = ROLE_READER;
         return SVC_OK;
     }
@@ -146,8 +208,7 @@ enum svc_rc policy_authenticate(struct req *req)
         return SVC_OK;
     }
     metrics_auth_failure(reason);
-    /* 401 bodies carry the short reason code and nothing else. */
-    return req_fail(req, rc, NULL, "%s", auth_reason_code(reason));
+    return refuse(req, rc, &h, &s, reason);
 }
 
 enum svc_rc policy_nonce_claim(void *ctx, const char *key, int64_t expires_ms,

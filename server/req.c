@@ -49,6 +49,7 @@ void req_free(struct req *req)
     free(req->if_none_match);
     buf_free(&req->body);
     json_decref(req->json);
+    json_decref(req->err_extra);
     free(req);
 }
 
@@ -207,6 +208,7 @@ static json_t *error_body(const struct req *req, enum svc_rc rc)
     int http = svc_rc_http(rc);
     const char *msg = svc_rc_text(rc);
     const char *field = NULL;
+    json_t *body;
 
     /* A 5xx shows only its table text, which gives nothing of the server
      * away; a 507 also its message (how much disk is free, and the flag
@@ -217,9 +219,13 @@ static json_t *error_body(const struct req *req, enum svc_rc rc)
         if (req->err.field[0])
             field = req->err.field;
     }
-    return json_pack("{s:{s:s,s:s,s:s*,s:s}}", "error", "code", svc_rc_code(rc),
+    body = json_pack("{s:{s:s,s:s,s:s*,s:s}}", "error", "code", svc_rc_code(rc),
                      "message", msg, "field", field, "request_id",
                      req ? req->request_id : "");
+    if (body && req && req->err_extra && http < 500)
+        json_object_update_missing(json_object_get(body, "error"),
+                                   req->err_extra);
+    return body;
 }
 
 void reply_error(struct reply *rep, const struct req *req, enum svc_rc rc)

@@ -84,6 +84,11 @@ struct req {
     int64_t start_ns;          /* monotonic, for the access log */
     void *transport;           /* the HTTP layer's own state, or NULL */
     struct svc_err err;        /* the detail of a 4xx, rendered by reply.c */
+    json_t *err_extra;         /* owned: members a 4xx error object adds (the
+                                  advice on an authentication refusal), or NULL */
+    const char *reason;        /* static short code of an authentication
+                                  refusal, for the access log, or NULL */
+    char client[48];           /* the client's address ("" when unknown) */
 };
 
 struct reply {

@@ -127,10 +127,47 @@ static void parse_text(const char *line, char *field, size_t len)
 
 static struct log_access access_with(const char *field)
 {
-    struct log_access a = {"GET",   "/healthz", 400,           0.5,
-                           "rid-1", "",         "ERR_INVALID", field};
+    struct log_access a = {"GET",         "/healthz", 400,  0.5,  "rid-1", "",
+                           "ERR_INVALID", field,      NULL, NULL, NULL};
 
     return a;
+}
+
+/* A refused signed request's line names the reason, the claimed signer
+ * (escaped: it is the client's text) and the client's address. */
+static void test_refusal_fields(void)
+{
+    struct log_access a = {"GET",
+                           "/miners",
+                           401,
+                           0.5,
+                           "rid-2",
+                           "",
+                           "ERR_UNAUTH",
+                           NULL,
+                           "127.0.0.9",
+                           "bad_signature",
+                           "5G x status=200"};
+    char *line;
+    json_t *j;
+
+    log_set_json(0);
+    line = capture_access(&a);
+    CHECK(strstr(line, " error=ERR_UNAUTH reason=bad_signature "
+                       "signer=\"5G x status=200\" client=127.0.0.9\n"));
+    free(line);
+    log_set_json(1);
+    line = capture_access(&a);
+    j = json_loads(line, 0, NULL);
+    CHECK(j != NULL);
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "reason")),
+                 "bad_signature");
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "signer")),
+                 "5G x status=200");
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "client")), "127.0.0.9");
+    json_decref(j);
+    free(line);
+    log_set_json(0);
 }
 
 static void test_text_quotes_values(void)
@@ -216,5 +253,6 @@ int main(void)
     log_set_level(LOG_INFO);
     test_text_quotes_values();
     test_json_stays_valid();
+    test_refusal_fields();
     return 0;
 }
