@@ -949,9 +949,16 @@ def phase_errors(args, db, served, H):
     expect(ce.AuthError, lambda: cc.select_miners(
         cc.ComputeDb(args.url, key_file=args.stranger)), status=401,
         message="unknown_signer")
-    expect(ce.AuthError, lambda: cc.select_miners(
+    e = expect(ce.AuthError, lambda: cc.select_miners(
         cc.ComputeDb(args.url, key_file=args.writer, audience="staging")),
         status=401, message="bad_signature")
+    # The refusal says which line of the signed message differs: the
+    # server verified its own audience, the client signed "staging".
+    signed = e.details.get("signed", "").split("\n")
+    if len(signed) != 8 or signed[1] != "computedb" or not e.hint:
+        fail("bad_signature without the verified message: %r" % e.details)
+    if e.hint not in str(e):
+        fail("the hint is not in the exception's text: %s" % e)
     expect(ce.AuthError, lambda: cc.select_miners(
         cc.ComputeDb(args.url, key_file=None, signer=None)), status=401,
         message="signature_required")

@@ -13,7 +13,8 @@ import time
 import urllib.parse
 
 from . import auth
-from .errors import ComputeDbError, InvalidError, UnavailableError, error_for
+from .errors import (ADVICE, ComputeDbError, InvalidError, UnavailableError,
+                     error_for)
 
 __all__ = ["ComputeDb", "DEFAULT_URL", "DEFAULT_KEY_FILE"]
 
@@ -260,8 +261,10 @@ class ComputeDb:
             err = {}
         message = err.get("message") or "%s %s: HTTP %d" % (method, target,
                                                               status)
+        hint = err.get("hint") if isinstance(err.get("hint"), str) else None
         raise error_for(status, err.get("code"), message, err.get("field"),
-                        err.get("request_id") or self.last_request_id)
+                        err.get("request_id") or self.last_request_id, hint,
+                        {k: err[k] for k in ADVICE if k in err})
 
 
 def quote(segment):

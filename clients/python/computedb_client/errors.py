@@ -29,16 +29,24 @@ class ComputeDbError(Exception):
     message     what was wrong (for a 401 the short reason, e.g. bad_signature)
     field       the offending member, path capture or query argument, or None
     request_id  the X-Request-Id the server logged the request under, or None
+    hint        for a refused signature, what is wrong and what to do next
+                (the server's words), or None
+    details     the refusal's other advice, a dict (empty when none):
+                "signed" for bad_signature (the message the server verified;
+                diff it with the one signed), "server_time_ms", "window_ms"
+                and "future_ms" for a timestamp refusal
     """
 
     def __init__(self, message, status=None, code=None, field=None,
-                 request_id=None):
+                 request_id=None, hint=None, details=None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
         self.request_id = request_id
+        self.hint = hint
+        self.details = dict(details or {})
 
     def __str__(self):
         parts = []
@@ -52,6 +60,8 @@ class ComputeDbError(Exception):
             text += " (field %s)" % self.field
         if self.request_id:
             text += " [request %s]" % self.request_id
+        if self.hint:
+            text += ": " + self.hint
         return text
 
 
@@ -103,8 +113,14 @@ _BY_STATUS = {
 }
 
 
-def error_for(status, code, message, field=None, request_id=None):
+# The members of an error object that advise on a refused signature.
+ADVICE = ("signed", "server_time_ms", "window_ms", "future_ms",
+          "accept_after_ms")
+
+
+def error_for(status, code, message, field=None, request_id=None, hint=None,
+              details=None):
     """The exception for an error answer."""
     cls = _BY_STATUS.get(status, ComputeDbError)
     return cls(message, status=status, code=code, field=field,
-               request_id=request_id)
+               request_id=request_id, hint=hint, details=details)
