@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* `computedb serve` settings: one table drives the flags, the COMPUTEDB_*
  * environment variables, the JSON config file, the help text and
- * `computedb config print`, so they cannot drift apart. */
+ * `computedb config print`, so they cannot drift apart. What config print
+ * writes is a config file that loads back to the same settings. */
 #include "config.h"
 
 #include "core/log.h"
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +66,9 @@ static const struct opt opts[] = {
     {"--public-read", OPT_FLAG, OFF(public_read), 0, 0,
      "allow unsigned GETs of reader routes (secrets stay redacted)"},
     {"--admin-key", OPT_PATH, OFF(admin_key), 0, 0,
-     "key file made on first run when there are no principals "
-     "(default ./data/admin.key)"},
+     "key file made on first run when there are no principals (default "
+     "admin.key in the folder of a SQLite --db; data/admin.key, from the "
+     "current folder, for a postgres:// URL)"},
     {"--cors-origin", OPT_ORIGIN, 0, 0, 0,
      "Origin allowed to call from a browser; repeatable; * for any"},
     {"--threads", OPT_UINT, OFF(threads), 1, 256,
@@ -137,15 +140,20 @@ static const struct opt opts[] = {
      "bytes that must stay free on the database's disk: PoG jobs and "
      "backups get 507 below it, 0 for no check (default 268435456)"},
     {"--config", OPT_CONFIG, OFF(config_file), 0, 0,
-     "JSON file of settings keyed by flag name, e.g. {\"threads\": 4}"},
+     "JSON file of settings keyed by flag name, e.g. {\"threads\": 4}; "
+     "`computedb config print` writes one"},
 };
 /* clang-format on */
 
 enum { N_OPTS = sizeof(opts) / sizeof(opts[0]) };
 
-/* Where a setting came from, for error messages. */
+/* Where a value came from, for error messages. */
+enum source_kind { SRC_FILE, SRC_ENV, SRC_FLAG };
+
 struct source {
-    const char *what; /* "flag", "environment", "config file" */
+    const struct config_args *args; /* the label and where to print */
+    enum source_kind kind;
+    const char *file; /* the config file, for SRC_FILE */
     bool cors_reset;  /* the first origin of a source replaces the list */
 };
 
@@ -158,7 +166,6 @@ void config_defaults(struct config *cfg)
     cfg->port = 8080;
     snprintf(cfg->db_path, sizeof(cfg->db_path), "data/database.db");
     snprintf(cfg->audience, sizeof(cfg->audience), "computedb");
-    snprintf(cfg->admin_key, sizeof(cfg->admin_key), "data/admin.key");
     cfg->auth_window_ms = 30000;
     cfg->auth_future_ms = 2000;
     cfg->replay_capacity = 65536;
@@ -210,9 +217,11 @@ void config_usage(FILE *out)
           "(--busy-timeout-ms is COMPUTEDB_BUSY_TIMEOUT_MS; a switch takes 1 "
           "or 0)\nor in the --config file (COMPUTEDB_CONFIG) under its name "
           "without dashes\n(\"busy-timeout-ms\": 5000; \"cors-origin\" takes a "
-          "list). Flags win over the\nenvironment, which wins over the file. "
-          "`computedb config print` shows the\nresult. SIGHUP re-reads the "
-          "log level and format, --cors-origin and --public-read.\n\n"
+          "list; null is the default).\nA later source wins: defaults < the "
+          "--config file < COMPUTEDB_* < flags.\n`computedb config print` "
+          "shows the result as a config file that loads back\nunchanged. "
+          "SIGHUP re-reads the log level and format, --cors-origin and\n"
+          "--public-read.\n\n"
           "Signed requests (bt-http-auth-v1) are required on every route but "
           "/healthz,\n/readyz, /version, /metrics and /openapi.json; see "
           "`computedb call --help`.\n",
@@ -351,13 +360,74 @@ static enum svc_rc apply(struct config *cfg, const struct opt *o,
     }
 }
 
-static enum svc_rc apply_or_say(struct config *cfg, const struct opt *o,
-                                const char *val, struct source *src, FILE *err)
+static void say(const struct config_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints one problem, labelled by the subcommand running. */
+static void say(const struct config_args *a, const char *fmt, ...)
 {
+    va_list ap;
+
+    fprintf(a->err, "computedb %s: ", a->cmd);
+    va_start(ap, fmt);
+    vfprintf(a->err, fmt, ap);
+    va_end(ap);
+    fputc('\n', a->err);
+}
+
+/* What o takes, for error messages. */
+static void expected(const struct opt *o, char *out, size_t len)
+{
+    static const char *const text[] = {
+        [OPT_LISTEN] = "HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080",
+        [OPT_PATH] = "a path of 1 to 4095 bytes",
+        [OPT_LEVEL] = "error, warn, info or debug",
+        [OPT_FLAG] = "1, 0, true or false",
+        [OPT_AUDIENCE] = "1 to 64 of the characters A-Z a-z 0-9 . _ : -",
+        [OPT_FORMAT] = "text or json",
+        [OPT_CONFIG] = "a path of 1 to 4095 bytes",
+        [OPT_SYNC] = "full or normal",
+        [OPT_BACKEND] = "auto, cpu, cuda or off",
+    };
+
+    if (o->kind == OPT_UINT || o->kind == OPT_SIZE)
+        snprintf(out, len, "a whole number from %lu to %lu", o->min, o->max);
+    else if (o->kind == OPT_ORIGIN)
+        snprintf(out, len,
+                 "an Origin such as https://dash.example, or *; at "
+                 "most %d of them",
+                 LIVE_MAX_CORS);
+    else
+        snprintf(out, len, "%s", text[o->kind]);
+}
+
+/* Names where o's value came from: `flag --threads`, `environment variable
+ * COMPUTEDB_THREADS` or `c.json, key "threads"`. */
+static void where(const struct source *src, const struct opt *o, char *out,
+                  size_t len)
+{
+    char env[64];
+
+    if (src->kind == SRC_FILE) {
+        snprintf(out, len, "%s, key \"%s\"", src->file, o->name + 2);
+    } else if (src->kind == SRC_ENV) {
+        env_name(o->name, env, sizeof(env));
+        snprintf(out, len, "environment variable %s", env);
+    } else {
+        snprintf(out, len, "flag %s", o->name);
+    }
+}
+
+static enum svc_rc apply_or_say(struct config *cfg, const struct opt *o,
+                                const char *val, struct source *src)
+{
+    char at[4200], want[128];
+
     if (apply(cfg, o, val, src) == SVC_OK)
         return SVC_OK;
-    fprintf(err, "computedb serve: bad value for %s (%s): '%s'\n", o->name,
-            src->what, val);
+    where(src, o, at, sizeof(at));
+    expected(o, want, sizeof(want));
+    say(src->args, "%s: bad value '%s'; expected %s", at, val, want);
     return SVC_ERR_INVALID;
 }
 
@@ -378,38 +448,144 @@ static const struct opt *lookup(const char *arg, const char **val)
 
 /* ---- the JSON file --------------------------------------------------- */
 
-static enum svc_rc file_value(struct config *cfg, const struct opt *o,
-                              const json_t *v, struct source *src, FILE *err)
+/* "an array", "true", ...: what a file gave, for error messages. */
+static const char *json_kind(const json_t *v)
 {
-    char num[32];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    default:
+        return "null";
+    }
+}
+
+/* The JSON a file may give for o. */
+static const char *json_form(const struct opt *o)
+{
+    if (o->kind == OPT_UINT || o->kind == OPT_SIZE)
+        return "a JSON number or string";
+    if (o->kind == OPT_FLAG)
+        return "true or false";
+    if (o->kind == OPT_ORIGIN)
+        return "a string or a list of them";
+    return "a JSON string";
+}
+
+static enum svc_rc wrong_type(const struct opt *o, const json_t *v,
+                              const struct source *src)
+{
+    char at[4200], want[128];
+
+    where(src, o, at, sizeof(at));
+    expected(o, want, sizeof(want));
+    say(src->args,
+        "%s: %s is the wrong type; give %s (%s), or null for the default", at,
+        json_kind(v), json_form(o), want);
+    return SVC_ERR_INVALID;
+}
+
+/* A list of origins replaces the list so far (an empty one empties it). */
+static enum svc_rc file_origins(struct config *cfg, const struct opt *o,
+                                const json_t *list, struct source *src)
+{
     size_t i;
     json_t *el;
     enum svc_rc rc = SVC_OK;
 
-    if (json_is_array(v) && o->kind == OPT_ORIGIN) {
-        json_array_foreach (v, i, el) {
-            if (rc == SVC_OK)
-                rc = file_value(cfg, o, el, src, err);
-        }
-        return rc;
+    cfg->n_cors = 0;
+    src->cors_reset = false;
+    json_array_foreach (list, i, el) {
+        if (rc == SVC_OK)
+            rc = json_is_string(el)
+                     ? apply_or_say(cfg, o, json_string_value(el), src)
+                     : wrong_type(o, el, src);
     }
+    return rc;
+}
+
+/* Applies one value of the file: null leaves the default (what config
+ * print writes for an unset path); numbers and booleans go through the
+ * text a flag would take. */
+static enum svc_rc file_value(struct config *cfg, const struct opt *o,
+                              const json_t *v, struct source *src)
+{
+    char num[32];
+
+    if (json_is_null(v))
+        return SVC_OK;
+    if (json_is_array(v) && o->kind == OPT_ORIGIN)
+        return file_origins(cfg, o, v, src);
     if (json_is_boolean(v) && o->kind == OPT_FLAG)
-        return apply_or_say(cfg, o, json_is_true(v) ? "1" : "0", src, err);
+        return apply_or_say(cfg, o, json_is_true(v) ? "1" : "0", src);
     if (json_is_integer(v)) {
         snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
                  json_integer_value(v));
-        return apply_or_say(cfg, o, num, src, err);
+        return apply_or_say(cfg, o, num, src);
     }
     if (json_is_string(v))
-        return apply_or_say(cfg, o, json_string_value(v), src, err);
-    fprintf(err, "computedb serve: %s in %s has the wrong type\n", o->name,
-            cfg->config_file);
-    return SVC_ERR_INVALID;
+        return apply_or_say(cfg, o, json_string_value(v), src);
+    return wrong_type(o, v, src);
 }
 
-static enum svc_rc load_file(struct config *cfg, const char *path, FILE *err)
+/* One key of the file: a flag's name without its dashes. */
+static enum svc_rc file_key(struct config *cfg, const char *key,
+                            const json_t *v, struct source *src)
 {
-    struct source src = {"config file", true};
+    char flag[64];
+    const char *val = NULL;
+    const struct opt *o;
+
+    snprintf(flag, sizeof(flag), "--%s", key);
+    o = lookup(flag, &val);
+    if (!o || val) {
+        say(src->args,
+            "%s: unknown setting \"%s\"; the keys are the flags of "
+            "`computedb serve --help` without their dashes",
+            src->file, key);
+        return SVC_ERR_INVALID;
+    }
+    /* config print leaves --config out; one file never names another. */
+    if (o->kind == OPT_CONFIG && !json_is_null(v)) {
+        say(src->args,
+            "%s, key \"config\": a config file cannot name another; remove "
+            "the key and name the file with --config or COMPUTEDB_CONFIG",
+            src->file);
+        return SVC_ERR_INVALID;
+    }
+    return file_value(cfg, o, v, src);
+}
+
+/* The file could not be read or parsed: say where, by line and column. */
+static void file_error(const char *path, const json_error_t *e,
+                       const struct config_args *a)
+{
+    if (json_error_code(e) == json_error_cannot_open_file)
+        say(a, "%s; check the file named by --config or COMPUTEDB_CONFIG",
+            e->text);
+    else
+        say(a,
+            "%s:%d:%d: %s; the file must be one JSON object keyed by flag "
+            "name (`computedb config print` writes one)",
+            path, e->line, e->column, e->text);
+}
+
+/* Applies every key of the file and reports every bad one. */
+static enum svc_rc load_file(struct config *cfg, const char *path,
+                             const struct config_args *a)
+{
+    struct source src = {a, SRC_FILE, path, true};
     json_error_t jerr;
     json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     const char *key;
@@ -417,27 +593,22 @@ static enum svc_rc load_file(struct config *cfg, const char *path, FILE *err)
     enum svc_rc rc = SVC_OK;
 
     snprintf(cfg->config_file, sizeof(cfg->config_file), "%s", path);
-    if (!doc || !json_is_object(doc)) {
-        fprintf(err, "computedb serve: %s: %s\n", path,
-                doc ? "must be a JSON object" : jerr.text);
-        json_decref(doc);
+    if (!doc) {
+        file_error(path, &jerr, a);
         return SVC_ERR_INVALID;
     }
-    json_object_foreach (doc, key, v) {
-        char flag[64];
-        const char *ignored;
-        const struct opt *o;
-
-        snprintf(flag, sizeof(flag), "--%s", key);
-        o = lookup(flag, &ignored);
-        if (!o || o->kind == OPT_CONFIG) {
-            fprintf(err, "computedb serve: %s: unknown setting '%s'\n", path,
-                    key);
-            rc = SVC_ERR_INVALID;
-        } else if (rc == SVC_OK) {
-            rc = file_value(cfg, o, v, &src, err);
-        }
+    if (!json_is_object(doc)) {
+        say(a,
+            "%s: %s, not an object keyed by flag name, e.g. {\"threads\": 4}",
+            path, json_kind(doc));
+        rc = SVC_ERR_INVALID;
+        goto out;
     }
+    json_object_foreach (doc, key, v) {
+        if (file_key(cfg, key, v, &src) != SVC_OK)
+            rc = SVC_ERR_INVALID;
+    }
+out:
     json_decref(doc);
     return rc;
 }
@@ -459,9 +630,11 @@ static const char *config_path(int argc, char **argv)
     return val && *val ? val : NULL;
 }
 
-static enum svc_rc load_env(struct config *cfg, FILE *err)
+/* Applies every COMPUTEDB_* variable set and reports every bad one. */
+static enum svc_rc load_env(struct config *cfg, const struct config_args *a)
 {
-    struct source src = {"environment", true};
+    struct source src = {a, SRC_ENV, NULL, true};
+    enum svc_rc rc = SVC_OK;
 
     for (size_t i = 0; i < N_OPTS; i++) {
         char name[64];
@@ -471,69 +644,94 @@ static enum svc_rc load_env(struct config *cfg, FILE *err)
             continue;
         env_name(opts[i].name, name, sizeof(name));
         val = getenv(name);
-        if (val && apply_or_say(cfg, &opts[i], val, &src, err) != SVC_OK)
-            return SVC_ERR_INVALID;
+        if (val && apply_or_say(cfg, &opts[i], val, &src) != SVC_OK)
+            rc = SVC_ERR_INVALID;
     }
-    return SVC_OK;
+    return rc;
 }
 
-static enum svc_rc load_flags(struct config *cfg, int argc, char **argv,
-                              int *help, FILE *err)
+static enum svc_rc load_flags(struct config *cfg, const struct config_args *a,
+                              int *help)
 {
-    struct source src = {"flag", true};
+    struct source src = {a, SRC_FLAG, NULL, true};
 
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; i < a->argc; i++) {
         const char *val = NULL;
         const struct opt *o;
 
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (strcmp(a->argv[i], "--help") == 0 ||
+            strcmp(a->argv[i], "-h") == 0) {
             *help = 1;
             return SVC_OK;
         }
-        o = lookup(argv[i], &val);
+        o = lookup(a->argv[i], &val);
         if (!o) {
-            fprintf(err, "computedb serve: unknown flag '%s'\n", argv[i]);
+            say(a, "unknown flag '%s'", a->argv[i]);
             return SVC_ERR_INVALID;
         }
         if (o->kind == OPT_FLAG && !val)
             val = "1";
-        else if (!val && i + 1 < argc)
-            val = argv[++i];
+        else if (!val && i + 1 < a->argc)
+            val = a->argv[++i];
         if (!val) {
-            fprintf(err, "computedb serve: %s needs a value\n", o->name);
+            say(a, "flag %s needs a value", o->name);
             return SVC_ERR_INVALID;
         }
-        if (apply_or_say(cfg, o, val, &src, err) != SVC_OK)
+        if (apply_or_say(cfg, o, val, &src) != SVC_OK)
             return SVC_ERR_INVALID;
     }
     return SVC_OK;
 }
 
-enum svc_rc config_parse(struct config *cfg, int argc, char **argv, int *help,
-                         FILE *err)
+/* --admin-key's default, once --db is known: admin.key in the folder of a
+ * SQLite file, data/admin.key (from the current folder) for a URL. */
+static enum svc_rc default_admin_key(struct config *cfg,
+                                     const struct config_args *a)
 {
-    const char *file = config_path(argc, argv);
+    const char *db = cfg->db_path, *slash = strrchr(db, '/');
+    size_t len = sizeof(cfg->admin_key);
+    int n;
+
+    if (cfg->admin_key[0])
+        return SVC_OK;
+    if (db_is_url(db) || db[0] == ':' || strncmp(db, "file:", 5) == 0)
+        n = snprintf(cfg->admin_key, len, "data/admin.key");
+    else if (!slash)
+        n = snprintf(cfg->admin_key, len, "admin.key");
+    else
+        n = snprintf(cfg->admin_key, len, "%.*s/admin.key", (int)(slash - db),
+                     db);
+    if (n > 0 && (size_t)n < len)
+        return SVC_OK;
+    say(a, "--db's folder is too long for admin.key beside it; give "
+           "--admin-key");
+    return SVC_ERR_INVALID;
+}
+
+enum svc_rc config_parse(struct config *cfg, const struct config_args *args,
+                         int *help)
+{
+    const char *file = config_path(args->argc, args->argv);
 
     *help = 0;
-    if (file && load_file(cfg, file, err) != SVC_OK)
+    if (file && load_file(cfg, file, args) != SVC_OK)
         return SVC_ERR_INVALID;
-    if (load_env(cfg, err) != SVC_OK ||
-        load_flags(cfg, argc, argv, help, err) != SVC_OK)
+    if (load_env(cfg, args) != SVC_OK || load_flags(cfg, args, help) != SVC_OK)
         return SVC_ERR_INVALID;
     if (!cfg->readers)
         cfg->readers = cfg->threads;
     if (!cfg->write_threads)
         cfg->write_threads = cfg->threads;
-    return SVC_OK;
+    return default_admin_key(cfg, args);
 }
 
-enum svc_rc config_reload(struct config *live, int argc, char **argv, FILE *err)
+enum svc_rc config_reload(struct config *live, const struct config_args *args)
 {
     struct config fresh;
     int help = 0;
 
     config_defaults(&fresh);
-    if (config_parse(&fresh, argc, argv, &help, err) != SVC_OK)
+    if (config_parse(&fresh, args, &help) != SVC_OK)
         return SVC_ERR_INVALID;
     live->log_level = fresh.log_level;
     live->log_json = fresh.log_json;
@@ -585,7 +783,9 @@ void config_print(const struct config *cfg, FILE *out)
     json_t *doc = json_object();
 
     for (size_t i = 0; doc && i < N_OPTS; i++)
-        json_object_set_new(doc, opts[i].name + 2, opt_value(cfg, &opts[i]));
+        if (opts[i].kind != OPT_CONFIG) /* where settings come from */
+            json_object_set_new(doc, opts[i].name + 2,
+                                opt_value(cfg, &opts[i]));
     if (doc)
         json_dumpf(doc, out, JSON_INDENT(2));
     fputc('\n', out);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The effective configuration of `computedb serve`: defaults, then an
  * optional JSON file (--config or COMPUTEDB_CONFIG), then COMPUTEDB_*
- * environment variables, then flags; a later source wins. */
+ * environment variables, then flags; a later source wins. What
+ * `computedb config print` writes loads back unchanged with --config. */
 #ifndef SVC_CONFIG_H
 #define SVC_CONFIG_H
 
@@ -34,7 +35,7 @@ struct config {
     unsigned auth_future_ms;   /* accepted timestamp skew ahead of us */
     size_t replay_capacity;    /* live nonces remembered per signer */
     int public_read;           /* unsigned GETs of reader routes allowed */
-    char admin_key[4096];      /* first-run admin key file */
+    char admin_key[4096];      /* first-run key file; default: beside db */
     char cors[LIVE_MAX_CORS][LIVE_ORIGIN_MAX]; /* allowed Origins ("*": any) */
     unsigned n_cors;
     int log_json;                 /* --log-format json */
@@ -57,23 +58,35 @@ struct config {
 /* Fills cfg with the defaults. */
 void config_defaults(struct config *cfg);
 
-/* Builds cfg from the file, the environment and the `serve` flags in
- * argv[0..argc). Returns SVC_OK, or SVC_ERR_INVALID after printing the
- * problem (naming its source) to err. *help is set when --help was given.
- */
-SVC_NODISCARD enum svc_rc config_parse(struct config *cfg, int argc,
-                                       char **argv, int *help, FILE *err);
+/* Where config_parse reads the flags and reports problems. */
+struct config_args {
+    const char *cmd; /* the subcommand running ("serve", "config"): every
+                        message starts `computedb <cmd>:` */
+    int argc;        /* the flags, after the subcommand's name */
+    char **argv;
+    FILE *err; /* where problems are printed */
+};
+
+/* Builds cfg from the file, the environment and the flags of args, in that
+ * order, then fills the defaults that depend on other settings (--readers,
+ * --write-threads, --admin-key). Returns SVC_OK, or SVC_ERR_INVALID after
+ * printing each problem (naming the setting, its source and what it takes)
+ * to args->err. *help is set when --help was given. */
+SVC_NODISCARD enum svc_rc
+config_parse(struct config *cfg, const struct config_args *args, int *help);
 
 /* Reads the settings that are safe to change while serving (log level
  * and format, CORS origins, --public-read) from the same sources again
  * into live; the caller hands them on to the running server (app_reload).
  * Returns SVC_ERR_INVALID, changing nothing, on a bad source. Not
  * thread-safe: the main thread's. */
-SVC_NODISCARD enum svc_rc config_reload(struct config *live, int argc,
-                                        char **argv, FILE *err);
+SVC_NODISCARD enum svc_rc config_reload(struct config *live,
+                                        const struct config_args *args);
 
 /* Writes cfg as a JSON object keyed by flag name (what `computedb config
- * print` shows). */
+ * print` shows): every setting but --config itself, unset paths as null,
+ * a --db URL's password as "***". Loaded back with --config it gives the
+ * same cfg (a URL's password aside), so it prints the same again. */
 void config_print(const struct config *cfg, FILE *out);
 
 /* Prints the `serve` usage text with every flag and its default. */

@@ -24,7 +24,7 @@ static void block_signals(sigset_t *set)
 
 /* Serves until SIGINT or SIGTERM; SIGHUP re-reads what can change live. */
 static int run_until_stopped(const sigset_t *set, struct app_run *run,
-                             struct config *cfg, int argc, char **argv)
+                             struct config *cfg, const struct config_args *args)
 {
     int sig = 0;
 
@@ -32,7 +32,7 @@ static int run_until_stopped(const sigset_t *set, struct app_run *run,
         sigwait(set, &sig);
         if (sig != SIGHUP)
             return sig;
-        if (config_reload(cfg, argc, argv, stderr) != SVC_OK) {
+        if (config_reload(cfg, args) != SVC_OK) {
             log_warn("SIGHUP: configuration unchanged (see above)");
             continue;
         }
@@ -47,13 +47,16 @@ static int run_until_stopped(const sigset_t *set, struct app_run *run,
 }
 
 /* Loads the configuration; returns -1 to go on, else an exit code. */
-static int load_config(struct config *cfg, int argc, char **argv)
+static int load_config(struct config *cfg, const struct config_args *args)
 {
     int help = 0;
 
     config_defaults(cfg);
-    if (config_parse(cfg, argc, argv, &help, stderr) != SVC_OK) {
-        fputs("try `computedb serve --help`\n", stderr);
+    if (config_parse(cfg, args, &help) != SVC_OK) {
+        fprintf(stderr,
+                "computedb %s: every setting is in `computedb serve "
+                "--help`\n",
+                args->cmd);
         return 2;
     }
     if (help) {
@@ -68,9 +71,10 @@ static int load_config(struct config *cfg, int argc, char **argv)
 static int serve(int argc, char **argv)
 {
     struct config cfg;
+    struct config_args args = {"serve", argc, argv, stderr};
     struct app_run *run = NULL;
     sigset_t set;
-    int code = load_config(&cfg, argc, argv), sig;
+    int code = load_config(&cfg, &args), sig;
 
     if (code >= 0)
         return code;
@@ -82,7 +86,7 @@ static int serve(int argc, char **argv)
     log_info("computedb %s listening on http://%s:%u (db %s, %u threads)",
              COMPUTEDB_VERSION, cfg.listen_host, (unsigned)app_port(run),
              db_pool_path(run->app.db), cfg.threads);
-    sig = run_until_stopped(&set, run, &cfg, argc, argv);
+    sig = run_until_stopped(&set, run, &cfg, &args);
     log_info("stopping on signal %d", sig);
     app_drain(run);
     app_close(run);
@@ -94,16 +98,19 @@ static int serve(int argc, char **argv)
 static int config_cmd(int argc, char **argv)
 {
     struct config cfg;
+    struct config_args args = {"config", argc - 1, argv + 1, stderr};
     int code;
 
     if (argc < 1 || strcmp(argv[0], "print") != 0) {
         fputs("usage: computedb config print [serve flags]\n\nPrints the "
               "configuration `computedb serve` would run with, from the\n"
-              "--config file, COMPUTEDB_* variables and the flags given.\n",
+              "--config file, COMPUTEDB_* variables and the flags given, as "
+              "a config\nfile: `computedb config print > c.json` then "
+              "`--config c.json` runs with\nthe same settings.\n",
               argc >= 1 && strcmp(argv[0], "--help") == 0 ? stdout : stderr);
         return argc >= 1 && strcmp(argv[0], "--help") == 0 ? 0 : 2;
     }
-    code = load_config(&cfg, argc - 1, argv + 1);
+    code = load_config(&cfg, &args);
     if (code >= 0)
         return code;
     config_print(&cfg, stdout);
@@ -136,7 +143,8 @@ static const struct command {
     {"config",    config_cmd,    "print the effective configuration (config print)"},
     {"call",      cli_call,      "sign and send one request (computedb call GET /miners)"},
     {"sign",      cli_sign,      "print signature headers for curl"},
-    {"keygen",    cli_keygen,    "make an ed25519 key for signing requests"},
+    {"keygen",    cli_keygen,    "make a key for signing requests (ed25519 or sr25519)"},
+    {"key",       cli_key,       "show the address of a key file (key show FILE)"},
     {"principal", cli_principal, "add, remove or list who may sign requests"},
     {"backup",    cli_backup,    "copy a database file online (--db PATH --out FILE)"},
     {"migrate",   cli_migrate,   "copy a SQLite database into PostgreSQL (--from sqlite:PATH\n"

@@ -16,7 +16,8 @@
 #     hardened: PIE, BIND_NOW, full RELRO, fortified calls, stack protector
 #     (readelf).
 #   - Only when `docker info` answers (a container engine runs) is each
-#     image also built for real; COMPUTEDB_DOCKER_BUILD=0 skips that.
+#     image also built for real, and run with -e COMPUTEDB_DB to see that
+#     it serves that database; COMPUTEDB_DOCKER_BUILD=0 skips that.
 # Exit 0 pass, 1 fail, 77 skip (no cmake).
 set -u
 src=${COMPUTEDB_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -253,6 +254,25 @@ for f in docker/Dockerfile docker/Dockerfile.cuda; do
     rm -rf "$work"
 done
 
+# run_image TAG FILE: the built image, run with -e COMPUTEDB_DB naming
+# another database, serves that one and makes the admin key beside it (the
+# entrypoint passes no flag that would beat the environment).
+run_image() {
+    local tag=$1 f=$2 id log=""
+    id=$(docker run -d -e COMPUTEDB_DB=/data/env/database.db "$tag" 2>"$tmp/run.err") ||
+        { bad "$f: docker run failed: $(cat "$tmp/run.err")"; return; }
+    for _ in $(seq 150); do
+        log=$(docker logs "$id" 2>&1)
+        grep -q 'listening on' <<<"$log" && break
+        sleep 0.2
+    done
+    docker rm -f -v "$id" >/dev/null 2>&1
+    grep -qF 'db /data/env/database.db' <<<"$log" ||
+        bad "$f: docker run -e COMPUTEDB_DB was not served: $(tail -n 5 <<<"$log")"
+    grep -qF '/data/env/admin.key' <<<"$log" ||
+        bad "$f: the admin key is not beside COMPUTEDB_DB: $(tail -n 5 <<<"$log")"
+}
+
 # The real thing, where a container engine runs.
 if [ "${COMPUTEDB_DOCKER_BUILD:-1}" = 0 ]; then
     echo "docker_build: COMPUTEDB_DOCKER_BUILD=0; the real docker build was skipped"
@@ -263,6 +283,7 @@ elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
         t0=$(now)
         if docker build -f "$f" -t "$tag" . >"$tmp/docker.log" 2>&1; then
             echo "docker_build: $f: docker build ok in $(since "$t0")s"
+            run_image "$tag" "$f"
             docker image rm "$tag" >/dev/null 2>&1 || true
         else
             tail -n 40 "$tmp/docker.log"
