@@ -4,14 +4,16 @@
 # installs the test packages (TEST_PACKAGES), builds with ASan+UBSan and
 # runs every test.
 .POSIX:
-.PHONY: all deps test-deps build build-asan run test bench fuzz fuzz-build fuzz-replay \
-	crash-test test-tsan clean format print-build-packages
+.PHONY: all deps test-deps build build-asan run install test bench fuzz fuzz-build \
+	fuzz-replay crash-test test-tsan clean format print-build-packages
 
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD    ?= build/release
 ASAN     ?= build/asan
 LISTEN   ?= 127.0.0.1:8080
 DB       ?= data/database.db
+PREFIX   ?= /usr/local
+DESTDIR  ?=
 GENERATOR = $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ     ?= build/fuzz
 TSAN     ?= build/tsan
@@ -47,9 +49,11 @@ BUILD_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev \
 	libcurl4-openssl-dev zlib1g-dev libpq-dev
 # postgresql: the server binaries (initdb, pg_ctl) that scripts/pg.sh runs
-# a private test server with.
+# a private test server with. systemd: systemd-analyze, which checks the
+# installed unit (e2e.install); installing it starts nothing, in a container
+# too.
 TEST_PACKAGES = curl sqlite3 python3 python3-cryptography python3-jsonschema \
-	prometheus postgresql
+	prometheus postgresql systemd
 # What `make fuzz` adds: clang and its libFuzzer/sanitizer runtimes.
 FUZZ_PACKAGES = clang libclang-rt-dev
 
@@ -77,6 +81,15 @@ build-asan: test-deps
 
 run: build
 	./$(BUILD)/computedb serve --listen $(LISTEN) --db $(DB)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: what `make build` built (the
+# binary, its CUDA module, the systemd unit, the pm2 file, the documents;
+# README, Deployment) under $(DESTDIR)$(PREFIX). It builds first only when
+# there is no binary, so that `sudo make install` after `make build` leaves
+# the build folder to its owner (CMake writes its install_manifest.txt).
+install:
+	@[ -x $(BUILD)/computedb ] || $(MAKE) --no-print-directory build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 # The fuzz corpora are replayed by libFuzzer binaries built with clang when
 # it can link them (fuzz-replay), else by the gcc build's plain driver. A

@@ -207,6 +207,22 @@ static int cmd_info(struct pog_cli *c)
 
 /* ---- benchmark ------------------------------------------------------ */
 
+/* The GPU model the speeds match; the CPU backend identifies none. */
+static void print_identity(const json_t *id)
+{
+    if (!json_is_object(id)) {
+        printf("identified: none (the CPU backend is no GPU)\n");
+        return;
+    }
+    printf("identified: %s (deviation %.3f", str(id, "name"), num(id, "score"));
+    if (json_is_string(json_object_get(id, "runner_up")))
+        printf("; runner-up %s, %.3f", str(id, "runner_up"),
+               num(id, "runner_up_score"));
+    printf(")%s\n", json_is_true(json_object_get(id, "tolerance_swap"))
+                        ? ", the reported name by a tolerance pair"
+                        : "");
+}
+
 static void print_bench(const json_t *r)
 {
     const json_t *id = json_object_get(r, "identified");
@@ -216,13 +232,7 @@ static void print_bench(const json_t *r)
            num(r, "t_fp16"), num(r, "tflops_fp16"));
     printf("fp32: n=%lld in %.6f s, %.2f TFLOPS\n", (long long)num(r, "n_fp32"),
            num(r, "t_fp32"), num(r, "tflops_fp32"));
-    printf("identified: %s (deviation %.3f", str(id, "name"), num(id, "score"));
-    if (json_is_string(json_object_get(id, "runner_up")))
-        printf("; runner-up %s, %.3f", str(id, "runner_up"),
-               num(id, "runner_up_score"));
-    printf(")%s\n", json_is_true(json_object_get(id, "tolerance_swap"))
-                        ? ", the reported name by a tolerance pair"
-                        : "");
+    print_identity(id);
     printf("score: %.4f for %lld GPU(s)\n", num(r, "score"),
            (long long)num(r, "num_gpus"));
     if (json_is_true(json_object_get(r, "clamped")))

@@ -35,7 +35,7 @@ endfunction()
 # lock run on both; the rest is about the SQLite file the Python validator
 # shares (its PostgreSQL counterpart is e2e.pg_migrate).
 set(SVC_PG_TESTS http:access http:allocations http:attacks http:attacks_admin http:auth http:backup
-  http:blacklist
+  http:blacklist http:pog_jobs_list
   http:challenges http:errors http:etag http:miners http:pog http:pog_jobs
   http:pog_prune http:pog_restart http:smoke http:specs http:stats http:wandb compat:clients
   compat:busy compat:busy_reads)
@@ -79,6 +79,11 @@ set_tests_properties(contract.responses PROPERTIES LABELS contract TIMEOUT 300
 add_test(NAME contract.lint COMMAND bash ${CMAKE_SOURCE_DIR}/tests/contract/lint.sh)
 set_tests_properties(contract.lint PROPERTIES LABELS contract TIMEOUT 120 SKIP_RETURN_CODE 77
   ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_TOOLS_DIR=${CMAKE_BINARY_DIR}/tools")
+# TypeScript types generated from openapi.json accept a real response of
+# every GET route (tsc --strict); skipped without the npm tools.
+add_test(NAME contract.types COMMAND bash ${CMAKE_SOURCE_DIR}/tests/contract/types.sh)
+set_tests_properties(contract.types PROPERTIES LABELS contract TIMEOUT 300 SKIP_RETURN_CODE 77
+  ENVIRONMENT "COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>;COMPUTEDB_TOOLS_DIR=${CMAKE_BINARY_DIR}/tools")
 
 # Shell-level checks: lint/ reads the sources, e2e/ drives the real binary.
 foreach(label lint e2e)

@@ -18,6 +18,7 @@
     X(ERR_TOO_LARGE, 413, "payload_too_large", "request body too large")       \
     X(ERR_MEDIA_TYPE, 415, "unsupported_media_type",                           \
       "request body must be application/json")                                 \
+    X(ERR_BODY_REQUIRED, 400, "body_required", "a request body is required")   \
     X(ERR_NOMEM, 500, "internal", "out of memory")                             \
     X(ERR_DB, 500, "internal", "database error")                               \
     X(ERR_INTERNAL, 500, "internal", "internal error")                         \
@@ -28,6 +29,9 @@
     X(ERR_QUEUE_FULL, 503, "unavailable",                                      \
       "GPU job queue is full, retry later")                                    \
     X(ERR_NO_GPU, 503, "unavailable", "no GPU backend is available")           \
+    X(ERR_POG_OFF, 503, "unavailable",                                         \
+      "the PoG workers are off: start the server with --pog-backend auto, "    \
+      "cpu or cuda (on a shared database, one replica runs them)")             \
     X(ERR_CANCELLED, 409, "conflict", "the job was cancelled")                 \
     X(ERR_TIMEOUT, 503, "unavailable", "the job ran past its deadline")        \
     X(ERR_GPU, 500, "internal", "GPU backend error")                           \

@@ -273,7 +273,7 @@ static enum svc_rc cpu_compute(struct gpu_worker *w, uint64_t seed_a,
     rc = gemm_rows(ga, gb, n, accum == GPU_ACCUM_FP64 ? panel_f64 : panel_f32,
                    w->c, leaves, stop, t);
     if (rc)
-        fail(w, rc, "stopped: %s", svc_rc_name(rc));
+        fail(w, rc, "stopped: %s", svc_rc_text(rc));
     else
         *used = accum;
 out:

@@ -72,7 +72,7 @@ struct pog_service {
 
 /* The error column of an interrupted job, as the pool renders errors. */
 static const char interrupted_json[] =
-    "{\"code\":\"ERR_INTERNAL\",\"message\":\"" POG_SERVICE_INTERRUPTED "\"}";
+    "{\"code\":\"internal\",\"message\":\"" POG_SERVICE_INTERRUPTED "\"}";
 
 static int64_t int_of(const json_t *snap, const char *key)
 {
@@ -505,6 +505,8 @@ static enum svc_rc stored_job(struct db_pool *pool, uint64_t id, json_t **out)
         return rc;
     rc = q_pogjobs_get(db, (int64_t)id, out);
     db_read_end(pool, db);
+    if (rc == SVC_OK)
+        gpu_job_json_restyle(*out);
     return rc;
 }
 
@@ -517,6 +519,26 @@ enum svc_rc pog_service_job(struct pog_service *svc, uint64_t id, json_t **out)
     if (rc == SVC_ERR_NOT_FOUND)
         rc = stored_job(svc->db, id, out);
     return rc;
+}
+
+enum svc_rc pog_service_list(struct pog_service *svc,
+                             const struct q_pogjob_filter *f, json_t **items,
+                             int64_t *next)
+{
+    struct db *db;
+    json_t *job;
+    size_t k;
+    enum svc_rc rc = db_read_begin(svc->db, &db);
+
+    if (rc != SVC_OK)
+        return rc;
+    rc = q_pogjobs_page(db, f, items, next);
+    db_read_end(svc->db, db);
+    if (rc != SVC_OK)
+        return rc;
+    json_array_foreach (*items, k, job)
+        gpu_job_json_restyle(job);
+    return SVC_OK;
 }
 
 /* What a stored compute job ran, into the recompute form of a proof. */

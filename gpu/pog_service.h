@@ -19,6 +19,7 @@ struct db_pool;
 struct gpu_pool;
 struct pog_service;
 struct pog_table;
+struct q_pogjob_filter;
 
 /* The error a job left unfinished by the previous process reads with. */
 #define POG_SERVICE_INTERRUPTED "interrupted by a restart"
@@ -71,6 +72,14 @@ SVC_NODISCARD enum svc_rc pog_service_holds_workers(struct pog_service *svc,
  * neither has it, or the database's error. Thread-safe. */
 SVC_NODISCARD enum svc_rc pog_service_job(struct pog_service *svc, uint64_t id,
                                           json_t **out);
+
+/* A page of the jobs in pog_jobs that f selects, newest first, each as
+ * pog_service_job() reads a stored job: *items is a new array and *next
+ * the cursor of the next page (0: none). SVC_OK or the database's error.
+ * Thread-safe. */
+SVC_NODISCARD enum svc_rc pog_service_list(struct pog_service *svc,
+                                           const struct q_pogjob_filter *f,
+                                           json_t **items, int64_t *next);
 
 /* Queues spec on the pool (the caller made sure there is one) for
  * principal (the signer's SS58, recorded with the job; NULL or "" for no

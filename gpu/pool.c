@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "pool_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,6 +96,36 @@ bool gpu_job_json_is_final(const json_t *job)
     return gpu_job_state_parse(json_string_value(json_object_get(job, "state")),
                                &st) &&
            gpu_job_state_is_final(st);
+}
+
+/* An error table name ("ERR_NO_VRAM") as a job error code ("no_vram"). */
+static void restyle(const char *name, char out[GPU_ERR_CODE_MAX])
+{
+    size_t k = 0;
+
+    if (!strncmp(name, "ERR_", 4))
+        name += 4;
+    for (; name[k] && k + 1 < GPU_ERR_CODE_MAX; k++)
+        out[k] = (char)tolower((unsigned char)name[k]);
+    out[k] = '\0';
+}
+
+void gpu_job_error_code(enum svc_rc rc, char out[GPU_ERR_CODE_MAX])
+{
+    restyle(svc_rc_name(rc), out);
+}
+
+void gpu_job_json_restyle(json_t *job)
+{
+    json_t *err = json_object_get(job, "error");
+    const char *code = json_string_value(json_object_get(err, "code"));
+    char now[GPU_ERR_CODE_MAX];
+
+    if (!code || strncmp(code, "ERR_", 4) != 0)
+        return;
+    restyle(code, now);
+    /* Out of memory leaves the old code: still a code, in the old style. */
+    (void)json_object_set_new(err, "code", json_string(now));
 }
 
 static bool cond_init(pthread_cond_t *c)
@@ -288,9 +319,12 @@ struct change {
 
 static json_t *error_json(enum svc_rc rc, const char *error)
 {
+    char code[GPU_ERR_CODE_MAX];
+
     if (rc == SVC_OK)
         return json_null();
-    return json_pack("{s:s,s:s}", "code", svc_rc_name(rc), "message",
+    gpu_job_error_code(rc, code);
+    return json_pack("{s:s,s:s}", "code", code, "message",
                      error && error[0] ? error : svc_rc_text(rc));
 }
 

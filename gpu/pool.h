@@ -8,7 +8,8 @@
  *   info       {"num_gpus", "gpu_names", "device": {...}, "vram"}
  *   benchmark  {"num_gpus", "vram", "vram_gb", "n_fp16", "t_fp16",
  *               "n_fp32", "t_fp32", "tflops_fp16", "tflops_fp32",
- *               "reported_name", "identified": {...}, "score", "line",
+ *               "reported_name", "identified": {...} (null on the CPU
+ *               backend: no GPU model), "score" (0 there), "line",
  *               "clamped"}
  *   compute    {"gpu", "n", "seed_a", "seed_b", "root", "accum",
  *               "timings": {generation_time, n, multiplication_time,
@@ -74,6 +75,17 @@ bool gpu_job_state_parse(const char *s, enum gpu_job_state *out);
 bool gpu_job_state_is_final(enum gpu_job_state s);
 /* True when the job snapshot's "state" names a final state. */
 bool gpu_job_json_is_final(const json_t *job);
+
+/* Room for a job error's code: the longest name in core/rc.h, and NUL. */
+enum { GPU_ERR_CODE_MAX = 24 };
+/* The code a job's error shows for rc, in the API's style: rc's name in
+ * the error table without "ERR_", in lower case ("cancelled", "no_vram",
+ * "internal"). */
+void gpu_job_error_code(enum svc_rc rc, char out[GPU_ERR_CODE_MAX]);
+/* A job snapshot read back from pog_jobs in the style stored before the
+ * codes changed ({"code": "ERR_CANCELLED"}) gets the code of today
+ * ("cancelled"), in place; any other job is left as it is. */
+void gpu_job_json_restyle(json_t *job);
 
 /* Room for who submitted a job: an SS58 address (48 characters) and NUL. */
 enum { GPU_PRINCIPAL_MAX = 49 };
@@ -167,7 +179,8 @@ gpu_pool_submit_seeds(struct gpu_pool *p, const struct pog_seeds *seeds,
                       struct svc_err *err);
 /* A new snapshot of job id: {"id", "kind", "state", "device", "seq",
  * "principal" (SS58 or null), "submitted_at", "started_at", "finished_at"
- * (unix ms or null), "params", "error": null|{"code", "message"},
+ * (unix ms or null), "params", "error": null|{"code" (gpu_job_error_code),
+ * "message"},
  * "result": null|{...}}.
  * SVC_ERR_NOT_FOUND when unknown or expired. */
 SVC_NODISCARD enum svc_rc gpu_pool_status(struct gpu_pool *p, uint64_t id,

@@ -168,10 +168,37 @@ static json_t *identity_json(const struct pog_identity *id)
                      id->tolerance_swap);
 }
 
-static enum svc_rc run_bench(struct run *r, json_t **out)
+/* What the measured rates identify: the table entry and its score, or,
+ * on the CPU backend, which no entry describes, no GPU (null) and 0. */
+struct bench_verdict {
+    json_t *identified; /* new */
+    double score;
+};
+
+static enum svc_rc bench_identify(struct run *r, double f16, double f32,
+                                  double vram, struct bench_verdict *v)
 {
     struct gpu_pool *p = r->d->pool;
     struct pog_identity id;
+
+    if (!strcmp(r->d->info.backend, "cpu")) {
+        *v = (struct bench_verdict){json_null(), 0};
+        return SVC_OK;
+    }
+    if (pog_identify(p->table, f16, f32, vram, r->d->info.name, &id)) {
+        snprintf(r->err, r->cap, "benchmark gave non-finite TFLOPS");
+        return SVC_ERR_GPU;
+    }
+    *v = (struct bench_verdict){
+        identity_json(&id),
+        pog_table_score(p->table, id.name, (unsigned)p->n_dev)};
+    return SVC_OK;
+}
+
+static enum svc_rc run_bench(struct run *r, json_t **out)
+{
+    struct gpu_pool *p = r->d->pool;
+    struct bench_verdict v;
     struct bench b = {0};
     double vram, f16, f32;
     char line[128];
@@ -182,10 +209,9 @@ static enum svc_rc run_bench(struct run *r, json_t **out)
     vram = printed(b.vram, 2); /* what the validator parses */
     f16 = pog_tflops(b.n16, b.t16);
     f32 = pog_tflops(b.n32, b.t32);
-    if (pog_identify(p->table, f16, f32, vram, r->d->info.name, &id)) {
-        snprintf(r->err, r->cap, "benchmark gave non-finite TFLOPS");
-        return SVC_ERR_GPU;
-    }
+    rc = bench_identify(r, f16, f32, vram, &v);
+    if (rc)
+        return rc;
     snprintf(line, sizeof(line), "%d %.2f %u %.6f %u %.6f", p->n_dev, b.vram,
              b.n16, b.t16, b.n32, b.t32);
     *out = json_pack("{s:i,s:f,s:f,s:I,s:f,s:I,s:f,s:f,s:f,s:s,s:o,s:f,s:s,"
@@ -194,9 +220,8 @@ static enum svc_rc run_bench(struct run *r, json_t **out)
                      "n_fp16", (json_int_t)b.n16, "t_fp16", b.t16, "n_fp32",
                      (json_int_t)b.n32, "t_fp32", b.t32, "tflops_fp16", f16,
                      "tflops_fp32", f32, "reported_name", r->d->info.name,
-                     "identified", identity_json(&id), "score",
-                     pog_table_score(p->table, id.name, (unsigned)p->n_dev),
-                     "line", line, "clamped", b.clamped);
+                     "identified", v.identified, "score", v.score, "line", line,
+                     "clamped", b.clamped);
     return SVC_OK;
 }
 

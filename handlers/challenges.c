@@ -4,6 +4,7 @@
 #include "decode.h"
 #include "handlers.h"
 #include "schema/queries.h"
+#include "server/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,23 @@ static enum svc_rc insert_challenge(struct db *db, const void *row, void *ctx)
     return q_challenges_insert(db, row);
 }
 
+/* Counts the outcomes of a written batch (the body, decoded and known
+ * good) into the challenge metrics. */
+static void count_outcomes(const json_t *body)
+{
+    unsigned long long ok = 0, failed = 0;
+    const json_t *row;
+    size_t i;
+
+    json_array_foreach (json_object_get(body, "challenges"), i, row) {
+        if (json_is_true(json_object_get(row, "success")))
+            ok++;
+        else
+            failed++;
+    }
+    metrics_outcome(METRICS_CHALLENGES, ok, failed);
+}
+
 /* POST /challenges {"challenges": [{uid, hotkey, success, elapsed_time,
  * difficulty, created_at?}]} -> 201 {"inserted": n}. Each row also inserts
  * its (uid, hotkey) into miner with INSERT OR IGNORE, as upstream did. */
@@ -67,6 +85,7 @@ enum svc_rc h_challenges_post(struct req *req, struct reply *rep)
 
     if (rc != SVC_OK)
         return rc;
+    count_outcomes(req->json);
     return reply_json(rep, 201, json_pack("{s:I}", "inserted", (json_int_t)n));
 }
 

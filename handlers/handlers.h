@@ -99,7 +99,7 @@ handler_fn h_blacklist_list, h_blacklist_post, h_blacklist_delete,
 /* pog_stats.c */
 handler_fn h_pog_stats_post, h_pog_stats_list, h_pog_stats_get;
 /* pog_jobs.c */
-handler_fn h_pog_jobs_post, h_pog_jobs_get, h_pog_jobs_delete;
+handler_fn h_pog_jobs_post, h_pog_jobs_list, h_pog_jobs_get, h_pog_jobs_delete;
 /* pog_engine.c */
 handler_fn h_pog_verify_post, h_pog_identify_post, h_pog_gpus_get;
 /* scores.c */

@@ -10,6 +10,7 @@
 #include "gpu/pog_verify.h"
 #include "handlers.h"
 #include "schema/queries.h"
+#include "server/metrics.h"
 
 #include <string.h>
 
@@ -245,6 +246,7 @@ static enum svc_rc record(struct req *req, const struct verify_extra *x,
     rc = db_write(req->app->db, record_tx, &r);
     if (rc != SVC_OK)
         return rc;
+    metrics_outcome(METRICS_POG_RESULTS, pass, !pass);
     return json_object_set_new(verdict, "recorded", r.row) ? SVC_ERR_NOMEM
                                                            : SVC_OK;
 }
@@ -255,6 +257,7 @@ enum svc_rc h_pog_verify_post(struct req *req, struct reply *rep)
 {
     struct verify_extra x;
     json_t *verdict = NULL;
+    bool pass;
     enum svc_rc rc;
 
     memset(&x, 0, sizeof(x));
@@ -267,5 +270,7 @@ enum svc_rc h_pog_verify_post(struct req *req, struct reply *rep)
         json_decref(verdict);
         return rc;
     }
+    pass = json_is_true(json_object_get(verdict, "pass"));
+    metrics_outcome(METRICS_POG_VERDICTS, pass, !pass);
     return reply_json(rep, 200, verdict);
 }

@@ -4,6 +4,9 @@
  * range, 64-bit seeds as decimal strings. */
 #include "pog_job_spec.h"
 
+#include "core/random.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 /* Keys every kind accepts, then the kind's own. */
@@ -106,6 +109,40 @@ static enum svc_rc decode_seeds(json_t *b, struct gpu_job_spec *s,
     return SVC_OK;
 }
 
+/* A fresh 64-bit seed from the system's generator. */
+static uint64_t draw_seed(void)
+{
+    char hex[17];
+
+    random_hex(hex, sizeof(hex));
+    return strtoull(hex, NULL, 16);
+}
+
+/* Seeds come in pairs. A compute job given neither draws both at random,
+ * as a validator draws a round's (params and result show them, so the
+ * round can be run again); a proof that recomputes a round needs both. */
+static enum svc_rc pair_seeds(json_t *b, struct gpu_job_spec *s,
+                              struct svc_err *err)
+{
+    bool has_a = json_object_get(b, "seed_a") != NULL;
+    bool has_b = json_object_get(b, "seed_b") != NULL;
+
+    if (has_a != has_b)
+        return svc_err_set(err, SVC_ERR_INVALID, has_a ? "seed_b" : "seed_a",
+                           "give both seeds, or neither");
+    if (has_a)
+        return SVC_OK;
+    if (s->kind == GPU_JOB_PROOF && !s->compute_job && s->n)
+        return svc_err_set(err, SVC_ERR_INVALID, "seed_a",
+                           "a proof without compute_job needs the round's "
+                           "seed_a and seed_b");
+    if (s->kind == GPU_JOB_COMPUTE) {
+        s->seed_a = draw_seed();
+        s->seed_b = draw_seed();
+    }
+    return SVC_OK;
+}
+
 static enum svc_rc decode_indices(json_t *b, struct gpu_job_spec *s,
                                   struct svc_err *err)
 {
@@ -160,6 +197,8 @@ enum svc_rc pog_job_spec_decode(json_t *body, struct gpu_job_spec *out,
     rc = decode_numbers(body, &s, err);
     if (rc == SVC_OK)
         rc = decode_seeds(body, &s, err);
+    if (rc == SVC_OK)
+        rc = pair_seeds(body, &s, err);
     if (rc == SVC_OK)
         rc = decode_indices(body, &s, err);
     if (rc == SVC_OK && s.kind == GPU_JOB_COMPUTE && !s.n)

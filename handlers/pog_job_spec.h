@@ -12,7 +12,8 @@
  *   {"kind": "info"|"benchmark"|"compute"|"proof"|"selftest",
  *    "device"?: -1..63, "timeout_ms"?: int,
  *    benchmark: "n_fp16"?, "n_fp32"?;
- *    compute:   "n", "seed_a", "seed_b" (decimal strings), "accum"?:
+ *    compute:   "n", "seed_a"?, "seed_b"? (decimal strings; both, or
+ *               neither: then both are drawn at random), "accum"?:
  *               "auto"|"fp32"|"fp64", "self_check"?: 0..16;
  *    proof:     "indices": [[i, j], ...] and either "compute_job": id or
  *               "n", "seed_a", "seed_b", "accum"?, "root"?: 64 hex}

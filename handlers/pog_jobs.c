@@ -2,22 +2,26 @@
 /* /pog/jobs: PoG work through the PoG service (gpu/pog_service.h). A POST
  * queues a job and answers 202 at once; clients poll GET /pog/jobs/{id},
  * which answers from the pool while it holds the job and from pog_jobs once
- * it has let go; DELETE cancels. No handler waits for GPU work. */
+ * it has let go; DELETE cancels; GET /pog/jobs pages through pog_jobs. No
+ * handler waits for GPU work. */
+#include "decode.h"
 #include "gpu/pog_service.h"
 #include "gpu/pool.h"
 #include "handlers.h"
 #include "pog_job_spec.h"
+#include "schema/queries.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
-/* The ROUTE_GPU rule: 503 while the workers are off. */
+enum { PAGE_DEFAULT = 20, PAGE_MAX = 100 }; /* jobs per page of the list */
+
+/* The ROUTE_GPU rule: 503 while the workers are off, saying how to turn
+ * them on. */
 static enum svc_rc need_pool(struct req *req)
 {
-    if (!pog_service_pool(req->app->pog_service))
-        return req_fail(req, SVC_ERR_NO_GPU, NULL,
-                        "the PoG workers are off (--pog-backend off)");
-    return SVC_OK;
+    return pog_service_pool(req->app->pog_service) ? SVC_OK : SVC_ERR_POG_OFF;
 }
 
 /* Records a gpu/ refusal (field and reason) as the request's error. */
@@ -92,6 +96,72 @@ enum svc_rc h_pog_jobs_get(struct req *req, struct reply *rep)
     if (rc != SVC_OK)
         return rc;
     return reply_json(rep, 200, job);
+}
+
+/* The names a filter of the list takes, for its error message. */
+static const char state_names[] =
+#define X(name, text, final) " " text
+    GPU_JOB_STATE_LIST(X)
+#undef X
+    ;
+static const char kind_names[] =
+#define X(name, text) " " text
+    GPU_JOB_KIND_LIST(X)
+#undef X
+    ;
+
+static bool is_state(const char *s)
+{
+    enum gpu_job_state st;
+
+    return gpu_job_state_parse(s, &st);
+}
+
+static bool is_kind(const char *s)
+{
+    enum gpu_job_kind k;
+
+    return gpu_job_kind_parse(s, &k);
+}
+
+/* Query argument name (a filter): absent (*out NULL), or one of names,
+ * which is_known tells. */
+static enum svc_rc query_name(struct req *req, const char *name,
+                              bool (*is_known)(const char *), const char *names,
+                              const char **out)
+{
+    const char *v = req_query(req, name);
+
+    if (v && !is_known(v))
+        return req_fail(req, SVC_ERR_INVALID, name, "must be one of:%s", names);
+    *out = v;
+    return SVC_OK;
+}
+
+/* GET /pog/jobs?state=&kind=&limit=&cursor= -> {"items": [jobs, newest
+ * first], "next"}: the jobs pog_jobs holds, as GET /pog/jobs/{id} reads a
+ * stored one; pass next back as cursor for the next page. */
+enum svc_rc h_pog_jobs_list(struct req *req, struct reply *rep)
+{
+    struct q_pogjob_filter f = {NULL, NULL, 0, 0};
+    int64_t next = 0;
+    char next_s[24];
+    json_t *items = NULL;
+    enum svc_rc rc = query_name(req, "state", is_state, state_names, &f.state);
+
+    if (rc == SVC_OK)
+        rc = query_name(req, "kind", is_kind, kind_names, &f.kind);
+    if (rc == SVC_OK)
+        rc = dec_query_int(req, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &f.limit,
+                           NULL);
+    if (rc == SVC_OK)
+        rc = dec_query_int(req, "cursor", 0, INT64_MAX, 0, &f.before, NULL);
+    if (rc == SVC_OK)
+        rc = pog_service_list(req->app->pog_service, &f, &items, &next);
+    if (rc != SVC_OK)
+        return rc;
+    snprintf(next_s, sizeof(next_s), "%lld", (long long)next);
+    return reply_json(rep, 200, hx_page(items, next ? next_s : NULL));
 }
 
 /* DELETE /pog/jobs/{id} -> 200 with the job when the cancel took effect at

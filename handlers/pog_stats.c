@@ -3,6 +3,7 @@
 #include "decode.h"
 #include "handlers.h"
 #include "schema/queries.h"
+#include "server/metrics.h"
 
 struct pog_post {
     const char *hotkey;
@@ -56,6 +57,8 @@ enum svc_rc h_pog_stats_post(struct req *req, struct reply *rep)
         rc = db_write(req->app->db, pog_tx, &p);
     if (rc != SVC_OK)
         return rc;
+    metrics_outcome(METRICS_POG_RESULTS, p.gpu_name != NULL,
+                    p.gpu_name == NULL);
     /* No Location: rows have no URL of their own, and /pog/stats/{hotkey}
      * answers the newest passing row, which this one may not be. */
     return reply_json(rep, 201, p.row);

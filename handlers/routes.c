@@ -2,7 +2,7 @@
 /* THE route table: every endpoint, its handler, the least role it needs
  * its body rules and the query parameters it accepts (any other is a 400).
  * openapi/openapi.json documents exactly these. ROUTE_GPU routes answer
- * 503 (ERR_NO_GPU) while the PoG workers are off (the router checks). */
+ * 503 (ERR_POG_OFF) while the PoG workers are off (the router checks). */
 #include "handlers.h"
 
 /* clang-format off */
@@ -41,6 +41,7 @@ const struct route svc_routes[] = {
     {"POST",   "/pog/stats",               h_pog_stats_post,   ROLE_WRITER, ROUTE_JSON, NULL},
     {"GET",    "/pog/stats/:hotkey",       h_pog_stats_get,    ROLE_READER, 0, NULL},
     /* pog engine: jobs on the worker pool, verification, identification */
+    {"GET",    "/pog/jobs",                h_pog_jobs_list,    ROLE_READER, 0, "state,kind,limit,cursor"},
     {"POST",   "/pog/jobs",                h_pog_jobs_post,    ROLE_WRITER, ROUTE_JSON | ROUTE_GPU, NULL},
     {"GET",    "/pog/jobs/:id",            h_pog_jobs_get,     ROLE_READER, 0, NULL},
     {"DELETE", "/pog/jobs/:id",            h_pog_jobs_delete,  ROLE_WRITER, ROUTE_GPU, NULL},

@@ -91,6 +91,56 @@ enum svc_rc q_pogjobs_get(struct db *db, int64_t id, json_t **out)
     return db_one_int(db, sql, id, job_row, out);
 }
 
+/* A page being read: the jobs so far and the last one's id. */
+struct page {
+    json_t *items;
+    int64_t last;
+};
+
+/* Row callback of a page: the job appended to the page ctx. */
+static enum svc_rc page_row(struct db_stmt *st, void *ctx)
+{
+    struct page *p = ctx;
+    json_t *job = NULL;
+    enum svc_rc rc = job_row(st, &job);
+
+    if (rc == SVC_OK && json_array_append_new(p->items, job))
+        rc = SVC_ERR_NOMEM;
+    p->last = db_col_int(st, 0);
+    return rc;
+}
+
+enum svc_rc q_pogjobs_page(struct db *db, const struct q_pogjob_filter *f,
+                           json_t **items, int64_t *next)
+{
+    static const char sql[] =
+        "SELECT id, kind, state, device, params, result, error, "
+        "submitted_at, started_at, finished_at, principal FROM pog_jobs "
+        "WHERE id < ?1 AND state = COALESCE(?2, state) AND "
+        "kind = COALESCE(?3, kind) ORDER BY id DESC LIMIT ?4";
+    struct page p = {json_array(), 0};
+    struct db_stmt *st = NULL;
+    enum svc_rc rc = p.items ? db_stmt(db, sql, &st) : SVC_ERR_NOMEM;
+
+    /* A NULL filter matches every row (COALESCE, not "?2 IS NULL OR", so
+     * that PostgreSQL learns the parameter's type from the column). */
+    if (rc == SVC_OK) {
+        db_bind_int(st, 1, f->before > 0 ? f->before : INT64_MAX);
+        db_bind_text(st, 2, f->state);
+        db_bind_text(st, 3, f->kind);
+        db_bind_int(st, 4, f->limit);
+        rc = db_each(st, page_row, &p);
+    }
+    if (rc != SVC_OK) {
+        json_decref(p.items);
+        return rc;
+    }
+    /* A full page may have more behind it, below its last id. */
+    *next = (int64_t)json_array_size(p.items) == f->limit ? p.last : 0;
+    *items = p.items;
+    return SVC_OK;
+}
+
 enum svc_rc q_pogjobs_interrupt(struct db *db, const char *error,
                                 int64_t now_ms, int64_t *changed)
 {

@@ -149,6 +149,19 @@ SVC_NODISCARD enum svc_rc q_pogjobs_put(struct db *db,
  * columns parsed (null when unparsable), or SVC_ERR_NOT_FOUND. */
 SVC_NODISCARD enum svc_rc q_pogjobs_get(struct db *db, int64_t id,
                                         json_t **out);
+/* Which jobs a page of q_pogjobs_page() shows. */
+struct q_pogjob_filter {
+    const char *state; /* only jobs in this state; NULL: any */
+    const char *kind;  /* only jobs of this kind; NULL: any */
+    int64_t before;    /* only ids below this (the cursor); 0: none */
+    int64_t limit;     /* at most this many, >= 1 */
+};
+/* Up to f->limit jobs as q_pogjobs_get() reads them, newest (largest id)
+ * first: *items is a new array and *next the cursor of the next page (the
+ * last id given), 0 when this page was not full. */
+SVC_NODISCARD enum svc_rc q_pogjobs_page(struct db *db,
+                                         const struct q_pogjob_filter *f,
+                                         json_t **items, int64_t *next);
 /* Marks every queued or running job failed with error (JSON text) at
  * now_ms; *changed is the number of jobs marked. */
 SVC_NODISCARD enum svc_rc q_pogjobs_interrupt(struct db *db, const char *error,

@@ -2,11 +2,13 @@
 /* The counters behind metrics.h and their Prometheus rendering.
  *
  * DESIGN: every counter is a fixed slot in static arrays indexed by route
- * and status, updated with relaxed atomics from the HTTP threads; a scrape
- * reads them without locks. Database and process gauges are read at scrape
- * time (row counts through a 30 s cache in schema/). PoG job counters are
- * slots by kind and state, fed by the worker pool's event hook; the names
- * are repeated here so that server/ needs nothing from gpu/. */
+ * and status code, updated with relaxed atomics from the HTTP threads; a
+ * scrape reads them without locks. Database and process gauges are read at
+ * scrape time (row counts through a 30 s cache in schema/, the process's
+ * figures from /proc). PoG job counters are slots by kind and state (the
+ * names from gpu/pool.h's lists), fed by the worker pool's event hook; the
+ * outcome counters (metrics.h) are bumped by the handlers that write the
+ * rows they count. */
 #include "metrics.h"
 
 #include "core/buf.h"
@@ -22,14 +24,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 enum { MAX_ROUTES = 64, UNMATCHED = MAX_ROUTES, ROW_CACHE_S = 30 };
 
-static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
-                               405, 409, 413, 415, 429, 500, 503, 507};
-enum { N_STATUS = sizeof(statuses) / sizeof(statuses[0]), OTHER = N_STATUS };
+/* A slot per status code 100..599, so every code is counted as itself
+ * (the label's values stay bounded by the codes the service answers);
+ * anything outside that range, which no HTTP client could read, counts
+ * as status="other". */
+enum {
+    STATUS_MIN = 100,
+    STATUS_MAX = 599,
+    N_STATUS = STATUS_MAX - STATUS_MIN + 1,
+    OTHER = N_STATUS,
+};
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                  0.025,  0.05,  0.1,    0.25,  0.5,
@@ -81,6 +91,18 @@ static const char *const expired_phases[] = {"idle", "head", "body"};
 enum { N_EXPIRED = sizeof(expired_phases) / sizeof(expired_phases[0]) };
 static atomic_ullong conns_expired[N_EXPIRED];
 
+/* The outcome counters: two per entry of METRICS_OUTCOME_LIST. */
+struct outcome_metric {
+    const char *metric, *label, *value[2], *help;
+};
+static const struct outcome_metric outcome_metrics[] = {
+#define X(name, metric, label, first, second, help)                            \
+    {metric, label, {first, second}, help},
+    METRICS_OUTCOME_LIST(X)
+#undef X
+};
+static atomic_ullong outcomes[METRICS_OUTCOME_COUNT][2];
+
 void metrics_init(const struct route *routes, size_t n)
 {
     table = routes;
@@ -107,11 +129,10 @@ static size_t slot_of(const struct route *rt)
 void metrics_request_end(const struct route *rt, int status, double seconds)
 {
     struct route_counters *c = &counters[slot_of(rt)];
-    size_t s = OTHER;
+    size_t s = status >= STATUS_MIN && status <= STATUS_MAX
+                   ? (size_t)(status - STATUS_MIN)
+                   : OTHER;
 
-    for (size_t i = 0; i < N_STATUS; i++)
-        if (statuses[i] == status)
-            s = i;
     atomic_fetch_add_explicit(&c->by_status[s], 1, memory_order_relaxed);
     for (size_t b = 0; b < N_BUCKETS; b++) {
         if (seconds <= buckets[b]) {
@@ -175,6 +196,15 @@ void metrics_pog_job(const char *kind, const char *state, double run_s)
                               memory_order_relaxed);
 }
 
+void metrics_outcome(enum metrics_outcome m, unsigned long long first,
+                     unsigned long long second)
+{
+    if ((unsigned)m >= METRICS_OUTCOME_COUNT)
+        return;
+    atomic_fetch_add_explicit(&outcomes[m][0], first, memory_order_relaxed);
+    atomic_fetch_add_explicit(&outcomes[m][1], second, memory_order_relaxed);
+}
+
 /* ---- rendering ------------------------------------------------------- */
 
 static void route_labels(size_t slot, char *buf, size_t len)
@@ -211,7 +241,7 @@ static void render_requests(struct buf *o)
             else
                 buf_printf(
                     o, "computedb_http_requests_total{%s,status=\"%d\"} %llu\n",
-                    labels, statuses[s], v);
+                    labels, (int)s + STATUS_MIN, v);
         }
     }
 }
@@ -325,6 +355,19 @@ static void render_pog(struct buf *o)
             render_pog_histogram(o, k);
 }
 
+static void render_outcomes(struct buf *o)
+{
+    for (size_t m = 0; m < METRICS_OUTCOME_COUNT; m++) {
+        const struct outcome_metric *om = &outcome_metrics[m];
+
+        buf_printf(o, "# HELP %s %s\n# TYPE %s counter\n", om->metric, om->help,
+                   om->metric);
+        for (size_t v = 0; v < 2; v++)
+            buf_printf(o, "%s{%s=\"%s\"} %llu\n", om->metric, om->label,
+                       om->value[v], atomic_load(&outcomes[m][v]));
+    }
+}
+
 static void render_db(struct buf *o, struct db_pool *pool, const json_t *rows)
 {
     struct db_stats st;
@@ -381,6 +424,14 @@ static void render_db(struct buf *o, struct db_pool *pool, const json_t *rows)
     }
 }
 
+/* One sample of a metric without labels, with its HELP and TYPE. */
+static void put_metric(struct buf *o, const char *name, const char *type,
+                       const char *help, double v)
+{
+    buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", name, help, name,
+               type, name, v);
+}
+
 static long count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -394,35 +445,94 @@ static long count_fds(void)
     return n - 3; /* ".", ".." and the directory's own descriptor */
 }
 
-static long long rss_bytes(void)
+/* When the system booted, in unix seconds (/proc/stat's btime), or -1. */
+static long long boot_time(void)
 {
-    long long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
+    char line[256], *end;
+    long long bt = -1;
+    FILE *f = fopen("/proc/stat", "r");
 
     if (!f)
         return -1;
-    if (fscanf(f, "%lld %lld", &pages, &resident) != 2)
-        resident = -1;
+    /* Long lines (intr) come in pieces, none of which starts "btime ". */
+    while (bt < 0 && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "btime ", 6) == 0) {
+            bt = strtoll(line + 6, &end, 10);
+            if (end == line + 6)
+                bt = -1;
+        }
+    }
     fclose(f);
-    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+    return bt;
+}
+
+/* The process's own figures from /proc/self/stat (proc(5)). */
+struct proc_stat {
+    unsigned long long utime, stime, start; /* clock ticks */
+    unsigned long long vsize;               /* bytes */
+    long long rss;                          /* pages */
+};
+
+static bool read_stat(struct proc_stat *ps)
+{
+    char buf[1024];
+    const char *p;
+    size_t n;
+    FILE *f = fopen("/proc/self/stat", "r");
+
+    if (!f)
+        return false;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields 3 on follow the command name, which may hold ") ". */
+    p = strrchr(buf, ')');
+    return p && sscanf(p + 1,
+                       " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu "
+                       "%llu %*s %*s %*s %*s %*s %*s %llu %llu %lld",
+                       &ps->utime, &ps->stime, &ps->start, &ps->vsize,
+                       &ps->rss) == 5;
+}
+
+/* The standard process_* metrics, as Prometheus client libraries name
+ * them, from /proc; those that cannot be read are left out. */
+static void render_process_std(struct buf *o)
+{
+    double tick = (double)sysconf(_SC_CLK_TCK);
+    long long boot = boot_time();
+    long fds = count_fds();
+    struct proc_stat ps;
+    struct rlimit lim;
+
+    if (tick > 0 && read_stat(&ps)) {
+        put_metric(o, "process_cpu_seconds_total", "counter",
+                   "Total user and system CPU time spent in seconds.",
+                   (double)(ps.utime + ps.stime) / tick);
+        put_metric(o, "process_virtual_memory_bytes", "gauge",
+                   "Virtual memory size in bytes.", (double)ps.vsize);
+        put_metric(o, "process_resident_memory_bytes", "gauge",
+                   "Resident memory size in bytes.",
+                   (double)ps.rss * (double)sysconf(_SC_PAGESIZE));
+        if (boot >= 0)
+            put_metric(o, "process_start_time_seconds", "gauge",
+                       "Start time of the process since unix epoch in "
+                       "seconds.",
+                       (double)boot + (double)ps.start / tick);
+    }
+    if (fds >= 0)
+        put_metric(o, "process_open_fds", "gauge",
+                   "Number of open file descriptors.", (double)fds);
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0)
+        put_metric(o, "process_max_fds", "gauge",
+                   "Maximum number of open file descriptors.",
+                   (double)lim.rlim_cur);
 }
 
 static void render_process(struct buf *o, const struct app *app)
 {
-    buf_printf(o,
-               "# HELP computedb_process_resident_memory_bytes Resident set "
-               "size.\n# TYPE computedb_process_resident_memory_bytes gauge\n"
-               "computedb_process_resident_memory_bytes %lld\n",
-               rss_bytes());
-    buf_printf(o,
-               "# HELP computedb_process_open_fds Open file descriptors.\n"
-               "# TYPE computedb_process_open_fds gauge\n"
-               "computedb_process_open_fds %ld\n",
-               count_fds());
-    buf_printf(o,
-               "# HELP computedb_process_uptime_seconds Seconds since start.\n"
-               "# TYPE computedb_process_uptime_seconds gauge\n"
-               "computedb_process_uptime_seconds %.3f\n",
+    render_process_std(o);
+    put_metric(o, "computedb_process_uptime_seconds", "gauge",
+               "Seconds since start.",
                (double)(clock_unix_ms() - app->started_ms) / 1000);
     buf_printf(
         o,
@@ -448,6 +558,7 @@ enum svc_rc metrics_render(struct app *app, char **out, size_t *len)
     render_auth(&o);
     render_expired(&o);
     render_pog(&o);
+    render_outcomes(&o);
     render_db(&o, app->db, rows);
     render_process(&o, app);
     json_decref(rows);

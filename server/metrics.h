@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Process-wide counters for GET /metrics (Prometheus text format 0.0.4):
  * requests by route template, method and status, latency histograms per
- * route, in-flight requests, auth failures by reason, and the database and
- * process gauges gathered at scrape time. Lock-free (atomics). */
+ * route, in-flight requests, auth failures by reason, PoG jobs, outcomes
+ * of the validator's data as it is written, and the database and process
+ * gauges gathered at scrape time. Lock-free (atomics). */
 #ifndef SVC_METRICS_H
 #define SVC_METRICS_H
 
@@ -35,6 +36,30 @@ void metrics_conn_expired(const char *phase);
  * into the duration histogram. Unknown names are ignored. Called from the
  * pool's event hook, on any thread. */
 void metrics_pog_job(const char *kind, const char *state, double run_s);
+
+/* Counters of the validator's data as this process writes it, each split
+ * in two by one label: X(NAME, metric, label, first value, second value,
+ * help). Bumped on write, so a scrape costs no query. */
+#define METRICS_OUTCOME_LIST(X)                                                \
+    X(CHALLENGES, "computedb_challenges_total", "outcome", "success",          \
+      "failure", "Challenge results written (POST /challenges), by outcome.")  \
+    X(POG_VERDICTS, "computedb_pog_verdicts_total", "verdict", "pass", "fail", \
+      "PoG proofs checked (POST /pog/verify), by verdict.")                    \
+    X(POG_RESULTS, "computedb_pog_results_total", "outcome", "pass", "fail",   \
+      "PoG results recorded in pog_stats (POST /pog/stats, POST /pog/verify "  \
+      "with a hotkey), by outcome.")
+
+enum metrics_outcome {
+#define X(name, metric, label, first, second, help) METRICS_##name,
+    METRICS_OUTCOME_LIST(X)
+#undef X
+        METRICS_OUTCOME_COUNT
+};
+
+/* Adds first and second to the two counters of m (challenges: successes
+ * and failures; PoG: passes and failures). Thread-safe. */
+void metrics_outcome(enum metrics_outcome m, unsigned long long first,
+                     unsigned long long second);
 
 /* Renders every metric for app into a new malloc'd string *out. Returns
  * SVC_OK or SVC_ERR_NOMEM, or a storage error while counting rows. */

@@ -239,7 +239,9 @@ void reply_error(struct reply *rep, const struct req *req, enum svc_rc rc)
     reply_clear(rep);
     if (rc == SVC_ERR_METHOD)
         memcpy(rep->allow, allow, sizeof(allow));
-    if (svc_rc_http(rc) == 503 || svc_rc_http(rc) == 429)
+    /* A retry helps unless the PoG workers are off: that takes a restart. */
+    if ((svc_rc_http(rc) == 503 || svc_rc_http(rc) == 429) &&
+        rc != SVC_ERR_POG_OFF)
         rep->retry_after = 1;
     rep->rc = rc;
     body = error_body(req, rc);

@@ -48,7 +48,7 @@ grep -q 'computedb_auth_failures_total{reason="signature_required"} 1' "$dir/met
     || bad "auth failure not counted"
 grep -q 'computedb_http_requests_in_flight 1' "$dir/metrics.txt" || bad "in-flight gauge (the scrape itself)"
 grep -q 'computedb_db_rows{table="allocation"} 1' "$dir/metrics.txt" || bad "row count missing"
-grep -qE '^computedb_process_resident_memory_bytes [1-9]' "$dir/metrics.txt" || bad "RSS missing"
+grep -qE '^process_resident_memory_bytes [1-9]' "$dir/metrics.txt" || bad "RSS missing"
 python3 - "$dir/log" <<'PY' || bad "log lines are not JSON objects with the access fields"
 import json, sys
 access = 0

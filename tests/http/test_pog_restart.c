@@ -44,7 +44,7 @@ static void expect_interrupted(int64_t id)
     json_t *job = pu_job(id), *err = json_object_get(job, "error");
 
     CHECK_STR_EQ(tu_jstr(job, "state"), "failed");
-    CHECK_STR_EQ(tu_jstr(err, "code"), "ERR_INTERNAL");
+    CHECK_STR_EQ(tu_jstr(err, "code"), "internal");
     CHECK_STR_EQ(tu_jstr(err, "message"), "interrupted by a restart");
     CHECK(json_is_null(json_object_get(job, "result")));
     CHECK(json_object_get(job, "finished_at") != NULL);
@@ -128,6 +128,17 @@ static void workers_off(struct config *cfg)
     snprintf(cfg->pog_backend, sizeof(cfg->pog_backend), "off");
 }
 
+/* The 503 of a job route while the workers are off: it says they are off
+ * and how to turn them on (not "no GPU backend is available"). */
+static void expect_off(const struct resp *r)
+{
+    const char *msg = tu_jstr(json_object_get(r->json, "error"), "message");
+
+    th_expect_error(r, 503, "unavailable", NULL);
+    CHECK(msg && strstr(msg, "PoG workers are off") != NULL);
+    CHECK(strstr(msg, "--pog-backend auto") != NULL);
+}
+
 static void off_run(int64_t done)
 {
     struct resp r;
@@ -135,10 +146,10 @@ static void off_run(int64_t done)
 
     th_start_with(db_path, workers_off);
     r = th_send("POST", "/pog/jobs", "{\"kind\": \"info\"}");
-    th_expect_error(&r, 503, "unavailable", NULL);
+    expect_off(&r);
     th_resp_free(&r);
     r = th_request("DELETE", "/pog/jobs/1", NULL, NULL, NULL);
-    th_expect_error(&r, 503, "unavailable", NULL);
+    expect_off(&r);
     th_resp_free(&r);
     job = pu_job(done);
     CHECK_STR_EQ(tu_jstr(job, "state"), "done");
