@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Argument parsing shared by the client subcommands. */
 #include "cli.h"
+#include "core/num.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,4 +66,18 @@ const char *cli_key_path(const char *flag)
     if (env && *env)
         return env;
     return "data/admin.key";
+}
+
+void cli_print_json(const json_t *v)
+{
+    char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    size_t len = 0;
+
+    if (!text || num_json_shortest(&text, &len) != SVC_OK) {
+        fprintf(stderr, "computedb: out of memory printing the answer\n");
+        return;
+    }
+    fwrite(text, 1, len, stdout);
+    fputc('\n', stdout);
+    free(text);
 }

@@ -238,8 +238,7 @@ static bool deliver(const struct exchange *x)
     }
     j = b->p ? json_loadb(b->p, b->len, JSON_DECODE_ANY, NULL) : NULL;
     if (j) {
-        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
-        fputc('\n', stdout);
+        cli_print_json(j);
         json_decref(j);
     } else if (b->len) {
         fwrite(b->p, 1, b->len, stdout);

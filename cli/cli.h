@@ -6,6 +6,8 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,6 +42,11 @@ int cli_parse(const char *cmd, int argc, char **argv,
 
 /* The key file to use: --key, else $COMPUTEDB_KEY, else data/admin.key. */
 const char *cli_key_path(const char *flag);
+
+/* Prints v on stdout, indented, numbers as the server writes them (the
+ * shortest form that reads back: 49.6, not 49.600000000000001), and a
+ * newline. */
+void cli_print_json(const json_t *v);
 
 /* ---- signing keys (wallet.c) ------------------------------------------- */
 

@@ -139,12 +139,6 @@ static int run_job(struct pog_cli *c, const char *what,
     return 1;
 }
 
-static void print_json(json_t *v)
-{
-    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    fputc('\n', stdout);
-}
-
 static double num(const json_t *obj, const char *key)
 {
     return json_number_value(json_object_get(obj, key));
@@ -191,7 +185,7 @@ static int cmd_info(struct pog_cli *c)
     pool = gpu_pool_info(c->pool);
     if (c->json) {
         json_object_set(pool, "info", res);
-        print_json(pool);
+        cli_print_json(pool);
     } else {
         printf("backend: %s, %d device(s)\n", gpu_pool_backend(c->pool),
                gpu_pool_devices(c->pool));
@@ -256,7 +250,7 @@ static int cmd_benchmark(struct pog_cli *c)
     if (code)
         return code;
     if (c->json)
-        print_json(json_object_get(snap, "result"));
+        cli_print_json(json_object_get(snap, "result"));
     else
         print_bench(json_object_get(snap, "result"));
     json_decref(snap);
@@ -486,7 +480,7 @@ static void print_selftest_json(const struct selftest *t, bool pass)
                   t->compute, "verdict", t->verdict, "tampered_verdict",
                   t->tampered, "claim", t->claim, "pass", pass);
     if (out)
-        print_json(out);
+        cli_print_json(out);
     json_decref(out);
 }
 

@@ -221,6 +221,10 @@ static size_t access_text(char *line, size_t len, const char *ts,
         addf(line, len, &n, " signer=");
         add_text(line, len, &n, a->signer);
     }
+    if (a->origin) {
+        addf(line, len, &n, " origin=");
+        add_text(line, len, &n, a->origin);
+    }
     if (a->client && a->client[0]) {
         addf(line, len, &n, " client=");
         add_text(line, len, &n, a->client);
@@ -259,6 +263,10 @@ static size_t access_json(char *line, size_t len, const char *ts,
     if (a->signer) {
         addf(line, len, &n, ",\"signer\":");
         add_json(line, len, &n, a->signer);
+    }
+    if (a->origin) {
+        addf(line, len, &n, ",\"origin\":");
+        add_json(line, len, &n, a->origin);
     }
     addf(line, len, &n, "}");
     return n;

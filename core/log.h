@@ -22,6 +22,7 @@ struct log_access {
     const char *reason;    /* why a signed request was refused, or NULL */
     const char *signer;    /* the BT-Signer a refused request claimed, or
                               NULL */
+    const char *origin;    /* the Origin a CORS refusal named, or NULL */
 };
 
 /* Sets the most verbose level printed (default LOG_INFO). */

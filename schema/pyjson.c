@@ -7,6 +7,7 @@
 #include "pyjson.h"
 
 #include "core/buf.h"
+#include "core/num.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -82,51 +83,9 @@ static void put_string(struct buf *b, const char *s, size_t len)
     buf_append(b, "\"", 1);
 }
 
-/* Shortest "%.*e" rendering of d > 0 that reads back as d: its digits
- * without the dot, and its decimal exponent. */
-static void shortest(double d, char *digits, size_t dlen, int *exp10)
-{
-    char tmp[40];
-    const char *p = tmp;
-    size_t n = 0;
-
-    for (int prec = 0; prec < 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    for (; *p && *p != 'e'; p++)
-        if (*p != '.' && n + 1 < dlen)
-            digits[n++] = *p;
-    digits[n] = '\0';
-    *exp10 = (int)strtol(p + 1, NULL, 10);
-}
-
 bool pyjson_float(double d, char *buf, size_t len)
 {
-    static const char zeros[] = "0000000000000000";
-    const char *sign = signbit(d) ? "-" : "";
-    char digits[24];
-    int e, nd;
-
-    if (!isfinite(d))
-        return false;
-    if (d == 0) {
-        snprintf(buf, len, "%s0.0", sign);
-        return true;
-    }
-    shortest(fabs(d), digits, sizeof(digits), &e);
-    nd = (int)strlen(digits);
-    if (e < -4 || e >= 16)
-        snprintf(buf, len, "%s%c%s%se%c%02d", sign, digits[0],
-                 nd > 1 ? "." : "", digits + 1, e < 0 ? '-' : '+', abs(e));
-    else if (e < 0)
-        snprintf(buf, len, "%s0.%.*s%s", sign, -e - 1, zeros, digits);
-    else if (e + 1 >= nd)
-        snprintf(buf, len, "%s%s%.*s.0", sign, digits, e + 1 - nd, zeros);
-    else
-        snprintf(buf, len, "%s%.*s.%s", sign, e + 1, digits, digits + e + 1);
-    return true;
+    return num_repr(d, buf, len);
 }
 
 static void dump(struct buf *b, const json_t *v);

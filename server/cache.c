@@ -10,6 +10,7 @@
 #include "cache.h"
 
 #include "core/clock.h"
+#include "core/num.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -156,12 +157,11 @@ enum svc_rc cache_put(const char *key, const char *etag, struct reply *rep,
     struct slot *s;
     enum svc_rc rc;
 
-    if (!body) {
+    if (!body || num_json_shortest(&body, &len) != SVC_OK) {
         if (filling)
             cache_abandon(key); /* the waiters render it themselves */
         return SVC_ERR_NOMEM;
     }
-    len = strlen(body);
     rc = reply_raw(rep, rep->status, "application/json", body, len);
     json_decref(rep->body);
     rep->body = NULL;

@@ -18,6 +18,7 @@
 #include "conn_watch.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/num.h"
 #include "core/prio.h"
 #include "core/random.h"
 #include "live.h"
@@ -462,9 +463,8 @@ static struct MHD_Response *render(struct reply *rep)
         return render_fixed(rep);
     if (rep->body) {
         buf = json_dumps(rep->body, JSON_COMPACT);
-        if (!buf)
+        if (!buf || num_json_shortest(&buf, &len) != SVC_OK)
             return NULL;
-        len = strlen(buf);
     } else if (rep->raw) {
         buf = rep->raw;
         len = rep->raw_len;
@@ -533,6 +533,7 @@ static void preflight(const struct http_server *s, struct req *req,
                       struct reply *rep)
 {
     if (!live_cors_allows(s->app->live, req->origin)) {
+        req->reason = "origin_not_allowed"; /* the access log names it */
         reply_error(
             rep, req,
             req_fail(req, SVC_ERR_FORBIDDEN, "Origin", "origin not allowed"));
@@ -550,22 +551,24 @@ static void preflight(const struct http_server *s, struct req *req,
 
 static void access_log(const struct req *req, const struct reply *rep)
 {
+    /* A refused CORS origin, cut to a bound (the log escapes it). */
+    char origin[129] = "";
     struct log_access a = {
-        req->method,
-        req->route ? req->route->pattern : "-",
-        rep->status,
-        (double)(clock_mono_ns() - req->start_ns) / 1e6,
-        req->request_id,
-        req->principal,
-        rep->rc != SVC_OK ? svc_rc_name(rep->rc) : NULL,
-        req->err.field,
-        req->client,
-        req->reason,
+        req->method, req->route ? req->route->pattern : "-", rep->status,
+        (double)(clock_mono_ns() - req->start_ns) / 1e6, req->request_id,
+        req->principal, rep->rc != SVC_OK ? svc_rc_name(rep->rc) : NULL,
+        req->err.field, req->client, req->reason,
         /* who a refused request claimed to be (escaped by the log) */
         req->reason && req->sig.signer && strlen(req->sig.signer) <= 64
             ? req->sig.signer
             : NULL,
+        NULL, /* origin, below */
     };
+
+    if (req->reason && strcmp(req->reason, "origin_not_allowed") == 0) {
+        snprintf(origin, sizeof(origin), "%s", req->origin);
+        a.origin = origin;
+    }
 
     metrics_request_end(req->route, rep->status, a.dur_ms / 1e3);
     log_access(&a);

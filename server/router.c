@@ -65,6 +65,14 @@ static bool is_literal(const char *pattern)
     return strchr(pattern, ':') == NULL;
 }
 
+/* True when a request with method runs rt: HEAD runs what GET runs, and
+ * the HTTP layer sends its headers without the body (RFC 9110 9.3.2). */
+static bool serves(const struct route *rt, const char *method)
+{
+    return strcmp(rt->method, method) == 0 ||
+           (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0);
+}
+
 static bool literal_match(const struct router *r, const char *path)
 {
     for (size_t i = 0; i < r->n_routes; i++)
@@ -88,8 +96,8 @@ void router_allow(const struct router *r, const char *path, char *buf,
         if (!router_match(rt->pattern, path, NULL) ||
             (literal && !is_literal(rt->pattern)) || strstr(buf, rt->method))
             continue;
-        n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-                     rt->method);
+        n = snprintf(buf + used, len - used, "%s%s%s", used ? ", " : "",
+                     rt->method, serves(rt, "HEAD") ? ", HEAD" : "");
         if (n < 0 || (size_t)n >= len - used)
             break;
         used += (size_t)n;
@@ -122,7 +130,7 @@ static const struct route *find(const struct router *r, struct req *req,
             !router_match(rt->pattern, req->path, NULL))
             continue;
         *path_known = true;
-        if (strcmp(rt->method, req->method) == 0)
+        if (serves(rt, req->method))
             hit = rt;
     }
     if (!hit)
@@ -181,11 +189,16 @@ static enum svc_rc parse_body(struct req *req)
     json_error_t jerr;
     size_t depth;
 
+    /* No body at all is the likelier mistake than a wrong type for it:
+     * say what to send. */
+    if (req->body.len == 0)
+        return req_fail(req, SVC_ERR_BODY_REQUIRED, NULL,
+                        "%s %.60s needs a JSON object body with Content-Type: "
+                        "application/json (GET /openapi.json has its shape)",
+                        req->method, req->route->pattern);
     if (!is_json_type(req->content_type))
         return req_fail(req, SVC_ERR_MEDIA_TYPE, NULL,
                         "Content-Type must be application/json");
-    if (req->body.len == 0)
-        return req_fail(req, SVC_ERR_INVALID, NULL, "a JSON body is required");
     /* Before parsing: jansson recurses once per level. */
     depth = json_depth(req->body.p, req->body.len);
     if (depth > ROUTER_MAX_JSON_DEPTH)
@@ -265,8 +278,7 @@ static enum svc_rc guard(const struct router *r, struct req *req,
         rc = parse_body(req);
     if (rc == SVC_OK && (rt->flags & ROUTE_GPU) &&
         !(req->app && pog_service_pool(req->app->pog_service)))
-        rc = req_fail(req, SVC_ERR_NO_GPU, NULL,
-                      "the PoG workers are off (--pog-backend off)");
+        rc = SVC_ERR_POG_OFF; /* a 503: its table text says what to do */
     return rc;
 }
 

@@ -41,11 +41,14 @@ bool router_match(const char *pattern, const char *path, struct req *req);
 
 /* Runs the guards and the matching handler for req, filling rep. Always
  * leaves a complete reply in rep (errors rendered through reply_error).
- * Returns the outcome. Thread-safe: the table is read-only. */
+ * A HEAD request runs its path's GET route, guards and all (the HTTP layer
+ * leaves the body out). Returns the outcome. Thread-safe: the table is
+ * read-only. */
 enum svc_rc router_dispatch(const struct router *r, struct req *req,
                             struct reply *rep);
 
-/* Writes into buf the comma-separated methods that path accepts. */
+/* Writes into buf the comma-separated methods that path accepts, HEAD
+ * after GET. */
 void router_allow(const struct router *r, const char *path, char *buf,
                   size_t len);
 

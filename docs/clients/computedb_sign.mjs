@@ -2,12 +2,16 @@
 // Signed requests to computedb from a browser dashboard or Node >= 20, with
 // WebCrypto Ed25519 only (wire format bt-http-auth-v1).
 //
-//   const key = await importSeed(seedBytes);          // 32-byte ed25519 seed
+//   const key = await importSeed(seedBytes, ss58);    // 32-byte ed25519 seed
 //   const res = await signedFetch(key, "http://127.0.0.1:8080", "GET", "/miners");
 //
 // Cross-origin dashboards need the server started with --cors-origin.
-// Prefer a reader key in a browser. As a script (for testing):
-//   COMPUTEDB_URL=http://127.0.0.1:8080 node computedb_sign.mjs KEYFILE GET /miners [BODY]
+// Prefer a reader key in a browser. As a script (for testing), with the
+// address `computedb keygen` printed for KEYFILE:
+//   COMPUTEDB_URL=http://127.0.0.1:8080 node computedb_sign.mjs KEYFILE SS58 METHOD TARGET [BODY]
+// It prints a JSON answer indented and writes any other (a backup) as it
+// came; exit status 0 on 2xx, 1 on an HTTP error, 2 on usage, 3 when the
+// server cannot be reached.
 
 const B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410): a fixed 16-byte prefix.
@@ -49,7 +53,7 @@ export async function signedFetch(key, base, method, target, body,
                { method, headers, body: body || undefined });
 }
 
-// Script mode: node computedb_sign.mjs KEYFILE SS58 METHOD TARGET [BODY]
+// Script mode: the usage above.
 async function main(argv) {
   if (argv.length < 4 || argv.length > 5) {
     console.error("usage: node computedb_sign.mjs KEYFILE SS58 METHOD TARGET [BODY]");
@@ -59,11 +63,20 @@ async function main(argv) {
   const seedHex = readFileSync(argv[0], "ascii").trim();
   const seed = Uint8Array.from(seedHex.match(/../g), (h) => parseInt(h, 16));
   const key = await importSeed(seed, argv[1]);
-  const res = await signedFetch(key, process.env.COMPUTEDB_URL ??
-                                "http://127.0.0.1:8080", argv[2], argv[3],
-                                argv[4], process.env.COMPUTEDB_AUDIENCE ??
-                                "computedb");
-  console.log(JSON.stringify(await res.json(), null, 2));
+  const base = process.env.COMPUTEDB_URL ?? "http://127.0.0.1:8080";
+  let res;
+  try {
+    res = await signedFetch(key, base, argv[2], argv[3], argv[4],
+                            process.env.COMPUTEDB_AUDIENCE ?? "computedb");
+  } catch (e) { // fetch rejects only when no answer came
+    console.error(`computedb_sign.mjs: cannot reach computedb at ${base}: ${e.cause ?? e}`);
+    return 3;
+  }
+  const raw = new Uint8Array(await res.arrayBuffer());
+  if (res.headers.get("Content-Type")?.startsWith("application/json"))
+    console.log(JSON.stringify(JSON.parse(new TextDecoder().decode(raw)), null, 2));
+  else
+    process.stdout.write(raw);
   return res.ok ? 0 : 1;
 }
 

@@ -10,9 +10,15 @@ the same bytes). Import sign_headers() into a validator, or run it:
         python3 computedb_sign.py data/admin.key GET /miners
     python3 computedb_sign.py data/admin.key PUT /miners \
         '{"mode": "merge", "miners": [{"uid": 1, "hotkey": "5Grw..."}]}'
+    python3 computedb_sign.py data/admin.key GET '/admin/backup?name=x.db' >x.db
 
 The key file is what `computedb keygen` writes: the 32-byte ed25519 seed as
-64 hex characters. Exit status: 0 on 2xx, 1 on an HTTP error, 2 on usage.
+64 hex characters. call() takes the body as a dict or list (sent as JSON),
+a str (sent as UTF-8) or bytes (sent as they are), and returns (status,
+answer): the parsed JSON for a JSON answer, the raw bytes for any other (a
+backup download, /metrics), None for an empty one. A server it cannot reach
+(refused, unknown host, timed out) raises Unreachable, a ConnectionError.
+Exit status: 0 on 2xx, 1 on an HTTP error, 2 on usage, 3 when unreachable.
 """
 import hashlib
 import json
@@ -63,20 +69,45 @@ def load_seed(path: str) -> bytes:
         return bytes.fromhex(f.read().strip())
 
 
-def call(url: str, seed: bytes, method: str, target: str, body: bytes = b"",
+class Unreachable(ConnectionError):
+    """The server could not be reached: nothing was answered."""
+
+
+def encode_body(body) -> bytes:
+    """The bytes to send for body: a dict or list as JSON, a str as UTF-8,
+    bytes as they are, None as nothing."""
+    if body is None:
+        return b""
+    if isinstance(body, (dict, list)):
+        return json.dumps(body).encode("utf-8")
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return bytes(body)
+
+
+def call(url: str, seed: bytes, method: str, target: str, body=None,
          audience: str = "computedb"):
-    """Sends one signed request; returns (status, parsed JSON or None)."""
-    headers = sign_headers(seed, method, target, body, audience)
-    if body:
+    """Sends one signed request; returns (status, answer) as the module
+    says. Raises Unreachable when no answer came."""
+    data = encode_body(body)
+    headers = sign_headers(seed, method, target, data, audience)
+    if data:
         headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(url.rstrip("/") + target, data=body or None,
+    req = urllib.request.Request(url.rstrip("/") + target, data=data or None,
                                  method=method.upper(), headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
-            status, raw = resp.status, resp.read()
+            status, kind, raw = resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    return status, (json.loads(raw) if raw else None)
+        status, kind, raw = e.code, e.headers, e.read()
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise Unreachable(f"cannot reach computedb at {url}: {reason}") from e
+    if not raw:
+        return status, None
+    if kind.get_content_type() == "application/json":
+        return status, json.loads(raw)
+    return status, raw
 
 
 def main(argv):
@@ -85,10 +116,16 @@ def main(argv):
         return 2
     url = os.environ.get("COMPUTEDB_URL", "http://127.0.0.1:8080")
     audience = os.environ.get("COMPUTEDB_AUDIENCE", "computedb")
-    body = argv[4].encode() if len(argv) == 5 else b""
-    status, answer = call(url, load_seed(argv[1]), argv[2], argv[3], body,
-                          audience)
-    print(json.dumps(answer, indent=2))
+    try:
+        status, answer = call(url, load_seed(argv[1]), argv[2], argv[3],
+                              argv[4] if len(argv) == 5 else None, audience)
+    except Unreachable as e:
+        print(f"computedb_sign.py: {e}", file=sys.stderr)
+        return 3
+    if isinstance(answer, bytes):
+        sys.stdout.buffer.write(answer)
+    else:
+        print(json.dumps(answer, indent=2))
     return 0 if 200 <= status < 300 else 1
 
 

@@ -461,7 +461,7 @@ static void check_cache_full_and_cors(void)
     CHECK(th_header(&r, "Access-Control-Allow-Headers", buf, sizeof(buf)));
     CHECK(strstr(buf, "BT-Signature") && strstr(buf, "BT-Nonce"));
     CHECK(th_header(&r, "Access-Control-Allow-Methods", buf, sizeof(buf)));
-    CHECK_STR_EQ(buf, "GET, PUT");
+    CHECK_STR_EQ(buf, "GET, HEAD, PUT");
     th_resp_free(&r);
     r = th_request("OPTIONS", "/miners", NULL, NULL, evil);
     CHECK_INT_EQ(r.status, 403);

@@ -132,7 +132,7 @@ static void test_bad_input(void)
         tu_bad(meth, "/blacklist", "{\"hotkeys\": []}", "hotkeys");
         tu_bad(meth, "/blacklist", "{}", "hotkeys");
         tu_reject_ct(meth, "/blacklist", NULL, "application/json", 400,
-                     "invalid_argument", NULL);
+                     "body_required", NULL);
     }
     tu_bad("DELETE", "/blacklist/nope", NULL, "hotkey");
     b = tu_strf("/blacklist/%s", TU_BAD_SS58);

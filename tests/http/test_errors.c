@@ -400,6 +400,19 @@ static void test_body_cap(void)
     th_resp_free(&r);
 }
 
+/* The message names the route and what to send. */
+static void check_body_required_message(void)
+{
+    struct resp r = th_request("PUT", "/miners", NULL, "", NULL);
+    const char *msg = tu_jstr(json_object_get(r.json, "error"), "message");
+
+    th_expect_error(&r, 400, "body_required", NULL);
+    CHECK_STR_EQ(msg, "PUT /miners needs a JSON object body with "
+                      "Content-Type: application/json (GET /openapi.json "
+                      "has its shape)");
+    th_resp_free(&r);
+}
+
 static void test_content_type_and_body(void)
 {
     static const char *const wrong[] = {"text/plain",
@@ -429,15 +442,17 @@ static void test_content_type_and_body(void)
         th_resp_free(&r);
     }
 
-    /* Missing or empty body: 400. */
-    tu_reject_ct("PUT", path, NULL, "application/json", 400, "invalid_argument",
+    /* Missing or empty body: 400 body_required, whatever the Content-Type
+     * (none, as `curl -X PUT` sends, included), saying what to send. */
+    tu_reject_ct("PUT", path, NULL, "application/json", 400, "body_required",
                  NULL);
-    tu_reject_ct("PUT", path, "", "application/json", 400, "invalid_argument",
+    tu_reject_ct("PUT", path, "", "application/json", 400, "body_required",
                  NULL);
-    tu_reject_ct("PUT", "/miners", NULL, "application/json", 400,
-                 "invalid_argument", NULL);
+    tu_reject_ct("PUT", path, "", "text/plain", 400, "body_required", NULL);
+    tu_reject_ct("PUT", "/miners", NULL, "", 400, "body_required", NULL);
     tu_reject_ct("POST", "/allocations/candidates", NULL, "application/json",
-                 400, "invalid_argument", NULL);
+                 400, "body_required", NULL);
+    check_body_required_message();
     free(path);
 }
 
@@ -446,20 +461,20 @@ static void test_routes(void)
     static const struct {
         const char *method, *path, *allow;
     } wrong_method[] = {
-        {"POST", "/miners", "GET, PUT"},
-        {"DELETE", "/miners", "GET, PUT"},
+        {"POST", "/miners", "GET, HEAD, PUT"},
+        {"DELETE", "/miners", "GET, HEAD, PUT"},
         {"GET", "/miners/5", "DELETE"},
-        {"DELETE", "/miners/details", "GET, PUT"},
-        {"POST", "/miners/details", "GET, PUT"},
+        {"DELETE", "/miners/details", "GET, HEAD, PUT"},
+        {"POST", "/miners/details", "GET, HEAD, PUT"},
         {"GET", "/allocations/candidates", "POST"},
-        {"PUT", "/blacklist", "GET, POST, DELETE"},
-        {"PATCH", "/stats", "GET, PUT"},
-        {"DELETE", "/stats/1", "GET"},
-        {"PUT", "/challenges/stats", "GET"},
-        {"DELETE", "/challenges", "GET, POST"},
-        {"PUT", "/pog/stats", "GET, POST"},
-        {"POST", "/wandb-runs", "GET"},
-        {"POST", "/healthz", "GET"},
+        {"PUT", "/blacklist", "GET, HEAD, POST, DELETE"},
+        {"PATCH", "/stats", "GET, HEAD, PUT"},
+        {"DELETE", "/stats/1", "GET, HEAD"},
+        {"PUT", "/challenges/stats", "GET, HEAD"},
+        {"DELETE", "/challenges", "GET, HEAD, POST"},
+        {"PUT", "/pog/stats", "GET, HEAD, POST"},
+        {"POST", "/wandb-runs", "GET, HEAD"},
+        {"POST", "/healthz", "GET, HEAD"},
     };
     static const char *const unknown[] = {
         "/nope",         "/",          "/miners/", "/miners/details/x/y",
@@ -488,7 +503,7 @@ static void test_routes(void)
 
         th_expect_error(&r, 405, "method_not_allowed", NULL);
         CHECK(th_header(&r, "Allow", buf, sizeof(buf)));
-        CHECK_STR_EQ(buf, "GET, PUT, DELETE");
+        CHECK_STR_EQ(buf, "GET, HEAD, PUT, DELETE");
         th_resp_free(&r);
         free(p);
     }

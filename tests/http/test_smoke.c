@@ -62,7 +62,7 @@ int main(void)
     r = th_send("POST", "/miners", "{}");
     th_expect_error(&r, 405, "method_not_allowed", NULL);
     CHECK(th_header(&r, "Allow", buf, sizeof(buf)));
-    CHECK_STR_EQ(buf, "GET, PUT");
+    CHECK_STR_EQ(buf, "GET, HEAD, PUT");
     th_resp_free(&r);
     check_gzip();
     th_stop();

@@ -127,8 +127,9 @@ static void parse_text(const char *line, char *field, size_t len)
 
 static struct log_access access_with(const char *field)
 {
-    struct log_access a = {"GET",         "/healthz", 400,  0.5,  "rid-1", "",
-                           "ERR_INVALID", field,      NULL, NULL, NULL};
+    struct log_access a = {"GET",   "/healthz", 400,           0.5,
+                           "rid-1", "",         "ERR_INVALID", field,
+                           NULL,    NULL,       NULL,          NULL};
 
     return a;
 }
@@ -147,7 +148,8 @@ static void test_refusal_fields(void)
                            NULL,
                            "127.0.0.9",
                            "bad_signature",
-                           "5G x status=200"};
+                           "5G x status=200",
+                           NULL};
     char *line;
     json_t *j;
 
@@ -168,6 +170,22 @@ static void test_refusal_fields(void)
     json_decref(j);
     free(line);
     log_set_json(0);
+}
+
+/* A refused CORS preflight names the origin, escaped: it is the client's
+ * text. */
+static void test_origin_field(void)
+{
+    struct log_access a = access_with("Origin");
+    char *line;
+
+    a.reason = "origin_not_allowed";
+    a.origin = "https://evil.example\" status=200";
+    log_set_json(0);
+    line = capture_access(&a);
+    CHECK(strstr(line, " reason=origin_not_allowed "
+                       "origin=\"https://evil.example\\\" status=200\"\n"));
+    free(line);
 }
 
 static void test_text_quotes_values(void)
@@ -254,5 +272,6 @@ int main(void)
     test_text_quotes_values();
     test_json_stays_valid();
     test_refusal_fields();
+    test_origin_field();
     return 0;
 }

@@ -81,14 +81,26 @@ static void check_guards(void)
     expect("GET", "/things/special", ROLE_NONE, SVC_OK);
     /* A literal path outranks a capture, even for another method. */
     expect("DELETE", "/things/special", ROLE_ADMIN, SVC_ERR_METHOD);
-    expect("PUT", "/things", ROLE_WRITER, SVC_ERR_MEDIA_TYPE);
+    /* No body at all says so, whatever the Content-Type. */
+    expect("PUT", "/things", ROLE_WRITER, SVC_ERR_BODY_REQUIRED);
+    /* HEAD runs what GET runs, guards and all. */
+    expect("HEAD", "/things/7", ROLE_READER, SVC_OK);
+    expect("HEAD", "/things/7", ROLE_NONE, SVC_ERR_UNAUTH);
+    expect("HEAD", "/nowhere", ROLE_ADMIN, SVC_ERR_NOT_FOUND);
 
     req = mk("POST", "/things", ROLE_ADMIN);
     CHECK(run(req, &rep) == SVC_ERR_METHOD);
-    CHECK_STR_EQ(rep.allow, "GET, PUT");
+    CHECK_STR_EQ(rep.allow, "GET, HEAD, PUT");
     err = json_object_get(rep.body, "error");
     CHECK_STR_EQ(json_string_value(json_object_get(err, "code")),
                  "method_not_allowed");
+    reply_clear(&rep);
+    req_free(req);
+
+    /* HEAD is offered wherever GET is. */
+    req = mk("PATCH", "/things/7", ROLE_ADMIN);
+    CHECK(run(req, &rep) == SVC_ERR_METHOD);
+    CHECK_STR_EQ(rep.allow, "GET, HEAD, DELETE");
     reply_clear(&rep);
     req_free(req);
 }
@@ -110,7 +122,7 @@ int main(void)
 {
     check_matching();
     check_guards();
-    check_body(NULL, SVC_ERR_INVALID);
+    check_body(NULL, SVC_ERR_BODY_REQUIRED);
     check_body("{\"a\": 1}", SVC_OK);
     check_body("[1]", SVC_ERR_INVALID);
     check_body("{\"a\": 1, \"a\": 2}", SVC_ERR_INVALID); /* duplicate key */
@@ -120,6 +132,6 @@ int main(void)
     check_body("{\"pad\": \"0123456789012345678901234567890123456789"
                "0123456789012345678901234567890123456789\"}",
                SVC_ERR_TOO_LARGE);
-    CHECK(calls == 2);
+    CHECK(calls == 3);
     return 0;
 }
