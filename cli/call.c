@@ -128,6 +128,22 @@ static bool sign_request(const struct key_source *ks, const char *key_path,
     return ok;
 }
 
+/* METHOD as the protocol signs it: 1 to 16 upper-case letters. */
+static bool method_ok(const char *m)
+{
+    size_t n = strlen(m);
+
+    return n >= 1 && n <= 16 && strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
+}
+
+static void bad_method(const char *cmd, const char *m)
+{
+    fprintf(stderr,
+            "%s: METHOD must be upper case, as sent: GET, PUT, POST or "
+            "DELETE (got '%.32s')\n",
+            cmd, m);
+}
+
 int cli_sign(int argc, char **argv)
 {
     struct key_source ks = {0};
@@ -153,6 +169,10 @@ int cli_sign(int argc, char **argv)
     }
     if (n != 2 || (!ks.key == !uses_wallet(&ks))) {
         fputs(sign_usage, stderr);
+        return 2;
+    }
+    if (!method_ok(pos[0])) {
+        bad_method("computedb sign", pos[0]);
         return 2;
     }
     if (sodium_init() < 0 || (body_file && !read_file(body_file, &body)))
@@ -404,14 +424,6 @@ static bool load_body(const char *data, struct buf *body)
     return buf_append(body, data, strlen(data)) == SVC_OK;
 }
 
-/* METHOD as the protocol signs it: 1 to 16 upper-case letters. */
-static bool method_ok(const char *m)
-{
-    size_t n = strlen(m);
-
-    return n >= 1 && n <= 16 && strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
-}
-
 /* The usage checks of call; false after printing the problem. */
 static bool call_args_ok(int n, const char **pos, const struct key_source *ks)
 {
@@ -420,10 +432,7 @@ static bool call_args_ok(int n, const char **pos, const struct key_source *ks)
         return false;
     }
     if (!method_ok(pos[0])) {
-        fprintf(stderr,
-                "computedb call: METHOD must be upper case, as sent: GET, "
-                "PUT, POST or DELETE (got '%.32s')\n",
-                pos[0]);
+        bad_method("computedb call", pos[0]);
         return false;
     }
     if (pos[1][0] != '/') {

@@ -66,6 +66,8 @@ grep -q -- "--data-binary" "$dir/ans" || bad "the hint does not name --data-bina
 "$bin" call --key "$key" --url "$url" get /miners >/dev/null 2>"$dir/err"
 [ $? = 2 ] || bad "a lower-case method should exit 2"
 grep -q "METHOD must be upper case" "$dir/err" || bad "the lower-case method error"
+"$bin" sign --key "$key" get /miners >/dev/null 2>&1
+[ $? = 2 ] || bad "sign with a lower-case method should exit 2"
 "$bin" call --key "$key" --url "$url" POST /admin/backup --data '{"name": "b1.db"}' >/dev/null || bad "backup"
 "$bin" call --key "$key" --url "$url" -o "$dir/b1.db" GET "/admin/backup?name=b1.db" >/dev/null || bad "call -o"
 [ "$(head -c 15 "$dir/b1.db")" = "SQLite format 3" ] || bad "-o did not write the backup"
