@@ -47,7 +47,7 @@ pg_up = if $(HAVE_PG); then \
 # test-deps`: make test, build-asan, test-tsan, crash-test, fuzz, bench).
 BUILD_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev \
-	libcurl4-openssl-dev zlib1g-dev libpq-dev
+	libcurl4-openssl-dev zlib1g-dev libpq-dev libgnutls28-dev
 # postgresql: the server binaries (initdb, pg_ctl) that scripts/pg.sh runs
 # a private test server with. systemd: systemd-analyze, which checks the
 # installed unit (e2e.install); installing it starts nothing, in a container
