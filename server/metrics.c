@@ -91,6 +91,27 @@ static const char *const expired_phases[] = {"idle", "head", "body"};
 enum { N_EXPIRED = sizeof(expired_phases) / sizeof(expired_phases[0]) };
 static atomic_ullong conns_expired[N_EXPIRED];
 
+/* The free space of the SQLite file's disk and the floor --min-free-disk
+ * keeps, so an alert can fire before writes get 507 (a statvfs per
+ * scrape; nothing for PostgreSQL, whose disk is the server's). */
+static void render_disk(struct buf *o, struct db_pool *pool)
+{
+    struct db_space sp;
+
+    if (db_space_check(pool, &sp) == SVC_ERR_NOMEM || sp.free_bytes == 0)
+        return;
+    buf_printf(o,
+               "# HELP computedb_db_disk_free_bytes Bytes free to computedb "
+               "on the database's disk.\n"
+               "# TYPE computedb_db_disk_free_bytes gauge\n"
+               "computedb_db_disk_free_bytes %llu\n"
+               "# HELP computedb_db_disk_min_free_bytes What --min-free-disk "
+               "keeps free (PoG jobs and backups get 507 below it).\n"
+               "# TYPE computedb_db_disk_min_free_bytes gauge\n"
+               "computedb_db_disk_min_free_bytes %llu\n",
+               sp.free_bytes, sp.min_free);
+}
+
 /* The outcome counters: two per entry of METRICS_OUTCOME_LIST. */
 struct outcome_metric {
     const char *metric, *label, *value[2], *help;
@@ -413,6 +434,7 @@ static void render_db(struct buf *o, struct db_pool *pool, const json_t *rows)
                "# TYPE computedb_db_wal_restarts_total counter\n"
                "computedb_db_wal_restarts_total %llu\n",
                st.wal_restarts);
+    render_disk(o, pool);
     buf_printf(
         o,
         "# HELP computedb_db_rows Rows per table (refreshed every %d s).\n"

@@ -41,7 +41,9 @@ for f in usr/bin/computedb usr/lib/systemd/system/computedb.service \
     usr/lib/sysusers.d/computedb.conf usr/share/computedb/systemd/gpu.conf \
     usr/share/computedb/pm2/ecosystem.config.js etc/computedb/config.json \
     usr/share/doc/computedb/README.md usr/share/doc/computedb/docs/protocol.md \
-    usr/share/doc/computedb/openapi/openapi.json; do
+    usr/share/doc/computedb/openapi/openapi.json \
+    usr/share/computedb/prometheus/computedb.rules.yml \
+    usr/share/computedb/grafana/computedb.json; do
     [ -f "$root/$f" ] || bad "not installed: /$f"
 done
 [ -x "$root/usr/bin/computedb" ] || bad "the installed binary is not executable"

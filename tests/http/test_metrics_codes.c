@@ -170,9 +170,20 @@ static void test_pog(void)
         metric(REQS "{route=\"/pog/jobs\",method=\"POST\",status=\"202\"}"), 3);
 }
 
+/* The disk the SQLite file is on: free bytes and the --min-free-disk
+ * floor, for the disk alert (none on PostgreSQL). */
+static void test_disk(void)
+{
+    if (th_postgres())
+        return;
+    CHECK(th_metric("computedb_db_disk_free_bytes") > 0);
+    CHECK(th_metric("computedb_db_disk_min_free_bytes") == 268435456.0);
+}
+
 int main(void)
 {
     tu_start();
+    test_disk();
     test_status_codes();
     test_process();
     test_challenges();
