@@ -150,6 +150,7 @@ static const struct command {
     {"migrate",   cli_migrate,   "copy a SQLite database into PostgreSQL (--from sqlite:PATH\n"
                                  "             --to postgres://URL)"},
     {"pog",       cli_pog,       "run the Proof-of-GPU engine here: info, benchmark, selftest"},
+    {"tls",       cli_tls,       "make a self-signed HTTPS certificate (tls selfsigned --out DIR)"},
     {"version",   version_cmd,   "print the version"},
     {"--version", version_cmd,   NULL},
     {"help",      help_cmd,      "this text"},

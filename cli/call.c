@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,6 +50,13 @@ static const char call_usage[] =
     "  --audience  audience the server expects (default $COMPUTEDB_AUDIENCE, "
     "else computedb)\n"
     "  --data      request body, or @file to send a file's bytes\n"
+    "  --cacert    for an https:// URL, trust only the certificates in FILE "
+    "(PEM; the\n              server's cert.pem from `computedb tls "
+    "selfsigned`, or its CA);\n              default $COMPUTEDB_CACERT, "
+    "else the system's CAs\n"
+    "  --insecure  for an https:// URL, do not verify the server's "
+    "certificate at all\n              (a warning each time: anyone on the "
+    "path can pose as the server)\n"
     "  -o, --output FILE  write the answer's bytes to FILE instead of "
     "printing it\n              (a binary answer, such as a backup, is "
     "never printed to a\n              terminal)\n"
@@ -207,6 +215,8 @@ struct exchange {
     const struct auth_signed *sig;
     enum auth_scheme scheme;
     const char *key_path; /* NULL when signed with a wallet's hotkey */
+    const char *cacert;   /* the CAs to trust, NULL: the system's */
+    int insecure;         /* no TLS verification at all */
     long status;
     char type[128]; /* the answer's Content-Type, "" when none */
     struct buf answer;
@@ -285,15 +295,118 @@ static struct curl_slist *sig_headers(const struct auth_signed *sig, bool json)
     return l;
 }
 
+/* --cacert replaces every CA the system trusts (file and directory) for
+ * this request; --insecure verifies neither the chain nor the name. */
+static void set_tls(CURL *c, const struct exchange *x, char *errbuf)
+{
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    if (x->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else if (x->cacert) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, x->cacert);
+        curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    }
+}
+
+/* What a refused server certificate was refused for. */
+enum cert_problem { CERT_NAME, CERT_DATES, CERT_UNTRUSTED };
+
+/* The problem behind CURLE_PEER_FAILED_VERIFICATION, from
+ * CURLINFO_SSL_VERIFYRESULT: GnuTLS's status bits when libcurl is built
+ * with GnuTLS, else OpenSSL's X509_V_ERR_* code. libcurl checks the name
+ * after the handshake has verified the chain, leaving 0 (GnuTLS) or 1
+ * (OpenSSL: !X509_V_OK, the result not read yet) when only the name
+ * failed; 62 is OpenSSL's own name check. */
+static enum cert_problem cert_problem(long verify)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+    if (v->ssl_version && strncmp(v->ssl_version, "GnuTLS", 6) == 0) {
+        if (verify == 0)
+            return CERT_NAME;
+        return verify & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED)
+                   ? CERT_DATES
+                   : CERT_UNTRUSTED;
+    }
+    if (verify == 0 || verify == 1 || verify == 62)
+        return CERT_NAME;
+    /* X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED */
+    return verify == 9 || verify == 10 ? CERT_DATES : CERT_UNTRUSTED;
+}
+
+/* A refused server certificate, in the user's terms. */
+static void say_cert(const struct exchange *x, long verify)
+{
+    enum cert_problem p = cert_problem(verify);
+
+    if (p == CERT_NAME)
+        fputs("computedb call: the server's certificate does not name the "
+              "host in --url: use a name it lists (openssl x509 -noout -ext "
+              "subjectAltName -in CERT), or make one that does with "
+              "`computedb tls selfsigned --host NAME`\n",
+              stderr);
+    else if (p == CERT_DATES)
+        fputs("computedb call: the server's certificate has expired or is "
+              "not valid yet: check its dates (openssl x509 -noout -dates) "
+              "and this machine's clock\n",
+              stderr);
+    else if (x->cacert)
+        fprintf(stderr,
+                "computedb call: the server's certificate is not trusted: "
+                "%s (--cacert or $COMPUTEDB_CACERT) did not sign it; give "
+                "the server's cert.pem or the CA that signed it\n",
+                x->cacert);
+    else
+        fputs("computedb call: the server's certificate is not trusted: "
+              "use --cacert FILE (or $COMPUTEDB_CACERT) with the server's "
+              "cert.pem (`computedb tls selfsigned` made it) or the CA that "
+              "signed it\n",
+              stderr);
+}
+
+/* After a transport error: curl's words, then what to do about it. */
+static void say_transport(const struct exchange *x, CURLcode cc, long verify,
+                          const char *detail)
+{
+    bool plain = strncmp(x->url, "http://", 7) == 0;
+
+    fprintf(stderr, "computedb call: %s: %s\n", x->url,
+            detail[0] ? detail : curl_easy_strerror(cc));
+    if (cc == CURLE_PEER_FAILED_VERIFICATION)
+        say_cert(x, verify);
+    else if (cc == CURLE_SSL_CACERT_BADFILE)
+        fprintf(stderr,
+                "computedb call: cannot use %s as --cacert: it must be a "
+                "readable PEM certificate\n",
+                x->cacert ? x->cacert : "the CA file");
+    else if (cc == CURLE_SSL_CONNECT_ERROR)
+        fputs("computedb call: the TLS handshake failed: does the server "
+              "serve HTTPS on that port? (one without --tls-cert needs an "
+              "http:// --url)\n",
+              stderr);
+    else if (plain && (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR))
+        fputs("computedb call: the server closed the connection without an "
+              "answer: if it serves HTTPS (--tls-cert), use an https:// "
+              "--url\n",
+              stderr);
+    else if (cc == CURLE_COULDNT_CONNECT)
+        fprintf(stderr, "computedb call: is `computedb serve` running there? "
+                        "--url or $COMPUTEDB_URL names the server\n");
+}
+
 /* Performs the request into x; false after printing a transport error. */
 static bool perform(struct exchange *x)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = sig_headers(x->sig, x->body->p != NULL);
     const char *type = NULL;
+    char detail[CURL_ERROR_SIZE] = "";
+    long verify = 0;
     CURLcode cc = CURLE_OUT_OF_MEMORY;
 
     if (c && hl) {
+        set_tls(c, x, detail);
         curl_easy_setopt(c, CURLOPT_URL, x->url);
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, x->method);
         curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* the signed target */
@@ -311,15 +424,13 @@ static bool perform(struct exchange *x)
         if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK &&
             type)
             snprintf(x->type, sizeof(x->type), "%s", type);
+        curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify);
     }
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     if (cc == CURLE_OK)
         return true;
-    fprintf(stderr, "computedb call: %s: %s\n", x->url, curl_easy_strerror(cc));
-    if (cc == CURLE_COULDNT_CONNECT)
-        fprintf(stderr, "computedb call: is `computedb serve` running there? "
-                        "--url or $COMPUTEDB_URL names the server\n");
+    say_transport(x, cc, verify, detail);
     return false;
 }
 
@@ -425,8 +536,13 @@ static bool load_body(const char *data, struct buf *body)
 }
 
 /* The usage checks of call; false after printing the problem. */
-static bool call_args_ok(int n, const char **pos, const struct key_source *ks)
+static bool call_args_ok(int n, const char **pos, const struct key_source *ks,
+                         const struct exchange *x)
 {
+    if (x->cacert && x->insecure) {
+        fprintf(stderr, "computedb call: --cacert or --insecure, not both\n");
+        return false;
+    }
     if (n != 2 || (ks->key && uses_wallet(ks))) {
         fputs(call_usage, stderr);
         return false;
@@ -444,8 +560,24 @@ static bool call_args_ok(int n, const char **pos, const struct key_source *ks)
     return true;
 }
 
+/* $COMPUTEDB_CACERT when --cacert is not given, and the warning that
+ * --insecure earns on every use. */
+static void trust_from_env(struct exchange *x)
+{
+    if (x->insecure) {
+        fputs("computedb call: warning: --insecure: the server's certificate "
+              "is not verified, so anyone on the network path can pose as "
+              "the server and read or change this exchange; use --cacert "
+              "FILE\n",
+              stderr);
+        return;
+    }
+    x->cacert = env_or(x->cacert, "COMPUTEDB_CACERT", NULL);
+}
+
 int cli_call(int argc, char **argv)
 {
+    struct exchange x = {.answer = {.max = BODY_MAX}};
     struct key_source ks = {0};
     const char *url = NULL, *aud = NULL, *data = NULL, *output = NULL, *pos[2];
     int help = 0, n, code = 1;
@@ -458,12 +590,13 @@ int cli_call(int argc, char **argv)
                                    {"--data", &data, NULL},
                                    {"--output", &output, NULL},
                                    {"-o", &output, NULL},
+                                   {"--cacert", &x.cacert, NULL},
+                                   {"--insecure", NULL, &x.insecure},
                                    {"--help", NULL, &help},
                                    {NULL, NULL, NULL}};
     struct buf body = {.max = BODY_MAX};
     struct auth_subject s;
     struct auth_signed sig;
-    struct exchange x = {.answer = {.max = BODY_MAX}};
     char full[8192];
 
     n = cli_parse("computedb call", argc, argv, opts, pos, 2);
@@ -471,8 +604,9 @@ int cli_call(int argc, char **argv)
         fputs(call_usage, stdout);
         return 0;
     }
-    if (!call_args_ok(n, pos, &ks))
+    if (!call_args_ok(n, pos, &ks, &x))
         return 2;
+    trust_from_env(&x);
     url = env_or(url, "COMPUTEDB_URL", "http://127.0.0.1:8080");
     snprintf(full, sizeof(full), "%.*s%s",
              (int)strlen(url) - (url[strlen(url) - 1] == '/'), url, pos[1]);

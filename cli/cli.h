@@ -24,6 +24,9 @@ int cli_backup(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 /* computedb pog info|benchmark|selftest: the PoG engine, no server. */
 int cli_pog(int argc, char **argv);
+/* computedb tls selfsigned --out DIR: a key and a self-signed certificate
+ * for serve --tls-cert/--tls-key. */
+int cli_tls(int argc, char **argv);
 
 /* ---- shared argument parsing (args.c) --------------------------------- */
 
