@@ -57,6 +57,19 @@ int cli_parse(const char *cmd, int argc, char **argv,
     return n;
 }
 
+int cli_subcommand(int argc, char **argv, const char *name,
+                   int (*fn)(int argc, char **argv), const char *usage)
+{
+    if (argc >= 1 && strcmp(argv[0], name) == 0)
+        return fn(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    fputs(usage, stderr);
+    return 2;
+}
+
 const char *cli_key_path(const char *flag)
 {
     const char *env = getenv("COMPUTEDB_KEY");

@@ -43,6 +43,12 @@ struct cli_opt {
 int cli_parse(const char *cmd, int argc, char **argv,
               const struct cli_opt *opts, const char **pos, int max_pos);
 
+/* A command with one subcommand (`key show`, `tls selfsigned`): runs
+ * fn(argc - 1, argv + 1) when argv[0] is name; prints usage on stdout for
+ * --help (0) and on stderr otherwise (2). */
+int cli_subcommand(int argc, char **argv, const char *name,
+                   int (*fn)(int argc, char **argv), const char *usage);
+
 /* The key file to use: --key, else $COMPUTEDB_KEY, else data/admin.key. */
 const char *cli_key_path(const char *flag);
 

@@ -73,12 +73,5 @@ static int show(int argc, char **argv)
 
 int cli_key(int argc, char **argv)
 {
-    if (argc >= 1 && strcmp(argv[0], "show") == 0)
-        return show(argc - 1, argv + 1);
-    if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    fputs(usage, stderr);
-    return 2;
+    return cli_subcommand(argc, argv, "show", show, usage);
 }

@@ -475,12 +475,5 @@ static int selfsigned_cmd(int argc, char **argv)
 
 int cli_tls(int argc, char **argv)
 {
-    if (argc >= 1 && strcmp(argv[0], "selfsigned") == 0)
-        return selfsigned_cmd(argc - 1, argv + 1);
-    if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    fputs(usage, stderr);
-    return 2;
+    return cli_subcommand(argc, argv, "selfsigned", selfsigned_cmd, usage);
 }
