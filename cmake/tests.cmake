@@ -34,7 +34,7 @@ endfunction()
 # Of compat/, the client snippets and another writer holding the write
 # lock run on both; the rest is about the SQLite file the Python validator
 # shares (its PostgreSQL counterpart is e2e.pg_migrate).
-set(SVC_PG_TESTS http:access http:allocations http:attacks http:attacks_admin http:auth http:backup
+set(SVC_PG_TESTS http:access http:alloc_api http:allocations http:attacks http:attacks_admin http:auth http:backup
   http:blacklist http:pog_jobs_list http:floats http:head
   http:challenges http:errors http:etag http:miners http:pog http:pog_jobs
   http:pog_prune http:pog_restart http:smoke http:specs http:stats http:wandb compat:clients

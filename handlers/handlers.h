@@ -111,5 +111,7 @@ handler_fn h_principals_list, h_principals_get, h_principals_put,
     h_principals_delete, h_backup_post, h_backup_get;
 /* wandb.c */
 handler_fn h_wandb_list, h_wandb_get, h_wandb_put, h_wandb_delete;
+/* alloc_api.c: the upstream allocation API's database reads */
+handler_fn h_aapi_allocations, h_aapi_resources, h_aapi_service;
 
 #endif

@@ -58,6 +58,12 @@ const struct route svc_routes[] = {
     {"GET",    "/wandb-runs/:hotkey",      h_wandb_get,        ROLE_READER, 0, NULL},
     {"PUT",    "/wandb-runs/:hotkey",      h_wandb_put,        ROLE_WRITER, ROUTE_JSON, NULL},
     {"DELETE", "/wandb-runs/:hotkey",      h_wandb_delete,     ROLE_WRITER, 0, NULL},
+    /* the upstream allocation API's database reads, its envelopes and
+     * all; its routes that need a miner answer 501 */
+    {"POST",   "/list/allocations_sql",    h_aapi_allocations, ROLE_READER, 0, NULL},
+    {"POST",   "/list/resources_sql",      h_aapi_resources,   ROLE_READER, 0, "stats,page_size,page_number"},
+    {"POST",   "/service/:action",         h_aapi_service,     ROLE_READER, 0,
+     "hotkey,ssh_key,uuid_key,notify_flag,query_version,key_type"},
     /* admin */
     {"GET",    "/admin/principals",        h_principals_list,  ROLE_ADMIN,  0, NULL},
     {"GET",    "/admin/principals/:ss58",  h_principals_get,   ROLE_ADMIN,  0, NULL},

@@ -97,6 +97,14 @@ SVC_NODISCARD enum svc_rc q_alloc_put(struct db *db, const char *hotkey,
 SVC_NODISCARD enum svc_rc q_alloc_delete(struct db *db, const char *hotkey,
                                          bool *deleted);
 
+/* ---- the upstream allocation API's reads (q_alloc_api.c) -------------- */
+
+/* [[hotkey, details], ...] of allocation / miner_details in id order, each
+ * value the stored text (unparsed) or null. */
+SVC_NODISCARD enum svc_rc q_alloc_api_allocations(struct db *db,
+                                                  json_t **out);
+SVC_NODISCARD enum svc_rc q_alloc_api_specs(struct db *db, json_t **out);
+
 /* ---- blacklist ------------------------------------------------------- */
 
 /* ["<hotkey>", ...] ordered by id. */
