@@ -213,6 +213,8 @@ static enum svc_rc open_http(struct app_run *run)
         .header_timeout_s = cfg->header_timeout_s,
         .body_timeout_s = cfg->body_timeout_s,
         .max_body = cfg->max_body,
+        .tls_cert = cfg->tls_cert,
+        .tls_key = cfg->tls_key,
     };
 
     return http_start(&run->app, &o, &run->router, &run->http);
@@ -275,8 +277,9 @@ static void say_try(const struct app_run *run)
         host = "::1";
     snprintf(url_host, sizeof(url_host), strchr(host, ':') ? "[%s]" : "%s",
              host);
-    log_info("try: %s call --key %s --url http://%s:%u GET /miners", exe, key,
-             url_host, (unsigned)app_port(run));
+    log_info("try: %s call --key %s --url %s://%s:%u GET /miners", exe, key,
+             run->cfg->tls_cert[0] ? "https" : "http", url_host,
+             (unsigned)app_port(run));
 }
 
 enum svc_rc app_open(const struct config *cfg, struct app_run **out)
@@ -325,8 +328,21 @@ uint16_t app_port(const struct app_run *run)
 void app_reload(struct app_run *run, const struct config *cfg)
 {
     struct live_options lo = live_of(cfg);
+    char fp[8];
 
     live_set(run->app.live, &lo);
+    http_tls_fingerprint(run->http, fp, sizeof(fp));
+    if (!cfg->tls_cert[0]) {
+        if (fp[0])
+            log_warn("SIGHUP: --tls-cert is no longer set; the server goes "
+                     "on with HTTPS until restarted");
+        return;
+    }
+    /* a failure is logged and keeps the certificate served now */
+    if (http_tls_reload(run->http, cfg->tls_cert, cfg->tls_key) ==
+        SVC_ERR_CONFLICT)
+        log_warn("SIGHUP: --tls-cert is set now, but HTTPS starts only with "
+                 "the server; restart it to serve HTTPS");
 }
 
 void app_drain(struct app_run *run)

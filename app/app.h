@@ -36,7 +36,9 @@ SVC_NODISCARD enum svc_rc app_open(const struct config *cfg,
 uint16_t app_port(const struct app_run *run);
 
 /* Hands the SIGHUP-changeable settings of cfg (CORS origins,
- * --public-read) to the running server. */
+ * --public-read) to the running server, and on HTTPS loads the
+ * certificate and key files again (a bad one is logged and the served
+ * certificate kept). */
 void app_reload(struct app_run *run, const struct config *cfg);
 
 /* Graceful stop: no new connections, requests in flight get up to the

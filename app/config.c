@@ -139,6 +139,11 @@ static const struct opt opts[] = {
     {"--min-free-disk", OPT_SIZE, OFF(min_free_disk), 0, 1UL << 40,
      "bytes that must stay free on the database's disk: PoG jobs and "
      "backups get 507 below it, 0 for no check (default 268435456)"},
+    {"--tls-cert", OPT_PATH, OFF(tls_cert), 0, 0,
+     "PEM certificate chain (leaf first): the port speaks HTTPS only, "
+     "TLS 1.2 and 1.3; reloaded on SIGHUP; needs --tls-key"},
+    {"--tls-key", OPT_PATH, OFF(tls_key), 0, 0,
+     "PEM private key of --tls-cert (unencrypted; keep it mode 600)"},
     {"--config", OPT_CONFIG, OFF(config_file), 0, 0,
      "JSON file of settings keyed by flag name, e.g. {\"threads\": 4}; "
      "`computedb config print` writes one"},
@@ -722,6 +727,11 @@ enum svc_rc config_parse(struct config *cfg, const struct config_args *args,
         cfg->readers = cfg->threads;
     if (!cfg->write_threads)
         cfg->write_threads = cfg->threads;
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+        say(args, "--tls-cert and --tls-key go together: give both for "
+                  "HTTPS, or neither for plain HTTP");
+        return SVC_ERR_INVALID;
+    }
     return default_admin_key(cfg, args);
 }
 
@@ -738,6 +748,8 @@ enum svc_rc config_reload(struct config *live, const struct config_args *args)
     live->public_read = fresh.public_read;
     memcpy(live->cors, fresh.cors, sizeof(live->cors));
     live->n_cors = fresh.n_cors;
+    memcpy(live->tls_cert, fresh.tls_cert, sizeof(live->tls_cert));
+    memcpy(live->tls_key, fresh.tls_key, sizeof(live->tls_key));
     return SVC_OK;
 }
 

@@ -53,6 +53,8 @@ struct config {
     unsigned pog_jobs_unfinished; /* queued or running jobs per principal */
     unsigned pog_jobs_stored;     /* stored jobs per principal */
     size_t min_free_disk;         /* bytes PoG jobs and backups leave free */
+    char tls_cert[4096];          /* PEM certificate chain, "" for plain HTTP */
+    char tls_key[4096];           /* its PEM private key */
 };
 
 /* Fills cfg with the defaults. */
@@ -76,7 +78,8 @@ SVC_NODISCARD enum svc_rc
 config_parse(struct config *cfg, const struct config_args *args, int *help);
 
 /* Reads the settings that are safe to change while serving (log level
- * and format, CORS origins, --public-read) from the same sources again
+ * and format, CORS origins, --public-read, the --tls-cert and --tls-key
+ * paths, whose files app_reload loads again) from the same sources again
  * into live; the caller hands them on to the running server (app_reload).
  * Returns SVC_ERR_INVALID, changing nothing, on a bad source. Not
  * thread-safe: the main thread's. */

@@ -83,8 +83,9 @@ static int serve(int argc, char **argv)
     block_signals(&set);
     if (app_open(&cfg, &run) != SVC_OK)
         return 1;
-    log_info("computedb %s listening on http://%s:%u (db %s, %u threads)",
-             COMPUTEDB_VERSION, cfg.listen_host, (unsigned)app_port(run),
+    log_info("computedb %s listening on %s://%s:%u (db %s, %u threads)",
+             COMPUTEDB_VERSION, cfg.tls_cert[0] ? "https" : "http",
+             cfg.listen_host, (unsigned)app_port(run),
              db_pool_path(run->app.db), cfg.threads);
     sig = run_until_stopped(&set, run, &cfg, &args);
     log_info("stopping on signal %d", sig);

@@ -7,6 +7,7 @@
  *   bench_load --url http://127.0.0.1:8080 --path /miners [--method GET]
  *              [--paths FILE] [--body-file F] [--conns 32] [--seconds 5]
  *              [--key FILE] [--audience A] [--etag] [--label NAME]
+ *              [--cacert FILE] [--fresh]
  *
  * --paths gives one path per line; connection i uses line i mod n.
  * --etag fetches the path once and then sends If-None-Match with its ETag.
@@ -14,7 +15,10 @@
  * something new (SQLite skips writing rows that do not change).
  * --key takes a computedb key file (ed25519) or a hotkey file (sr25519).
  * With --key, signatures are made before the clock starts (each request its
- * own nonce), so the client's signing does not eat the server's CPU. */
+ * own nonce), so the client's signing does not eat the server's CPU.
+ * --cacert trusts that CA for an https:// --url; --fresh opens a new
+ * connection for every request (with HTTPS, a full handshake each), so
+ * the rate is connections, or handshakes, per second. */
 #include "cli/cli.h"
 #include "core/auth_msg.h"
 #include "core/clock.h"
@@ -34,7 +38,8 @@ struct opts {
     const char *label;
     int conns;
     double seconds;
-    bool etag;
+    bool etag, fresh;
+    const char *cacert; /* NULL: the system's CAs */
 };
 
 struct conn {
@@ -48,17 +53,13 @@ struct conn {
     double t0;
 };
 
-static struct opts o = {"http://127.0.0.1:8080",
-                        "/healthz",
-                        NULL,
-                        "GET",
-                        NULL,
-                        NULL,
-                        "computedb",
-                        "load",
-                        32,
-                        5.0,
-                        false};
+static struct opts o = {.url = "http://127.0.0.1:8080",
+                        .path = "/healthz",
+                        .method = "GET",
+                        .aud = "computedb",
+                        .label = "load",
+                        .conns = 32,
+                        .seconds = 5.0};
 static char *body;
 static size_t body_len;
 static struct auth_key key; /* --key: a key file or a hotkey file */
@@ -220,6 +221,12 @@ static void setup(struct conn *c, size_t i)
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, sink);
     curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
     curl_easy_setopt(c->h, CURLOPT_TCP_NODELAY, 1L);
+    if (o.cacert)
+        curl_easy_setopt(c->h, CURLOPT_CAINFO, o.cacert);
+    if (o.fresh) {
+        curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(c->h, CURLOPT_FORBID_REUSE, 1L);
+    }
     presign(c);
 }
 
@@ -328,8 +335,8 @@ static int parse(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-        if (strcmp(a, "--etag") == 0) {
-            o.etag = true;
+        if (strcmp(a, "--etag") == 0 || strcmp(a, "--fresh") == 0) {
+            *(a[2] == 'e' ? &o.etag : &o.fresh) = true;
             continue;
         }
         if (!v)
@@ -351,6 +358,8 @@ static int parse(int argc, char **argv)
             o.aud = v;
         else if (!strcmp(a, "--label"))
             o.label = v;
+        else if (!strcmp(a, "--cacert"))
+            o.cacert = v;
         else if (!strcmp(a, "--conns"))
             o.conns = (int)strtol(v, NULL, 10);
         else if (!strcmp(a, "--seconds"))

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 """make bench: builds the databases, starts release servers, runs the loads
 and prints one table of ratios measured in this run (also written to
-bench/results.json). Usage: bench/run.py BUILD_DIR [--quick]
+bench/results.json). Usage: bench/run.py BUILD_DIR [--quick] [--tls-only]
+(--tls-only: only the HTTPS loads, on a small database; results.json is
+left alone)
 
 Every ratio compares numbers taken minutes apart on the same machine with
 the same binary, so machine speed cancels out; absolute numbers are in
@@ -20,6 +22,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/release")
 QUICK = "--quick" in sys.argv
+TLS_ONLY = "--tls-only" in sys.argv
 BIN = os.path.join(BUILD, "computedb")
 GEN = os.path.join(BUILD, "bench_gen")
 LOAD = os.path.join(BUILD, "bench_load")
@@ -77,7 +80,7 @@ def address(keyfile):
     return re.search(r"BT-Signer:(\S+)", out).group(1)
 
 
-def start(db, *flags):
+def start(db, *flags, scheme="http"):
     subprocess.run([BIN, "principal", "add", "--db", db, "--role", "admin", address(key())],
                    check=True, stdout=subprocess.DEVNULL)
     subprocess.run([BIN, "principal", "add", "--db", db, "--role", "admin", "--scheme",
@@ -96,7 +99,7 @@ def start(db, *flags):
     for _ in range(400):
         time.sleep(0.025)
         text = open(log_path).read()
-        m = re.search(r"listening on http://127.0.0.1:(\d+)", text)
+        m = re.search(r"listening on https?://127.0.0.1:(\d+)", text)
         if m:
             break
     else:
@@ -106,7 +109,8 @@ def start(db, *flags):
         proc.kill()
         raise SystemExit("bench: server did not start: " + open(log_path).read())
     servers.append(proc)
-    return proc, "http://127.0.0.1:%s" % m.group(1)
+    host = "localhost" if scheme == "https" else "127.0.0.1"  # the name certified
+    return proc, "%s://%s:%s" % (scheme, host, m.group(1))
 
 
 def stop(proc):
@@ -124,9 +128,13 @@ def stop(proc):
 
 
 def load(name, url, path, conns=32, seconds=None, signed=False, method="GET",
-         body=None, paths=None, etag=False, background=False):
+         body=None, paths=None, etag=False, background=False, cacert=None, fresh=False):
     args = [LOAD, "--url", url, "--path", path, "--conns", str(conns),
             "--seconds", str(seconds or SECONDS), "--method", method, "--label", name]
+    if cacert:
+        args += ["--cacert", cacert]
+    if fresh:
+        args.append("--fresh")
     if signed:
         args += ["--key", hotkey() if signed == "sr25519" else key()]
     if body:
@@ -220,8 +228,58 @@ def main():
 
     allocations()
     target(6, "peak RSS of the server through the bench, MiB", peak_rss / 2**20, 64, False)
+    tls()
     postgres(body)
     report()
+
+
+def tls_files():
+    """A CA and a P-256 certificate for localhost signed by it (openssl)."""
+    d = os.path.join(WORK, "tls")
+    os.makedirs(d, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run = lambda *a: subprocess.run(a, check=True, cwd=d, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+    run("openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=bench-ca")
+    run("openssl", "req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj",
+        "/CN=localhost")
+    with open(os.path.join(d, "ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost\n")
+    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext")
+    return [os.path.join(d, n) for n in ("ca.pem", "server.pem", "server.key")]
+
+
+def tls():
+    """Issue 16: HTTPS GET /miners with keep-alive against plain HTTP, the
+    two servers up together on copies of one database and loaded one after
+    the other; then new connections per second (a full handshake each)."""
+    ca, cert, key_file = tls_files()
+    plain, plain_url = start(fresh_copy(generate(SMALL), "tls-plain.db"))
+    https, https_url = start(fresh_copy(generate(SMALL), "tls-https.db"), "--tls-cert", cert,
+                             "--tls-key", key_file, scheme="https")
+    miners = load("miners 32 conns, HTTP", plain_url, "/miners")
+    miners_tls = load("miners 32 conns, HTTPS", https_url, "/miners", cacert=ca)
+    target(8, "HTTPS GET /miners / HTTP GET /miners (32 keep-alive connections)",
+           miners_tls["rps"] / miners["rps"], 0.7, True)
+    conn = load("healthz, new connection each, HTTP", plain_url, "/healthz", conns=8, fresh=True)
+    hs = load("healthz, new connection each, HTTPS", https_url, "/healthz", conns=8,
+              cacert=ca, fresh=True)
+    results["runs"]["tls"] = {"handshakes_per_s": hs["rps"], "http_connections_per_s": conn["rps"]}
+    say("bench: %.0f HTTPS handshakes/s (new connections, 8 at a time); plain HTTP %.0f "
+        "connections/s" % (hs["rps"], conn["rps"]))
+    stop(https)
+    stop(plain)
+
+
+def tls_only():
+    os.makedirs(WORK, exist_ok=True)
+    key()
+    tls()
+    for r in results["targets"]:
+        print("%-3s %-78s %10.3f  %s" % (r["target"], r["what"], r["measured"],
+                                       "PASS" if r["pass"] else "FAIL"))
 
 
 def allocations():
@@ -365,7 +423,7 @@ def cpu_model():
 
 if __name__ == "__main__":
     try:
-        main()
+        tls_only() if TLS_ONLY else main()
     finally:
         for p in list(servers):
             p.kill()

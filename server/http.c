@@ -12,7 +12,12 @@
  * that shares the thread. Those requests are therefore suspended and
  * queued as write jobs (struct write_job) to a pool of write threads,
  * which resume the connection when the reply is ready; the MHD threads only
- * ever run reads, which never wait on the writer. */
+ * ever run reads, which never wait on the writer.
+ *
+ * With --tls-cert the port speaks HTTPS only: MHD's GnuTLS sessions take
+ * their certificate from server/tls.c through the certificate callback,
+ * so a reload reaches new handshakes without restarting the daemon; each
+ * connection's TLS state is begun and ended with the connection. */
 #include "http.h"
 
 #include "conn_watch.h"
@@ -23,12 +28,14 @@
 #include "core/random.h"
 #include "live.h"
 #include "metrics.h"
+#include "tls.h"
 
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -58,6 +65,7 @@ struct http_server {
     struct http_options opt; /* copied at start */
     const struct router *router;
     struct conn_watch *watch; /* the head, body and idle deadlines */
+    struct tls_store *tls;    /* NULL: plain HTTP */
     char rid_prefix[9];       /* random per process */
     atomic_ulong rid_counter;
     /* the write threads and their queue */
@@ -248,20 +256,33 @@ static void set_phase(struct http_server *s, struct MHD_Connection *c,
     conn_watch_phase(s->watch, entry_of(c), phase);
 }
 
+/* The GnuTLS session of c, NULL for plain HTTP. */
+static gnutls_session_t session_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+    return i ? i->tls_session : NULL;
+}
+
 /* Connections come and go: each is watched from accept to close. MHD
- * tells of the close before it closes the socket. */
+ * tells of the close before it closes the socket (and its TLS session). */
 static void on_connection(void *cls, struct MHD_Connection *c,
                           void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     struct http_server *s = cls;
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    gnutls_session_t tls = s->tls ? session_of(c) : NULL;
 
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *i =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-
+        if (tls)
+            (void)tls_session_begin(s->tls, tls);
         *socket_context = i ? conn_watch_add(s->watch, i->connect_fd) : NULL;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (tls)
+            tls_session_end(tls, i ? i->connect_fd : -1);
         conn_watch_remove(s->watch, *socket_context);
         *socket_context = NULL;
     }
@@ -594,6 +615,9 @@ static enum MHD_Result send_reply(struct http_server *s,
     }
     add_headers(r, req, rep);
     add_cors(r, s, req);
+    if (s->tls) /* browsers then never try plain HTTP to this host */
+        MHD_add_response_header(r, "Strict-Transport-Security",
+                                "max-age=63072000");
     if (req->close_after)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     if (rep->preflight) {
@@ -806,6 +830,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     n = strlen(line);
     while (n && line[n - 1] == '\n')
         line[--n] = '\0';
+    /* MHD's words for any failed TLS handshake; the metric says why. */
+    if (strstr(line, "received handshake message out of context"))
+        snprintf(line, sizeof(line),
+                 "a TLS handshake failed (plain HTTP, TLS 1.1 or older, or "
+                 "a client refusing the certificate: "
+                 "computedb_tls_handshake_failures_total says which)");
     pthread_mutex_lock(&mhd_last.lock);
     quiet = strcmp(line, mhd_last.line) == 0 &&
             now - mhd_last.logged_ms < MHD_REPEAT_MS;
@@ -955,6 +985,64 @@ static enum svc_rc start_watch(struct http_server *s,
     return rc;
 }
 
+/* The options of the daemon for s into items: for HTTPS the priority
+ * string and the certificate callback (MHD takes them as void *; the
+ * union carries the function pointer there without a cast C forbids),
+ * none for plain HTTP (MHD warns of HTTPS options without TLS). */
+static void tls_options(const struct http_server *s,
+                        struct MHD_OptionItem items[3])
+{
+    union {
+        gnutls_certificate_retrieve_function2 *fn;
+        void *ptr;
+    } cb = {.fn = tls_cert_retrieve};
+
+    items[0] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    if (!s->tls)
+        return;
+    items[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                       (void *)(uintptr_t)tls_priorities};
+    items[1] =
+        (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, cb.ptr};
+    items[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+}
+
+/* Loads --tls-cert and --tls-key when given, and asks MHD for TLS. */
+static enum svc_rc start_tls(struct http_server *s,
+                             const struct http_options *cfg, unsigned *flags)
+{
+    char why[4400];
+    enum svc_rc rc;
+
+    if (!cfg->tls_cert || !cfg->tls_cert[0])
+        return SVC_OK;
+    rc = tls_store_open(cfg->tls_cert, cfg->tls_key, &s->tls, why, sizeof(why));
+    if (rc != SVC_OK)
+        log_err("cannot serve HTTPS: %s", why);
+    else
+        *flags |= MHD_USE_TLS;
+    return rc;
+}
+
+/* What the daemon's threads use, made before it starts: the write
+ * threads, the deadline watch, the certificate. */
+static enum svc_rc start_parts(struct http_server *s,
+                               const struct http_options *cfg, unsigned *flags)
+{
+    enum svc_rc rc;
+
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_cond, NULL);
+    seed_prefix(s);
+    rc = start_writers(s,
+                       cfg->write_threads ? cfg->write_threads : cfg->threads);
+    if (rc == SVC_OK)
+        rc = start_watch(s, cfg);
+    if (rc == SVC_OK)
+        rc = start_tls(s, cfg, flags);
+    return rc;
+}
+
 enum svc_rc http_start(struct app *app, const struct http_options *cfg,
                        const struct router *router, struct http_server **out)
 {
@@ -963,6 +1051,7 @@ enum svc_rc http_start(struct app *app, const struct http_options *cfg,
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct http_server *s;
+    struct MHD_OptionItem tls_opts[3];
     int fd = -1;
     enum svc_rc rc = resolve(cfg, &ss, &v6);
 
@@ -975,24 +1064,18 @@ enum svc_rc http_start(struct app *app, const struct http_options *cfg,
         close(fd);
         return SVC_ERR_NOMEM;
     }
-    pthread_mutex_init(&s->q_lock, NULL);
-    pthread_cond_init(&s->q_cond, NULL);
     s->app = app;
     s->opt = *cfg;
     s->router = router;
-    seed_prefix(s);
     if (v6)
         flags |= MHD_USE_IPv6;
-    /* Before the daemon: its threads read n_writers and the watch. */
-    rc = start_writers(s,
-                       cfg->write_threads ? cfg->write_threads : cfg->threads);
-    if (rc == SVC_OK)
-        rc = start_watch(s, cfg);
+    rc = start_parts(s, cfg, &flags);
     if (rc != SVC_OK) {
         close(fd);
         http_stop(s);
         return rc;
     }
+    tls_options(s, tls_opts);
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
@@ -1002,7 +1085,7 @@ enum svc_rc http_start(struct app *app, const struct http_options *cfg,
         (unsigned)cfg->conn_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->conn_per_ip, MHD_OPTION_END);
+        (unsigned)cfg->conn_per_ip, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!s->daemon) { /* it said why through mhd_log */
         /* fd is not closed here: whether the daemon already did depends on
          * how far it got, and a second close could hit another thread's
@@ -1024,6 +1107,30 @@ void http_quiesce(struct http_server *s)
         close(fd);
 }
 
+enum svc_rc http_tls_reload(struct http_server *s, const char *cert,
+                            const char *key)
+{
+    char why[4400];
+
+    if (!s->tls)
+        return SVC_ERR_CONFLICT;
+    if (tls_store_reload(s->tls, cert ? cert : s->opt.tls_cert,
+                         key ? key : s->opt.tls_key, why,
+                         sizeof(why)) == SVC_OK)
+        return SVC_OK;
+    log_warn("TLS reload failed, still serving the previous certificate: %s",
+             why);
+    return SVC_ERR_INVALID;
+}
+
+void http_tls_fingerprint(struct http_server *s, char *out, size_t len)
+{
+    if (s->tls)
+        tls_store_fingerprint(s->tls, out, len);
+    else if (len)
+        out[0] = '\0';
+}
+
 uint16_t http_port(const struct http_server *s)
 {
     const union MHD_DaemonInfo *info =
@@ -1040,6 +1147,7 @@ void http_stop(struct http_server *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     conn_watch_stop(s->watch); /* every connection has gone */
+    tls_store_close(s->tls);
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_cond);
     free(s);

@@ -25,6 +25,9 @@ struct http_options {
                                   byte or the previous answer (0: 10) */
     unsigned body_timeout_s;   /* body, from the end of the headers (0: 60) */
     size_t max_body;           /* request body cap in bytes (413 past it) */
+    const char *tls_cert;      /* PEM certificate chain: HTTPS only (NULL:
+                                  plain HTTP) */
+    const char *tls_key;       /* its PEM private key */
 };
 
 /* Starts listening as cfg says, dispatching through router. app, cfg and
@@ -36,6 +39,16 @@ SVC_NODISCARD enum svc_rc http_start(struct app *app,
                                      const struct http_options *cfg,
                                      const struct router *router,
                                      struct http_server **out);
+/* Loads the certificate and key again from the same options' files (or
+ * cert and key when given): new handshakes get them, connections up go
+ * on with the old ones. A bad file leaves the old ones in place and is
+ * logged. Returns SVC_OK, SVC_ERR_INVALID (bad files) or SVC_ERR_CONFLICT
+ * (the server speaks plain HTTP). Thread-safe. */
+SVC_NODISCARD enum svc_rc http_tls_reload(struct http_server *s,
+                                          const char *cert, const char *key);
+/* The SHA-256 fingerprint of the certificate served now, "" for plain
+ * HTTP. */
+void http_tls_fingerprint(struct http_server *s, char *out, size_t len);
 /* The bound port (useful with port 0). */
 uint16_t http_port(const struct http_server *s);
 /* Stops accepting new connections; requests in flight go on. */

@@ -90,6 +90,11 @@ static atomic_ullong auth_failures[AUTH_REASON_COUNT];
 static const char *const expired_phases[] = {"idle", "head", "body"};
 enum { N_EXPIRED = sizeof(expired_phases) / sizeof(expired_phases[0]) };
 static atomic_ullong conns_expired[N_EXPIRED];
+static const char *const tls_reasons[] = {
+    "protocol_version", "no_cipher", "bad_certificate", "not_tls", "other"};
+enum { N_TLS_REASONS = sizeof(tls_reasons) / sizeof(tls_reasons[0]) };
+static atomic_ullong tls_failures[N_TLS_REASONS];
+static atomic_ullong tls_handshakes;
 
 /* The free space of the SQLite file's disk and the floor --min-free-disk
  * keeps, so an alert can fire before writes get 507 (a statvfs per
@@ -192,6 +197,17 @@ void metrics_conn_expired(const char *phase)
 
     if (i >= 0)
         atomic_fetch_add_explicit(&conns_expired[i], 1, memory_order_relaxed);
+}
+
+void metrics_tls_handshake(const char *reason)
+{
+    int i = reason ? name_index(tls_reasons, N_TLS_REASONS, reason) : -1;
+
+    if (!reason)
+        atomic_fetch_add_explicit(&tls_handshakes, 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&tls_failures[i >= 0 ? i : N_TLS_REASONS - 1],
+                                  1, memory_order_relaxed);
 }
 
 void metrics_pog_job(const char *kind, const char *state, double run_s)
@@ -329,6 +345,25 @@ static void render_expired(struct buf *o)
                    "computedb_http_connections_expired_total{phase=\"%s\"} "
                    "%llu\n",
                    expired_phases[i], atomic_load(&conns_expired[i]));
+}
+
+static void render_tls(struct buf *o)
+{
+    buf_printf(o,
+               "# HELP computedb_tls_handshakes_total TLS handshakes "
+               "completed (--tls-cert).\n# TYPE "
+               "computedb_tls_handshakes_total counter\n"
+               "computedb_tls_handshakes_total %llu\n"
+               "# HELP computedb_tls_handshake_failures_total TLS handshakes "
+               "that failed, by reason (not_tls: plain HTTP to the HTTPS "
+               "port).\n# TYPE computedb_tls_handshake_failures_total "
+               "counter\n",
+               atomic_load(&tls_handshakes));
+    for (int i = 0; i < N_TLS_REASONS; i++)
+        buf_printf(o,
+                   "computedb_tls_handshake_failures_total{reason=\"%s\"} "
+                   "%llu\n",
+                   tls_reasons[i], atomic_load(&tls_failures[i]));
 }
 
 static void render_pog_histogram(struct buf *o, size_t k)
@@ -579,6 +614,7 @@ enum svc_rc metrics_render(struct app *app, char **out, size_t *len)
     render_latency(&o);
     render_auth(&o);
     render_expired(&o);
+    render_tls(&o);
     render_pog(&o);
     render_outcomes(&o);
     render_db(&o, app->db, rows);

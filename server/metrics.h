@@ -30,6 +30,10 @@ void metrics_auth_failure(enum auth_reason reason);
 /* Counts a connection shut for missing its deadline in phase ("head",
  * "body", "idle"; server/conn_watch.h). Thread-safe. */
 void metrics_conn_expired(const char *phase);
+/* Counts a TLS handshake: completed when reason is NULL, else failed for
+ * reason ("protocol_version", "no_cipher", "bad_certificate", "not_tls",
+ * "other"; server/tls.c). Thread-safe. */
+void metrics_tls_handshake(const char *reason);
 
 /* A PoG job of kind entered state (the names gpu/pool.h gives them:
  * "compute", "done"); run_s >= 0 is how long a finished job ran, observed
