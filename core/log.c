@@ -191,6 +191,26 @@ void log_msg(enum log_level level, const char *fmt, ...)
     emit(line, n);
 }
 
+/* " key=value" when value is set and not empty; else nothing. */
+static void opt_text(char *line, size_t len, size_t *n, const char *key,
+                     const char *value)
+{
+    if (!value || !value[0])
+        return;
+    addf(line, len, n, " %s=", key);
+    add_text(line, len, n, value);
+}
+
+/* ",\"key\":value" when value is set; else nothing. */
+static void opt_json(char *line, size_t len, size_t *n, const char *key,
+                     const char *value)
+{
+    if (!value)
+        return;
+    addf(line, len, n, ",\"%s\":", key);
+    add_json(line, len, n, value);
+}
+
 /* The access line as key=value tokens; every value passes add_text(). */
 static size_t access_text(char *line, size_t len, const char *ts,
                           enum log_level level, const struct log_access *a)
@@ -205,30 +225,12 @@ static size_t access_text(char *line, size_t len, const char *ts,
     add_text(line, len, &n, a->request_id);
     addf(line, len, &n, " principal=");
     add_text(line, len, &n, a->principal[0] ? a->principal : "-");
-    if (a->error) {
-        addf(line, len, &n, " error=");
-        add_text(line, len, &n, a->error);
-    }
-    if (a->field && a->field[0]) {
-        addf(line, len, &n, " field=");
-        add_text(line, len, &n, a->field);
-    }
-    if (a->reason) {
-        addf(line, len, &n, " reason=");
-        add_text(line, len, &n, a->reason);
-    }
-    if (a->signer) {
-        addf(line, len, &n, " signer=");
-        add_text(line, len, &n, a->signer);
-    }
-    if (a->origin) {
-        addf(line, len, &n, " origin=");
-        add_text(line, len, &n, a->origin);
-    }
-    if (a->client && a->client[0]) {
-        addf(line, len, &n, " client=");
-        add_text(line, len, &n, a->client);
-    }
+    opt_text(line, len, &n, "error", a->error);
+    opt_text(line, len, &n, "field", a->field);
+    opt_text(line, len, &n, "reason", a->reason);
+    opt_text(line, len, &n, "signer", a->signer);
+    opt_text(line, len, &n, "origin", a->origin);
+    opt_text(line, len, &n, "client", a->client);
     return n;
 }
 
@@ -256,18 +258,9 @@ static size_t access_json(char *line, size_t len, const char *ts,
     add_json(line, len, &n, a->field ? a->field : "");
     addf(line, len, &n, ",\"client\":");
     add_json(line, len, &n, a->client ? a->client : "");
-    if (a->reason) {
-        addf(line, len, &n, ",\"reason\":");
-        add_json(line, len, &n, a->reason);
-    }
-    if (a->signer) {
-        addf(line, len, &n, ",\"signer\":");
-        add_json(line, len, &n, a->signer);
-    }
-    if (a->origin) {
-        addf(line, len, &n, ",\"origin\":");
-        add_json(line, len, &n, a->origin);
-    }
+    opt_json(line, len, &n, "reason", a->reason);
+    opt_json(line, len, &n, "signer", a->signer);
+    opt_json(line, len, &n, "origin", a->origin);
     addf(line, len, &n, "}");
     return n;
 }
