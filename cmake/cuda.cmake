@@ -39,10 +39,11 @@ else()
     endif()
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
-    # The module carries its own copy of the one helper it uses
-    # (core/clock.c): it needs nothing from the binary that loads it.
+    # The module carries its own copies of the helpers it uses
+    # (core/clock.c, the pure PoG arithmetic of gpu/pog.c): it needs
+    # nothing from the binary that loads it.
     add_library(computedb_cuda MODULE ${CMAKE_SOURCE_DIR}/gpu/gpu_cuda.cu
-      ${CMAKE_SOURCE_DIR}/core/clock.c)
+      ${CMAKE_SOURCE_DIR}/core/clock.c ${CMAKE_SOURCE_DIR}/gpu/pog.c)
     target_include_directories(computedb_cuda PRIVATE ${CMAKE_SOURCE_DIR})
     set_target_properties(computedb_cuda PROPERTIES PREFIX "" OUTPUT_NAME computedb-cuda
       CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON CUDA_RUNTIME_LIBRARY Static

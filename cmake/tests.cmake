@@ -47,6 +47,11 @@ foreach(t ${SVC_PG_TESTS})
   set_tests_properties(${label}_pg.${name} PROPERTIES LABELS ${label}_pg
     TIMEOUT 300 SKIP_RETURN_CODE 77
     ENVIRONMENT "COMPUTEDB_TEST_DRIVER=postgres;COMPUTEDB_SOURCE_DIR=${CMAKE_SOURCE_DIR};COMPUTEDB_BIN=$<TARGET_FILE:computedb>")
+  # The same CUDA module as the SQLite run, so both see one backend.
+  if(TARGET computedb_cuda)
+    set_property(TEST ${label}_pg.${name} APPEND PROPERTY ENVIRONMENT
+      "COMPUTEDB_CUDA_MODULE=$<TARGET_FILE:computedb_cuda>")
+  endif()
 endforeach()
 
 set(SVC_RESPONSE_LOG ${CMAKE_BINARY_DIR}/responses)

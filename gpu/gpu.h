@@ -122,11 +122,16 @@ struct gpu_backend {
     enum svc_rc (*generate)(struct gpu_worker *w, uint64_t seed, uint32_t n,
                             bool f64, uint32_t row, double *row_out,
                             uint8_t (*leaves)[POG_HASH_LEN]);
+    /* For tests (docs/pog.md 5.2, "not TF32"): c = a x b for row-major
+     * n x n host matrices through the compute path's fp32 GEMM. NULL where
+     * a backend has none (the CPU's loop is for Hankel matrices only). */
+    enum svc_rc (*gemm_f32)(struct gpu_worker *w, uint32_t n, const float *a,
+                            const float *b, float *c);
 };
 
 /* Bumped whenever struct gpu_backend or what it points at changes, so a
  * CUDA module built from other sources is refused rather than called. */
-#define GPU_BACKEND_ABI 1
+#define GPU_BACKEND_ABI 2
 /* The CUDA module's file name and its two entry points (extern "C"). */
 #define GPU_CUDA_MODULE    "computedb-cuda.so"
 #define GPU_CUDA_ENTRY     "computedb_cuda_backend"

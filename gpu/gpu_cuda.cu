@@ -8,9 +8,9 @@
  * worker is used by one thread; device_count() is thread-safe. */
 extern "C" {
 #include "core/clock.h"
+#include "pog.h" /* the pure arithmetic, gpu/pog.c */
 }
 #include "gpu.h"
-#include "pog.h"
 #include "pog_prng.h"
 #include "pog_sha256.h"
 
@@ -40,6 +40,7 @@ struct gpu_worker {
     cublasHandle_t blas;
     void *workspace;
     cudaEvent_t ev0, ev1;
+    cudaEvent_t pe[2];           /* the ends of two GEMM panels in flight */
     struct gpu_device_info info; /* static properties */
     bool sticky;                 /* a sticky error: re-create the worker */
     void *c;                     /* retained C (float or double) */
@@ -99,16 +100,41 @@ static enum svc_rc check(struct gpu_worker *w, cudaError_t e, const char *what,
     return e == cudaErrorMemoryAllocation ? SVC_ERR_NO_VRAM : SVC_ERR_GPU;
 }
 
-/* ... and the one place a cublasStatus_t does. */
+/* cuBLAS failures that leave the handle or the device unusable. */
+static bool is_sticky(cublasStatus_t s)
+{
+    switch (s) {
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+    case CUBLAS_STATUS_INTERNAL_ERROR:
+    case CUBLAS_STATUS_MAPPING_ERROR:
+    case CUBLAS_STATUS_ARCH_MISMATCH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ... and the one place a cublasStatus_t does: a broken handle marks the
+ * worker unhealthy as a sticky CUDA error does, so the pool re-opens it. */
 static enum svc_rc check(struct gpu_worker *w, cublasStatus_t s,
                          const char *what, int line)
 {
     if (s == CUBLAS_STATUS_SUCCESS)
         return SVC_OK;
+    if (is_sticky(s))
+        w->sticky = true;
     if (!w->err[0])
         failf(w, SVC_ERR_GPU, "%s: %s (gpu_cuda.cu:%d)", cublasGetStatusName(s),
               what, line);
     return s == CUBLAS_STATUS_ALLOC_FAILED ? SVC_ERR_NO_VRAM : SVC_ERR_GPU;
+}
+
+/* Every backend operation starts here, so a failure reports its own cause
+ * and never an older operation's (check() keeps the first error). */
+static void begin(struct gpu_worker *w)
+{
+    w->err[0] = '\0';
 }
 
 /* Every CUDA runtime and cuBLAS call goes through here; needs `rc`, `w` and
@@ -234,6 +260,16 @@ static void dev_free(struct gpu_worker *w, void **p)
     *p = NULL;
 }
 
+/* Drains the stream (a stopped operation may still have work queued),
+ * then frees a, b and c; keeps the caller's rc. */
+static void drain_free(struct gpu_worker *w, void **a, void **b, void **c)
+{
+    (void)check(w, cudaStreamSynchronize(w->stream), "sync", __LINE__);
+    dev_free(w, a);
+    dev_free(w, b);
+    dev_free(w, c);
+}
+
 /* Waits for ev on the worker's stream, polling every millisecond. */
 static enum svc_rc wait_event(struct gpu_worker *w, cudaEvent_t ev)
 {
@@ -245,18 +281,27 @@ static enum svc_rc wait_event(struct gpu_worker *w, cudaEvent_t ev)
     return check(w, e, "cudaEventQuery", __LINE__);
 }
 
-/* Records ev1, waits for it and adds ev0 -> ev1 to *acc (seconds). */
-static enum svc_rc timed_wait(struct gpu_worker *w, double *acc)
+/* ms from e0 to e1 (both complete), added to *acc in seconds. */
+static enum svc_rc add_elapsed(struct gpu_worker *w, cudaEvent_t e0,
+                               cudaEvent_t e1, double *acc)
 {
     enum svc_rc rc = SVC_OK;
     float ms = 0;
 
-    CUDA_TRY(cudaEventRecord(w->ev1, w->stream));
-    rc = wait_event(w, w->ev1);
-    if (rc)
-        goto out;
-    CUDA_TRY(cudaEventElapsedTime(&ms, w->ev0, w->ev1));
+    CUDA_TRY(cudaEventElapsedTime(&ms, e0, e1));
     *acc += ms / 1e3;
+out:
+    return rc;
+}
+
+/* Records ev1, waits for it and adds ev0 -> ev1 to *acc (seconds). */
+static enum svc_rc timed_wait(struct gpu_worker *w, double *acc)
+{
+    enum svc_rc rc = SVC_OK;
+
+    CUDA_TRY(cudaEventRecord(w->ev1, w->stream));
+    if ((rc = wait_event(w, w->ev1)) == SVC_OK)
+        rc = add_elapsed(w, w->ev0, w->ev1, acc);
 out:
     return rc;
 }
@@ -362,8 +407,11 @@ static enum svc_rc open_device(struct gpu_worker *w)
 
     CUDA_TRY(cudaSetDevice(w->dev));
     e = cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync);
-    if (e == cudaErrorSetOnActiveProcess)
-        e = cudaGetLastError(); /* the context exists already: fine */
+    if (e == cudaErrorSetOnActiveProcess) {
+        /* The context exists already (flags fixed): clear it, go on. */
+        (void)cudaGetLastError();
+        e = cudaSuccess;
+    }
     CUDA_TRY(e);
     CUDA_TRY(cudaGetDeviceProperties(&prop, w->dev));
     snprintf(w->info.backend, sizeof(w->info.backend), "cuda");
@@ -387,6 +435,8 @@ static enum svc_rc open_device(struct gpu_worker *w)
     CUDA_TRY(cublasSetWorkspace(w->blas, w->workspace, WORKSPACE));
     CUDA_TRY(cudaEventCreate(&w->ev0));
     CUDA_TRY(cudaEventCreate(&w->ev1));
+    CUDA_TRY(cudaEventCreate(&w->pe[0]));
+    CUDA_TRY(cudaEventCreate(&w->pe[1]));
 out:
     return rc;
 }
@@ -406,8 +456,18 @@ out:
     return rc;
 }
 
-/* Loads the GEMM kernels (lazy module loading) and decides fp64_fast:
- * DGEMM at >= 0.8x the SGEMM rate (docs/pog.md 1.7). */
+/* A and B of the probe as T (the stream orders it after earlier use). */
+template <typename T>
+static enum svc_rc probe_fill(struct gpu_worker *w, void *a, void *b)
+{
+    const uint64_t cnt = (uint64_t)PROBE_N * PROBE_N;
+    enum svc_rc rc = launch_fill(w, (T *)a, cnt, 1);
+
+    return rc ? rc : launch_fill(w, (T *)b, cnt, 2);
+}
+
+/* Loads the GEMM kernels (lazy module loading) and decides fp64_fast from
+ * an SGEMM on float and a DGEMM on double data (pog_fp64_fast()). */
 static enum svc_rc warm_up(struct gpu_worker *w)
 {
     size_t bytes = (size_t)PROBE_N * PROBE_N * sizeof(double);
@@ -417,21 +477,18 @@ static enum svc_rc warm_up(struct gpu_worker *w)
 
     if ((rc = dev_alloc(w, &a, bytes, "the warm-up")) ||
         (rc = dev_alloc(w, &b, bytes, "the warm-up")) ||
-        (rc = dev_alloc(w, &c, bytes, "the warm-up")))
-        goto out;
-    if ((rc = launch_fill(w, (double *)a, (uint64_t)PROBE_N * PROBE_N, 1)) ||
-        (rc = launch_fill(w, (double *)b, (uint64_t)PROBE_N * PROBE_N, 2)))
+        (rc = dev_alloc(w, &c, bytes, "the warm-up")) ||
+        (rc = probe_fill<__half>(w, a, b)))
         goto out;
     CUDA_TRY(gemm_bench(w, GPU_PREC_FP16, a, b, c, 256));
-    if ((rc = probe_time(w, false, a, b, c, &ts)) ||
+    if ((rc = probe_fill<float>(w, a, b)) ||
+        (rc = probe_time(w, false, a, b, c, &ts)) ||
+        (rc = probe_fill<double>(w, a, b)) ||
         (rc = probe_time(w, true, a, b, c, &td)))
         goto out;
-    w->info.fp64_fast = td > 0 && ts / td >= 0.8;
+    w->info.fp64_fast = pog_fp64_fast(ts, td);
 out:
-    (void)check(w, cudaStreamSynchronize(w->stream), "sync", __LINE__);
-    dev_free(w, &a);
-    dev_free(w, &b);
-    dev_free(w, &c);
+    drain_free(w, &a, &b, &c);
     return rc;
 }
 
@@ -497,6 +554,7 @@ static enum svc_rc cuda_selftest(struct gpu_worker *w, char *why, size_t cap)
     static const uint64_t seeds[] = {42, 0xffffffffffffffffull, 4294967295u, 7};
     enum svc_rc rc = SVC_OK;
 
+    begin(w);
     for (size_t k = 0; k < 4 && rc == SVC_OK; k++)
         rc = selftest_n(w, sizes[k], seeds[k]);
     if (rc)
@@ -516,6 +574,9 @@ static void cuda_worker_free(struct gpu_worker *w)
         (void)check(w, cudaEventDestroy(w->ev0), "event", __LINE__);
     if (w->ev1)
         (void)check(w, cudaEventDestroy(w->ev1), "event", __LINE__);
+    for (int k = 0; k < 2; k++)
+        if (w->pe[k])
+            (void)check(w, cudaEventDestroy(w->pe[k]), "event", __LINE__);
     if (w->blas)
         (void)check(w, cublasDestroy(w->blas), "cublasDestroy", __LINE__);
     if (w->stream)
@@ -565,8 +626,16 @@ static int cuda_device_count(char *why, size_t cap)
      * driver), a driver without a GPU 100 (no device). */
     e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess) {
-        snprintf(why, cap, "CUDA: %s: %s", cudaGetErrorName(e),
-                 cudaGetErrorString(e));
+        int drv = 0;
+
+        /* Say which side is too old: 0 when no driver is installed. */
+        (void)cudaDriverGetVersion(&drv);
+        snprintf(why, cap,
+                 "CUDA: %s: %s (the driver supports CUDA %d.%d; this build's "
+                 "runtime, CUDART_VERSION %d, needs CUDA %d.%d)",
+                 cudaGetErrorName(e), cudaGetErrorString(e), drv / 1000,
+                 drv % 1000 / 10, CUDART_VERSION, CUDART_VERSION / 1000,
+                 CUDART_VERSION % 1000 / 10);
         (void)cudaGetLastError();
         return 0;
     }
@@ -581,6 +650,7 @@ static enum svc_rc cuda_info(struct gpu_worker *w, struct gpu_device_info *out)
     enum svc_rc rc = SVC_OK;
     double side;
 
+    begin(w);
     CUDA_TRY(cudaMemGetInfo(&fr, &tot));
     *out = w->info;
     out->free_bytes = fr;
@@ -597,6 +667,7 @@ static enum svc_rc cuda_memory(struct gpu_worker *w, uint64_t *free_bytes,
     size_t fr = 0, tot = 0;
     enum svc_rc rc = SVC_OK;
 
+    begin(w);
     cuda_release(w);
     CUDA_TRY(cudaStreamSynchronize(w->stream));
     CUDA_TRY(cudaMemGetInfo(&fr, &tot));
@@ -604,6 +675,23 @@ static enum svc_rc cuda_memory(struct gpu_worker *w, uint64_t *free_bytes,
     *total_bytes = tot;
 out:
     return rc;
+}
+
+/* Starts an operation on three n x n device matrices (A, B, C) of bytes
+ * each: a clean error text, no retained C, n in range, the memory. */
+static enum svc_rc start_three(struct gpu_worker *w, uint32_t n, size_t bytes,
+                               void **a, void **b, void **c)
+{
+    enum svc_rc rc;
+
+    begin(w);
+    cuda_release(w);
+    if (n == 0 || n > POG_MAX_N)
+        return failf(w, SVC_ERR_INVALID, "n=%u out of range", n);
+    if ((rc = dev_alloc(w, a, bytes, "A")) ||
+        (rc = dev_alloc(w, b, bytes, "B")))
+        return rc;
+    return dev_alloc(w, c, bytes, "C");
 }
 
 static enum svc_rc cuda_bench(struct gpu_worker *w, enum gpu_prec prec,
@@ -615,14 +703,7 @@ static enum svc_rc cuda_bench(struct gpu_worker *w, enum gpu_prec prec,
     double t = 0;
     enum svc_rc rc = SVC_OK;
 
-    cuda_release(w);
-    if (n == 0 || n > POG_MAX_N) {
-        rc = failf(w, SVC_ERR_INVALID, "benchmark n=%u out of range", n);
-        goto out;
-    }
-    if ((rc = dev_alloc(w, &a, cnt * es, "benchmark A")) ||
-        (rc = dev_alloc(w, &b, cnt * es, "benchmark B")) ||
-        (rc = dev_alloc(w, &c, cnt * es, "benchmark C")))
+    if ((rc = start_three(w, n, cnt * es, &a, &b, &c)))
         goto out;
     rc = prec == GPU_PREC_FP16 ? launch_fill(w, (__half *)a, cnt, 11)
                                : launch_fill(w, (float *)a, cnt, 11);
@@ -633,16 +714,17 @@ static enum svc_rc cuda_bench(struct gpu_worker *w, enum gpu_prec prec,
     CUDA_TRY(cudaStreamSynchronize(w->stream));
     if ((rc = stop_check(stop)))
         goto out;
+    /* A warm-up of the same shape loads the kernel and settles cuBLAS's
+     * choice; the start event follows it on the stream, so the timed GEMM
+     * is queued behind running work and the window holds only its run. */
+    CUDA_TRY(gemm_bench(w, prec, a, b, c, n));
     CUDA_TRY(cudaEventRecord(w->ev0, w->stream));
     CUDA_TRY(gemm_bench(w, prec, a, b, c, n));
     if ((rc = timed_wait(w, &t)))
         goto out;
     *seconds = t;
 out:
-    (void)check(w, cudaStreamSynchronize(w->stream), "sync", __LINE__);
-    dev_free(w, &a);
-    dev_free(w, &b);
-    dev_free(w, &c);
+    drain_free(w, &a, &b, &c);
     return rc;
 }
 
@@ -664,14 +746,19 @@ struct round_bufs {
     void *a, *b, *leaves;
 };
 
-/* Generates A and B, then C = A x B in row panels with a stop check after
- * each (a cancel is seen within one panel). */
+/* Generates A and B, then C = A x B in row panels. Each panel is queued
+ * behind running work (the generation or the previous panel) before the
+ * host waits for that work and checks the stop, so the stream never idles
+ * between stages, a panel's launch overhead stays out of the GPU's
+ * timeline, and a cancel is seen within two panels. The GEMM's time runs
+ * from the end of the generation to the end of the last panel. */
 static enum svc_rc gen_gemm(struct gpu_worker *w, struct round_bufs *rb,
                             bool f64, uint64_t sa, uint64_t sb, uint32_t n,
                             const struct gpu_stop *stop,
                             struct gpu_round_times *t)
 {
-    uint32_t step = (n + w->o.panels - 1) / w->o.panels;
+    uint32_t step = (n + w->o.panels - 1) / w->o.panels, k = 0;
+    cudaEvent_t prev = w->ev1;
     enum svc_rc rc = SVC_OK;
 
     CUDA_TRY(cudaEventRecord(w->ev0, w->stream));
@@ -682,16 +769,22 @@ static enum svc_rc gen_gemm(struct gpu_worker *w, struct round_bufs *rb,
     if (rc == SVC_OK)
         rc = f64 ? launch_gen(w, (double *)rb->b, sb, n)
                  : launch_gen(w, (float *)rb->b, sb, n);
-    if (rc || (rc = timed_wait(w, &t->generate_s)) || (rc = stop_check(stop)))
+    if (rc)
         goto out;
-    for (uint32_t r0 = 0; r0 < n; r0 += step) {
+    CUDA_TRY(cudaEventRecord(w->ev1, w->stream));
+    for (uint32_t r0 = 0; r0 < n; r0 += step, k++) {
         uint32_t rows = n - r0 < step ? n - r0 : step;
 
-        CUDA_TRY(cudaEventRecord(w->ev0, w->stream));
         CUDA_TRY(gemm_rows(w, f64, rb->a, rb->b, w->c, n, r0, rows));
-        if ((rc = timed_wait(w, &t->multiply_s)) || (rc = stop_check(stop)))
+        CUDA_TRY(cudaEventRecord(w->pe[k & 1], w->stream));
+        if ((rc = wait_event(w, prev)) || (rc = stop_check(stop)))
             goto out;
+        prev = w->pe[k & 1];
     }
+    if ((rc = wait_event(w, prev)) ||
+        (rc = add_elapsed(w, w->ev0, w->ev1, &t->generate_s)) ||
+        (rc = add_elapsed(w, w->ev1, prev, &t->multiply_s)))
+        goto out;
 out:
     return rc;
 }
@@ -730,7 +823,7 @@ static enum svc_rc cuda_compute(struct gpu_worker *w, uint64_t seed_a,
     size_t fr = 0, tot = 0, bytes;
     enum svc_rc rc = SVC_OK;
 
-    w->err[0] = '\0';
+    begin(w);
     cuda_release(w);
     memset(t, 0, sizeof(*t));
     if (n == 0 || n > POG_MAX_N) {
@@ -755,11 +848,7 @@ static enum svc_rc cuda_compute(struct gpu_worker *w, uint64_t seed_a,
         goto out;
     *used = accum;
 out:
-    /* Drain before freeing: a stopped round may still have work queued. */
-    (void)check(w, cudaStreamSynchronize(w->stream), "sync", __LINE__);
-    dev_free(w, &rb.a);
-    dev_free(w, &rb.b);
-    dev_free(w, &rb.leaves);
+    drain_free(w, &rb.a, &rb.b, &rb.leaves);
     if (rc)
         cuda_release(w);
     return rc;
@@ -771,7 +860,7 @@ static enum svc_rc cuda_get_row(struct gpu_worker *w, uint32_t i, float *row)
     double *tmp = NULL;
     enum svc_rc rc = SVC_OK;
 
-    w->err[0] = '\0';
+    begin(w);
     if (!w->c || i >= w->n) {
         rc = failf(w, SVC_ERR_NOT_FOUND, "no retained row %u", i);
         goto out;
@@ -810,7 +899,7 @@ static enum svc_rc cuda_generate(struct gpu_worker *w, uint64_t seed,
     float *tmp = (float *)malloc((size_t)n * sizeof(float));
     enum svc_rc rc = SVC_OK;
 
-    w->err[0] = '\0';
+    begin(w);
     cuda_release(w);
     if (!tmp || n == 0 || n > POG_MAX_N || row >= n) {
         rc = failf(w, SVC_ERR_INVALID, "generate: bad n=%u or row=%u", n, row);
@@ -846,6 +935,26 @@ out:
     return rc;
 }
 
+/* Test hook: c = a x b (row-major n x n, host memory) by gemm_rows(). */
+static enum svc_rc cuda_gemm_f32(struct gpu_worker *w, uint32_t n,
+                                 const float *a, const float *b, float *c)
+{
+    size_t bytes = (size_t)n * n * sizeof(float);
+    void *da = NULL, *db = NULL, *dc = NULL;
+    enum svc_rc rc = SVC_OK;
+
+    if ((rc = start_three(w, n, bytes, &da, &db, &dc)))
+        goto out;
+    CUDA_TRY(cudaMemcpyAsync(da, a, bytes, cudaMemcpyHostToDevice, w->stream));
+    CUDA_TRY(cudaMemcpyAsync(db, b, bytes, cudaMemcpyHostToDevice, w->stream));
+    CUDA_TRY(gemm_rows(w, false, da, db, dc, n, 0, n));
+    CUDA_TRY(cudaMemcpyAsync(c, dc, bytes, cudaMemcpyDeviceToHost, w->stream));
+    CUDA_TRY(cudaStreamSynchronize(w->stream));
+out:
+    drain_free(w, &da, &db, &dc);
+    return rc;
+}
+
 static bool cuda_healthy(struct gpu_worker *w)
 {
     return !w->sticky;
@@ -860,7 +969,7 @@ static const struct gpu_backend cuda_backend = {
     "cuda",          cuda_device_count, cuda_worker_new, cuda_worker_free,
     cuda_info,       cuda_memory,       cuda_bench,      cuda_compute,
     cuda_get_row,    cuda_release,      cuda_selftest,   cuda_healthy,
-    cuda_last_error, cuda_generate,
+    cuda_last_error, cuda_generate,     cuda_gemm_f32,
 };
 
 /* The module's entry points, found by gpu/gpu_module.c with dlsym. */

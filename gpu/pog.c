@@ -50,6 +50,41 @@ uint32_t pog_size_compute(double vram_gb)
     return pog_matrix_size(vram_gb, 4, POG_COMPUTE_FACTOR);
 }
 
+uint32_t pog_bench_max_n(uint64_t mem_bytes, unsigned elem_size)
+{
+    uint64_t per = 3 * (uint64_t)elem_size, n;
+
+    if (elem_size == 0 || mem_bytes <= POG_BENCH_RESERVE)
+        return 0;
+    n = (uint64_t)sqrt((double)((mem_bytes - POG_BENCH_RESERVE) / per));
+    while (n > 0 && n * n * per > mem_bytes - POG_BENCH_RESERVE)
+        n--; /* sqrt of a double may round up */
+    if (n > POG_MAX_N)
+        n = POG_MAX_N;
+    return (uint32_t)n / 32u * 32u;
+}
+
+uint32_t pog_bench_clamp(uint32_t n, unsigned elem_size, uint64_t mem_bytes,
+                         uint32_t cap, bool *clamped)
+{
+    uint32_t lim = pog_bench_max_n(mem_bytes, elem_size);
+
+    if (cap && cap < lim)
+        lim = cap >= 32 ? cap / 32 * 32 : cap;
+    if (n <= lim)
+        return n;
+    *clamped = true;
+    return lim;
+}
+
+bool pog_fp64_fast(double sgemm_s, double dgemm_s)
+{
+    if (!(sgemm_s > 0) || !(dgemm_s > 0) || !isfinite(sgemm_s) ||
+        !isfinite(dgemm_s))
+        return false;
+    return sgemm_s / dgemm_s >= 0.8;
+}
+
 double pog_round2(double v)
 {
     char buf[64];

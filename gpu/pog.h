@@ -40,6 +40,26 @@ uint32_t pog_size_fp16(double vram_gb);
 uint32_t pog_size_fp32(double vram_gb);
 uint32_t pog_size_compute(double vram_gb);
 
+/* Bytes kept free beside a benchmark's three matrices: the cuBLAS
+ * workspace, the runtime's own and the allocator's slack per buffer. */
+#define POG_BENCH_RESERVE ((uint64_t)256 << 20)
+
+/* The largest benchmark side whose A, B and C (3 n^2 elements of
+ * elem_size bytes: 6 n^2 for fp16, which is half in and half out, 12 n^2
+ * for fp32) fit in mem_bytes less POG_BENCH_RESERVE: a multiple of 32, at
+ * most POG_MAX_N; 0 when not even n = 32 fits. */
+uint32_t pog_bench_max_n(uint64_t mem_bytes, unsigned elem_size);
+/* n, or the precision's limit from pog_bench_max_n() (and cap, a limit of
+ * the backend's own such as the CPU's; 0 for none) where n is larger, which
+ * then sets *clamped. */
+uint32_t pog_bench_clamp(uint32_t n, unsigned elem_size, uint64_t mem_bytes,
+                         uint32_t cap, bool *clamped);
+
+/* Whether fp64 accumulation is the default: DGEMM at no less than 0.8x
+ * the SGEMM rate, from the seconds the same GEMM took in each (docs/pog.md
+ * 1.7). False when either time is not a positive finite number. */
+bool pog_fp64_fast(double sgemm_s, double dgemm_s);
+
 /* What "%.2f" then float() gives back: the VRAM the validator sees. */
 double pog_round2(double v);
 

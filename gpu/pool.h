@@ -99,8 +99,9 @@ struct gpu_job_spec {
     int device;          /* -1: the least busy device; ignored by proofs of
                             a compute job (they go where it ran) */
     uint32_t timeout_ms; /* deadline from submission; 0: pool default */
-    /* benchmark: sizes; 0 derives them from the VRAM estimate (clamped to
-     * the device's max_n, e.g. the CPU cap) */
+    /* benchmark: sizes; 0 derives them from the VRAM estimate (each
+     * clamped by its precision's memory, pog_bench_clamp(), and on the CPU
+     * by its cap) */
     uint32_t n_fp16, n_fp32;
     /* compute, and proof without compute_job */
     uint32_t n;

@@ -118,16 +118,8 @@ struct bench {
     double vram;       /* unrounded GB */
     uint32_t n16, n32; /* sizes run */
     double t16, t32;   /* seconds as printed (%.6f) */
-    bool clamped;      /* a size was cut to the device's max_n */
+    bool clamped;      /* a size was cut to what the device holds */
 };
-
-static uint32_t clamp_n(uint32_t n, uint32_t max_n, bool *clamped)
-{
-    if (!max_n || n <= max_n)
-        return n;
-    *clamped = true;
-    return max_n >= 32 ? max_n / 32 * 32 : max_n;
-}
 
 /* Frees device memory, estimates VRAM, sizes and times both GEMMs. */
 static enum svc_rc bench_measure(struct run *r, struct bench *b)
@@ -135,6 +127,7 @@ static enum svc_rc bench_measure(struct run *r, struct bench *b)
     const struct gpu_backend *be = r->d->pool->be;
     struct gpu_device_info info;
     uint64_t free_b, total_b;
+    uint32_t cap;
     enum svc_rc rc;
 
     pool_release_retained(r->d);
@@ -142,12 +135,16 @@ static enum svc_rc bench_measure(struct run *r, struct bench *b)
         (rc = be->info(r->d->w, &info)))
         return backend_fail(r, rc);
     b->vram = pog_vram_gb(pog_vram_quantise(free_b));
-    b->n16 =
-        clamp_n(r->j->spec.n_fp16 ? r->j->spec.n_fp16 : pog_size_fp16(b->vram),
-                info.max_n, &b->clamped);
-    b->n32 =
-        clamp_n(r->j->spec.n_fp32 ? r->j->spec.n_fp32 : pog_size_fp32(b->vram),
-                info.max_n, &b->clamped);
+    /* Each precision by its own element size in the free memory (fp16
+     * 6 n^2 bytes, fp32 12 n^2); info.max_n is the fp32 compute rule on a
+     * GPU, so only the CPU's own cap applies as well. */
+    cap = strcmp(info.backend, "cpu") ? 0 : info.max_n;
+    b->n16 = pog_bench_clamp(r->j->spec.n_fp16 ? r->j->spec.n_fp16
+                                               : pog_size_fp16(b->vram),
+                             2, free_b, cap, &b->clamped);
+    b->n32 = pog_bench_clamp(r->j->spec.n_fp32 ? r->j->spec.n_fp32
+                                               : pog_size_fp32(b->vram),
+                             4, free_b, cap, &b->clamped);
     if (b->n16 == 0 || b->n32 == 0) {
         snprintf(r->err, r->cap, "too little memory to benchmark");
         return SVC_ERR_NO_VRAM;

@@ -177,7 +177,7 @@ static const char *f_last_error(struct gpu_worker *w)
 static const struct gpu_backend fake_be = {
     "fake",     f_count,   f_new,        f_free,    f_info,
     f_memory,   f_bench,   f_compute,    f_get_row, f_release,
-    f_selftest, f_healthy, f_last_error, NULL,
+    f_selftest, f_healthy, f_last_error, NULL,      NULL,
 };
 
 /* ---- event log ---------------------------------------------------------- */
@@ -788,6 +788,19 @@ static void check_fake_benchmark(void)
     json_t *r = cpu_job(p, &s);
 
     CHECK(json_real_value(json_object_get(r, "vram")) == 34.36);
+    /* Each precision is clamped by its own memory rule, not by max_n (the
+     * fp32 compute limit, 4096 here): an H100 runs the protocol sizes. */
+    CHECK_INT_EQ(json_integer_value(json_object_get(r, "n_fp16")), 92672);
+    CHECK_INT_EQ(json_integer_value(json_object_get(r, "n_fp32")), 46336);
+    CHECK(json_is_false(json_object_get(r, "clamped")));
+    json_decref(r);
+    /* fp32 at the fp16 size needs 103 GB of the 85 free: clamped. */
+    s.n_fp32 = 92672;
+    r = cpu_job(p, &s);
+    CHECK_INT_EQ(json_integer_value(json_object_get(r, "n_fp16")), 92672);
+    CHECK_INT_EQ(json_integer_value(json_object_get(r, "n_fp32")),
+                 pog_bench_max_n(85000000000ull, 4));
+    CHECK(json_is_true(json_object_get(r, "clamped")));
     CHECK_STR_EQ(json_string_value(
                      json_object_get(json_object_get(r, "identified"), "name")),
                  "NVIDIA H100 80GB HBM3");
