@@ -47,15 +47,14 @@ static bool reads_back(const char *digits, int exp10, double d)
     return strtod(t, NULL) == d;
 }
 
-/* The shortest digits that read back as d > 0, and their exponent. The
- * correctly rounded "%.*e" at each length is the nearest candidate; only
- * where d is a power of two, whose interval reaches twice as far above as
- * below, may the next decimal up read back when the nearest (below d)
- * does not. 17 digits always read back. */
-static void shortest(double d, char *digits, size_t dlen, int *exp10)
+/* The shortest digits that read back as d > 0, and their exponent, by
+ * trying each length. The correctly rounded "%.*e" at each length is the
+ * nearest candidate; only where d is a power of two, whose interval
+ * reaches twice as far above as below, may the next decimal up read back
+ * when the nearest (below d) does not. 17 digits always read back. */
+static void search(double d, char *digits, size_t dlen, int *exp10)
 {
     char t[40];
-    size_t n;
 
     for (int prec = 0; prec < 17; prec++) {
         double back;
@@ -64,13 +63,32 @@ static void shortest(double d, char *digits, size_t dlen, int *exp10)
         split(t, digits, dlen, exp10);
         back = strtod(t, NULL);
         if (back == d)
-            break;
+            return;
         if (back < d) {
             bump(digits, exp10);
             if (reads_back(digits, *exp10, d))
-                break;
+                return;
         }
     }
+}
+
+/* The shortest digits that read back as d > 0, without trailing zeros,
+ * and their exponent. Most stored values came from decimals of 15 digits
+ * or fewer: when the nearest 15-digit decimal reads back, it is the
+ * shortest one padded with zeros (d's rounding interval, at most 2^-52 of
+ * d wide for a normal double, holds no other decimal of at most 15
+ * digits), so one try replaces the search. Subnormals have wider
+ * intervals: they always search. */
+static void shortest(double d, char *digits, size_t dlen, int *exp10)
+{
+    char t[40];
+    size_t n;
+
+    snprintf(t, sizeof(t), "%.14e", d);
+    if (isnormal(d) && strtod(t, NULL) == d)
+        split(t, digits, dlen, exp10);
+    else
+        search(d, digits, dlen, exp10);
     for (n = strlen(digits); n > 1 && digits[n - 1] == '0'; n--)
         digits[n - 1] = '\0';
 }

@@ -37,6 +37,13 @@ static void check_repr(void)
          * up do (a power of two's interval is wider above). */
         {0x1p-1017, "7.120236347223045e-307"},
         {0x1p-44, "5.684341886080802e-14"},
+        /* Subnormals: 15 digits read back here without being the
+         * shortest (their interval is wider than a normal's). */
+        {3.6993799826786e-310, "3.6993799826786e-310"},
+        {1e-323, "1e-323"},
+        {2.2250738585072014e-308, "2.2250738585072014e-308"},
+        {0.3, "0.3"},
+        {9007199254740993.0, "9007199254740992.0"},
     };
     char out[NUM_REPR_MAX];
 
