@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Creates the parent directory of path when it is missing (one level, as
  * for the default ./data/database.db). */
@@ -198,7 +199,7 @@ static enum svc_rc open_pog(struct app_run *run)
     return SVC_OK;
 }
 
-static enum svc_rc open_http(struct app_run *run)
+static struct http_options http_of(const struct app_run *run)
 {
     const struct config *cfg = run->cfg;
     struct http_options o = {
@@ -215,8 +216,27 @@ static enum svc_rc open_http(struct app_run *run)
         .max_body = cfg->max_body,
         .tls_cert = cfg->tls_cert,
         .tls_key = cfg->tls_key,
+        .bound = run->bound_fd >= 0,
+        .bound_fd = run->bound_fd,
     };
 
+    return o;
+}
+
+/* The port first: a taken one stops the start before the database or the
+ * first-run key is touched. */
+static enum svc_rc bind_port(struct app_run *run)
+{
+    struct http_options o = http_of(run);
+
+    return http_bind(&o, &run->bound_fd);
+}
+
+static enum svc_rc open_http(struct app_run *run)
+{
+    struct http_options o = http_of(run);
+
+    run->bound_fd = -1; /* http_start owns it now, whatever it answers */
     return http_start(&run->app, &o, &run->router, &run->http);
 }
 
@@ -291,6 +311,7 @@ enum svc_rc app_open(const struct config *cfg, struct app_run **out)
     if (rc != SVC_OK)
         return rc;
     run->cfg = cfg;
+    run->bound_fd = -1;
     run->router = (struct router){.routes = svc_routes,
                                   .n_routes = svc_routes_count,
                                   .authenticate = policy_authenticate};
@@ -298,6 +319,8 @@ enum svc_rc app_open(const struct config *cfg, struct app_run **out)
     run->app.response_cache = !cfg->no_response_cache;
     metrics_init(svc_routes, svc_routes_count);
     rc = ss58_init();
+    if (rc == SVC_OK)
+        rc = bind_port(run);
     if (rc == SVC_OK)
         rc = open_db(run);
     if (rc == SVC_OK)
@@ -372,6 +395,8 @@ void app_close(struct app_run *run)
 {
     if (!run)
         return;
+    if (run->bound_fd >= 0)
+        close(run->bound_fd);
     http_stop(run->http);
     pog_service_close(run->app.pog_service);
     auth_free(run->app.auth);

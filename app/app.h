@@ -21,6 +21,8 @@ struct app_run {
     struct router router;     /* the route table and its authenticator */
     struct http_server *http; /* NULL once stopped */
     bool first_run;           /* the admin key was made an admin now */
+    int bound_fd; /* the port, bound before anything else, until HTTP takes
+                     it; -1 after */
 };
 
 /* Opens everything cfg describes, in order: metrics, the database (its

@@ -897,32 +897,61 @@ static const char *bind_advice(int err)
     }
 }
 
-/* Binds and listens at ss (IPv6 only for an IPv6 address, as before);
- * one error naming the cause when that fails. The daemon owns *fd once it
- * has started. */
-static enum svc_rc listen_socket(const struct http_options *cfg,
-                                 const struct sockaddr_storage *ss, bool v6,
-                                 int *fd)
+/* The one error for a socket at cfg's address that cannot be had (errno
+ * says why); closes *fd. */
+static enum svc_rc socket_failed(const struct http_options *cfg, int *fd)
 {
-    socklen_t len =
-        v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    int one = 1, err;
+    int err = errno;
 
-    *fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (*fd >= 0 &&
-        setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
-        (!v6 ||
-         setsockopt(*fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0) &&
-        bind(*fd, (const struct sockaddr *)ss, len) == 0 &&
-        listen(*fd, SOMAXCONN) == 0)
-        return SVC_OK;
-    err = errno;
     log_err("cannot listen on %s:%u: %s; %s", cfg->listen_host,
             (unsigned)cfg->port, strerror(err), bind_advice(err));
     if (*fd >= 0)
         close(*fd);
     *fd = -1;
     return SVC_ERR_INVALID;
+}
+
+enum svc_rc http_bind(const struct http_options *cfg, int *fd)
+{
+    struct sockaddr_storage ss = {0};
+    bool v6 = false;
+    int one = 1;
+    enum svc_rc rc = resolve(cfg, &ss, &v6);
+
+    *fd = -1;
+    if (rc != SVC_OK)
+        return rc;
+    *fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (*fd >= 0 &&
+        setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+        (!v6 ||
+         setsockopt(*fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0) &&
+        bind(*fd, (const struct sockaddr *)&ss,
+             v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) ==
+            0)
+        return SVC_OK;
+    return socket_failed(cfg, fd);
+}
+
+/* Listens on cfg's bound socket, or binds one first; *v6 tells its family.
+ * The daemon owns *fd once it has started. */
+static enum svc_rc listen_socket(const struct http_options *cfg, int *fd,
+                                 bool *v6)
+{
+    struct sockaddr_storage ss = {0};
+    socklen_t len = sizeof(ss);
+    enum svc_rc rc = SVC_OK;
+
+    *fd = cfg->bound ? cfg->bound_fd : -1;
+    if (*fd < 0)
+        rc = http_bind(cfg, fd);
+    if (rc != SVC_OK)
+        return rc;
+    if (listen(*fd, SOMAXCONN) != 0 ||
+        getsockname(*fd, (struct sockaddr *)&ss, &len) != 0)
+        return socket_failed(cfg, fd);
+    *v6 = ss.ss_family == AF_INET6;
+    return SVC_OK;
 }
 
 static void seed_prefix(struct http_server *s)
@@ -1046,17 +1075,14 @@ static enum svc_rc start_parts(struct http_server *s,
 enum svc_rc http_start(struct app *app, const struct http_options *cfg,
                        const struct router *router, struct http_server **out)
 {
-    struct sockaddr_storage ss = {0};
     bool v6 = false;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct http_server *s;
     struct MHD_OptionItem tls_opts[3];
     int fd = -1;
-    enum svc_rc rc = resolve(cfg, &ss, &v6);
+    enum svc_rc rc = listen_socket(cfg, &fd, &v6);
 
-    if (rc == SVC_OK)
-        rc = listen_socket(cfg, &ss, v6, &fd);
     if (rc != SVC_OK)
         return rc;
     s = calloc(1, sizeof(*s));

@@ -28,7 +28,16 @@ struct http_options {
     const char *tls_cert;      /* PEM certificate chain: HTTPS only (NULL:
                                   plain HTTP) */
     const char *tls_key;       /* its PEM private key */
+    bool bound;                /* bound_fd is http_bind()'s socket: serve on
+                                  it (http_start owns it from then on) */
+    int bound_fd;
 };
+
+/* Binds a socket to cfg's address and port without listening yet, so a
+ * taken port or a bad address is found before anything else is opened,
+ * and no client can connect before http_start(). Logs one error naming
+ * the cause and what to do; SVC_ERR_INVALID then. */
+SVC_NODISCARD enum svc_rc http_bind(const struct http_options *cfg, int *fd);
 
 /* Starts listening as cfg says, dispatching through router. app, cfg and
  * router are borrowed and must outlive the server. On success *out is a

@@ -41,6 +41,8 @@ key=$dir/db/admin.key
 grep -q "cannot listen on 127.0.0.1:$port: Address already in use; another process holds this port" "$dir/log2" \
     || bad "the taken-port error does not say why"
 grep -qi "failed to bind" "$dir/log2" && bad "libmicrohttpd's bind message leaked"
+[ -e "$dir/other.db" ] && bad "a taken port still created the database"
+[ -e "$dir/admin.key" ] && bad "a taken port still wrote a first-run key"
 
 # 3. Refusals that say why.
 "$bin" keygen --out "$dir/stranger.key" >"$dir/stranger.addr" || bad "keygen"
