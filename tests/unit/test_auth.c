@@ -24,6 +24,17 @@ static struct auth_subject vector_subject(void)
                                  "/v1/jobs?dry_run=1", body, sizeof(body) - 1};
 }
 
+/* The verifier the vectors are checked with: their audience, the default
+ * window and skew, started a minute before ts. */
+static struct auth_options vector_options(int64_t ts)
+{
+    return (struct auth_options){.audience = "example-service",
+                                 .window_ms = 30000,
+                                 .future_ms = 2000,
+                                 .replay_capacity = 64,
+                                 .started_ms = ts - 60000};
+}
+
 static void seed_of(const char *hex, uint8_t seed[AUTH_SEED_BYTES])
 {
     size_t n = 0;
@@ -123,11 +134,7 @@ static enum auth_reason verify(struct auth *a, const struct auth_headers *h,
 static void check_verify(void)
 {
     const int64_t ts = 1700000000000;
-    struct auth_options o = {.audience = "example-service",
-                             .window_ms = 30000,
-                             .future_ms = 2000,
-                             .replay_capacity = 64,
-                             .started_ms = ts - 60000};
+    struct auth_options o = vector_options(ts);
     struct auth *a = auth_new(&o);
     struct auth_headers h = {alice_ss58, "1700000000000",
                              "0123456789abcdef0123456789abcdef", vector_sig,
@@ -222,14 +229,8 @@ static void check_shared_store(void)
 {
     const int64_t ts = 1700000000000;
     struct store store = {0, {{0}}, 0};
-    struct auth_options o = {.audience = "example-service",
-                             .window_ms = 30000,
-                             .future_ms = 2000,
-                             .replay_capacity = 64,
-                             .started_ms = ts - 60000,
-                             .shared = flaky_store,
-                             .shared_ctx = &store};
-    struct auth *a = auth_new(&o), *b = auth_new(&o);
+    struct auth_options o = vector_options(ts);
+    struct auth *a, *b;
     struct auth_headers h = {alice_ss58, "1700000000000",
                              "0123456789abcdef0123456789abcdef", vector_sig,
                              false};
@@ -238,6 +239,10 @@ static void check_shared_store(void)
     struct auth_principal who = {0};
     int lookups = 0;
 
+    o.shared = flaky_store;
+    o.shared_ctx = &store;
+    a = auth_new(&o);
+    b = auth_new(&o);
     CHECK(a != NULL && b != NULL);
     CHECK(auth_verify(a, &h, &s, ts, ROLE_READER, alice_is_writer, &lookups,
                       &who, &reason) == SVC_ERR_BUSY);
@@ -274,11 +279,7 @@ static void check_sr25519_vector(void)
         "0x3aaa418d5d48f5500d651d7cb567eb99f0951ae239053f316d9f784dee8ab969"
         "4779aded85c4929dc7e8e5b7b5b63301885aacb6ace02150e939d82df52a4a8f";
     const int64_t ts = 1700000000000;
-    struct auth_options o = {.audience = "example-service",
-                             .window_ms = 30000,
-                             .future_ms = 2000,
-                             .replay_capacity = 64,
-                             .started_ms = ts - 60000};
+    struct auth_options o = vector_options(ts);
     struct auth_headers h = {alice_sr_ss58, "1700000000000",
                              "0123456789abcdef0123456789abcdef", sig, false};
     struct auth_subject s = vector_subject();

@@ -12,6 +12,7 @@ The upstream import paths have twins: computedb_client.db (ComputeDb),
 computedb_client.errors.ComputeDbError subclasses.
 """
 from .auth import Ed25519Signer, ss58_address
+from . import functions
 from .client import ComputeDb
 from .errors import (AuthError, ComputeDbError, ConflictError,
                      ForbiddenError, InvalidError, NotFoundError,
@@ -32,11 +33,4 @@ __all__ = [
     "ComputeDb", "Ed25519Signer", "ss58_address",
     "ComputeDbError", "AuthError", "ForbiddenError", "InvalidError",
     "NotFoundError", "ConflictError", "UnavailableError", "RateLimitedError",
-    "select_miners", "update_miners", "purge_miner_entries", "sync_miners",
-    "select_challenge_stats", "update_challenge_details",
-    "get_miner_details", "update_miner_details",
-    "select_has_docker_miners_hotkey", "select_allocate_miners_hotkey",
-    "update_allocation_db", "update_blacklist_db",
-    "update_pog_stats", "get_pog_specs", "write_stats", "retrieve_stats",
-    "get_run_id", "save_run_id", "set_default_db",
-]
+] + functions.__all__
