@@ -216,6 +216,7 @@ static struct http_options http_of(const struct app_run *run)
         .max_body = cfg->max_body,
         .tls_cert = cfg->tls_cert,
         .tls_key = cfg->tls_key,
+        .tls_client_ca = cfg->tls_client_ca[0] ? cfg->tls_client_ca : NULL,
         .bound = run->bound_fd >= 0,
         .bound_fd = run->bound_fd,
     };
@@ -362,8 +363,13 @@ void app_reload(struct app_run *run, const struct config *cfg)
         return;
     }
     /* a failure is logged and keeps the certificate served now */
-    if (http_tls_reload(run->http, cfg->tls_cert, cfg->tls_key) ==
-        SVC_ERR_CONFLICT)
+    if (http_tls_reload(run->http,
+                        &(struct http_options){
+                            .tls_cert = cfg->tls_cert,
+                            .tls_key = cfg->tls_key,
+                            .tls_client_ca = cfg->tls_client_ca[0]
+                                                 ? cfg->tls_client_ca
+                                                 : NULL}) == SVC_ERR_CONFLICT)
         log_warn("SIGHUP: --tls-cert is set now, but HTTPS starts only with "
                  "the server; restart it to serve HTTPS");
 }

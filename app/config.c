@@ -144,6 +144,10 @@ static const struct opt opts[] = {
      "TLS 1.2 and 1.3; reloaded on SIGHUP; needs --tls-key"},
     {"--tls-key", OPT_PATH, OFF(tls_key), 0, 0,
      "PEM private key of --tls-cert (unencrypted; keep it mode 600)"},
+    {"--tls-client-ca", OPT_PATH, OFF(tls_client_ca), 0, 0,
+     "PEM CA certificates: HTTPS asks for a client certificate, and one "
+     "they issued is a principal by its SHA-256 (`computedb principal add "
+     "--cert`); needs --tls-cert"},
     {"--config", OPT_CONFIG, OFF(config_file), 0, 0,
      "JSON file of settings keyed by flag name, e.g. {\"threads\": 4}; "
      "`computedb config print` writes one"},
@@ -732,6 +736,11 @@ enum svc_rc config_parse(struct config *cfg, const struct config_args *args,
                   "HTTPS, or neither for plain HTTP");
         return SVC_ERR_INVALID;
     }
+    if (cfg->tls_client_ca[0] && !cfg->tls_cert[0]) {
+        say(args, "--tls-client-ca needs HTTPS: give --tls-cert and "
+                  "--tls-key too");
+        return SVC_ERR_INVALID;
+    }
     return default_admin_key(cfg, args);
 }
 
@@ -750,6 +759,8 @@ enum svc_rc config_reload(struct config *live, const struct config_args *args)
     live->n_cors = fresh.n_cors;
     memcpy(live->tls_cert, fresh.tls_cert, sizeof(live->tls_cert));
     memcpy(live->tls_key, fresh.tls_key, sizeof(live->tls_key));
+    memcpy(live->tls_client_ca, fresh.tls_client_ca,
+           sizeof(live->tls_client_ca));
     return SVC_OK;
 }
 

@@ -55,6 +55,7 @@ struct config {
     size_t min_free_disk;         /* bytes PoG jobs and backups leave free */
     char tls_cert[4096];          /* PEM certificate chain, "" for plain HTTP */
     char tls_key[4096];           /* its PEM private key */
+    char tls_client_ca[4096];     /* CAs of client certificates, "" for none */
 };
 
 /* Fills cfg with the defaults. */

@@ -57,6 +57,12 @@ static const char call_usage[] =
     "  --insecure  for an https:// URL, do not verify the server's "
     "certificate at all\n              (a warning each time: anyone on the "
     "path can pose as the server)\n"
+    "  --cert      for an https:// URL, present this client certificate "
+    "(PEM) and send\n              the request unsigned: the certificate is "
+    "the principal (a server\n              with --tls-client-ca); with "
+    "--key or --wallet it is signed too\n"
+    "  --cert-key  the certificate's private key (PEM; default: the --cert "
+    "file)\n"
     "  -o, --output FILE  write the answer's bytes to FILE instead of "
     "printing it\n              (a binary answer, such as a backup, is "
     "never printed to a\n              terminal)\n"
@@ -217,6 +223,8 @@ struct exchange {
     const char *key_path; /* NULL when signed with a wallet's hotkey */
     const char *cacert;   /* the CAs to trust, NULL: the system's */
     int insecure;         /* no TLS verification at all */
+    const char *cert;     /* client certificate, NULL: none */
+    const char *cert_key; /* its key, NULL: in cert */
     long status;
     char type[128]; /* the answer's Content-Type, "" when none */
     struct buf answer;
@@ -276,11 +284,15 @@ static bool deliver(const struct exchange *x)
     return true;
 }
 
+/* The request's headers: the signature's (none when sig is NULL), no
+ * Expect, and the JSON type when it has a body. */
 static struct curl_slist *sig_headers(const struct auth_signed *sig, bool json)
 {
     char h[256];
     struct curl_slist *l = NULL;
 
+    if (!sig)
+        goto tail;
     snprintf(h, sizeof(h), "BT-Signer: %s", sig->signer);
     l = curl_slist_append(l, h);
     snprintf(h, sizeof(h), "BT-Timestamp: %s", sig->timestamp);
@@ -289,6 +301,7 @@ static struct curl_slist *sig_headers(const struct auth_signed *sig, bool json)
     l = curl_slist_append(l, h);
     snprintf(h, sizeof(h), "BT-Signature: %s", sig->signature);
     l = curl_slist_append(l, h);
+tail:
     l = curl_slist_append(l, "Expect:");
     if (json)
         l = curl_slist_append(l, "Content-Type: application/json");
@@ -306,6 +319,11 @@ static void set_tls(CURL *c, const struct exchange *x, char *errbuf)
     } else if (x->cacert) {
         curl_easy_setopt(c, CURLOPT_CAINFO, x->cacert);
         curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    }
+    if (x->cert) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, x->cert);
+        curl_easy_setopt(c, CURLOPT_SSLKEY,
+                         x->cert_key ? x->cert_key : x->cert);
     }
 }
 
@@ -494,18 +512,19 @@ static void advise(const struct exchange *x)
     const char *hint = json_string_value(json_object_get(e, "hint"));
     const char *verified = json_string_value(json_object_get(e, "signed"));
 
-    if (msg && x->status == 401 && strcmp(msg, "unknown_signer") == 0)
+    if (msg && x->status == 401 && strcmp(msg, "unknown_signer") == 0 && x->sig)
         say_unknown(x);
     else if (msg && x->status == 401 && strcmp(msg, "bad_signature") == 0 &&
-             verified)
+             verified && x->sig)
         diff_signed(x, verified);
     else if (hint)
         fprintf(stderr, "computedb call: %s\n", hint);
     json_decref(j);
 }
 
-/* Sends the signed request; returns the exit code. */
-static int send_signed(struct exchange *x)
+/* Sends the request (signed unless x->sig is NULL); returns the exit
+ * code. */
+static int send_request(struct exchange *x)
 {
     int code = 1;
 
@@ -541,6 +560,10 @@ static bool call_args_ok(int n, const char **pos, const struct key_source *ks,
 {
     if (x->cacert && x->insecure) {
         fprintf(stderr, "computedb call: --cacert or --insecure, not both\n");
+        return false;
+    }
+    if (x->cert_key && !x->cert) {
+        fprintf(stderr, "computedb call: --cert-key goes with --cert\n");
         return false;
     }
     if (n != 2 || (ks->key && uses_wallet(ks))) {
@@ -592,6 +615,8 @@ int cli_call(int argc, char **argv)
                                    {"-o", &output, NULL},
                                    {"--cacert", &x.cacert, NULL},
                                    {"--insecure", NULL, &x.insecure},
+                                   {"--cert", &x.cert, NULL},
+                                   {"--cert-key", &x.cert_key, NULL},
                                    {"--help", NULL, &help},
                                    {NULL, NULL, NULL}};
     struct buf body = {.max = BODY_MAX};
@@ -623,8 +648,11 @@ int cli_call(int argc, char **argv)
     x.subject = &s;
     x.sig = &sig;
     x.key_path = uses_wallet(&ks) ? NULL : cli_key_path(ks.key);
-    if (sign_request(&ks, cli_key_path(ks.key), &s, &sig, &x.scheme))
-        code = send_signed(&x);
+    if (x.cert && !ks.key && !uses_wallet(&ks)) {
+        x.sig = NULL; /* the certificate is the principal */
+        code = send_request(&x);
+    } else if (sign_request(&ks, cli_key_path(ks.key), &s, &sig, &x.scheme))
+        code = send_request(&x);
 out:
     buf_free(&body);
     return code;

@@ -3,6 +3,7 @@
  * live admin, one neither expired nor removed, so the service cannot be
  * locked out over HTTP), and online backups. */
 #include "core/auth_msg.h"
+#include "core/certid.h"
 #include "decode.h"
 #include "handlers.h"
 #include "schema/queries.h"
@@ -44,6 +45,16 @@ static enum svc_rc put_tx(struct db *db, void *ctx)
     return rc == SVC_OK ? q_principals_get(db, pp->p.ss58, &pp->row) : rc;
 }
 
+/* A client certificate's principal has the scheme x509, given or not. */
+static enum svc_rc certificate_scheme(struct req *req, struct q_principal *p)
+{
+    if (p->scheme && strcmp(p->scheme, "x509") != 0)
+        return req_fail(req, SVC_ERR_INVALID, "scheme",
+                        "must be x509 (or absent) for a client certificate");
+    p->scheme = "x509";
+    return SVC_OK;
+}
+
 static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
 {
     static const char *const fields[] = {"role",   "label",   "expires_at",
@@ -59,10 +70,14 @@ static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
                       "must be reader, writer or admin");
     if (rc == SVC_OK && dec_has(req->json, "scheme"))
         rc = dec_text(req, req->json, NULL, -1, "scheme", 16, &p->scheme);
-    if (rc == SVC_OK && p->scheme && !auth_scheme_parse(p->scheme, &scheme))
+    if (rc == SVC_OK && cert_id_is_valid(p->ss58))
+        rc = certificate_scheme(req, p);
+    else if (rc == SVC_OK && p->scheme &&
+             !auth_scheme_parse(p->scheme, &scheme))
         rc = req_fail(req, SVC_ERR_INVALID, "scheme",
                       "must be ed25519 or sr25519 (Bittensor hotkeys are "
-                      "sr25519)");
+                      "sr25519; x509 is for a client certificate's "
+                      "sha256:<hex> name)");
     if (rc == SVC_OK && dec_has(req->json, "secrets")) {
         bool secrets = false;
 
@@ -88,7 +103,7 @@ static enum svc_rc decode_principal(struct req *req, struct q_principal *p)
 enum svc_rc h_principals_put(struct req *req, struct reply *rep)
 {
     struct principal_put pp = {.p.secrets = -1};
-    enum svc_rc rc = dec_path_hotkey(req, "ss58", &pp.p.ss58);
+    enum svc_rc rc = dec_path_key(req, "ss58", &pp.p.ss58);
 
     if (rc == SVC_OK)
         rc = decode_principal(req, &pp.p);

@@ -92,7 +92,7 @@ enum svc_rc hx_read_by_key(struct req *req, struct reply *rep,
     char etag[64];
     struct db *db;
     json_t *out = NULL;
-    enum svc_rc rc = dec_path_hotkey(req, param, &key);
+    enum svc_rc rc = dec_path_key(req, param, &key);
 
     if (rc != SVC_OK || hx_conditional(req, rep, mask, etag))
         return rc;
@@ -127,7 +127,7 @@ enum svc_rc hx_delete_by_key(struct req *req, struct reply *rep,
                              const char *missing)
 {
     struct delete_run run = {fn, NULL};
-    enum svc_rc rc = dec_path_hotkey(req, param, &run.key);
+    enum svc_rc rc = dec_path_key(req, param, &run.key);
 
     if (rc == SVC_OK)
         rc = db_write(req->app->db, delete_tx, &run);

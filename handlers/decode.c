@@ -2,6 +2,7 @@
 /* The request decoders behind decode.h. */
 #include "decode.h"
 
+#include "core/certid.h"
 #include "core/ss58.h"
 
 #include <errno.h>
@@ -223,6 +224,21 @@ static enum svc_rc hotkey_arg(struct req *req, const char *name, const char *v,
 enum svc_rc dec_path_hotkey(struct req *req, const char *name, const char **out)
 {
     return hotkey_arg(req, name, req_param(req, name), out);
+}
+
+enum svc_rc dec_path_key(struct req *req, const char *name, const char **out)
+{
+    const char *v = req_param(req, name);
+
+    if (strcmp(name, "ss58") != 0 || !v || !strchr(v, ':'))
+        return hotkey_arg(req, name, v, out);
+    if (!cert_id_is_valid(v))
+        return req_fail(req, SVC_ERR_INVALID, name,
+                        "must be an SS58 address (network 42) or a client "
+                        "certificate's name, \"sha256:\" and 64 lower-case "
+                        "hex digits");
+    *out = v;
+    return SVC_OK;
 }
 
 enum svc_rc dec_query_hotkey(struct req *req, const char *name,

@@ -69,6 +69,11 @@ SVC_NODISCARD enum svc_rc dec_path_hotkey(struct req *req, const char *name,
                                           const char **out);
 SVC_NODISCARD enum svc_rc dec_path_uid(struct req *req, const char *name,
                                        int64_t *out);
+/* Path capture name as a resource's key: a principal ("ss58", the
+ * principals routes: an SS58 address or a client certificate's
+ * "sha256:<hex>" name, core/certid.h), else an SS58 hotkey. */
+SVC_NODISCARD enum svc_rc dec_path_key(struct req *req, const char *name,
+                                       const char **out);
 
 /* Parses a uid written as a decimal string (a JSON object key). */
 bool dec_uid_key(const char *s, int64_t *out);

@@ -22,7 +22,7 @@ struct db; /* one connection and its prepared-statement cache */
  * with a new step in each driver's migration list. A macro, not an enum,
  * so that SQL text which cannot take a bound parameter (PRAGMA) is built
  * from the same number: DB_SCHEMA_VERSION_TEXT. */
-#define DB_SCHEMA_VERSION      6
+#define DB_SCHEMA_VERSION      7
 #define DB_STRINGIFY_(x)       #x
 #define DB_STRINGIFY(x)        DB_STRINGIFY_(x)
 #define DB_SCHEMA_VERSION_TEXT DB_STRINGIFY(DB_SCHEMA_VERSION)

@@ -25,7 +25,9 @@
     X(EXPIRED, "principal_expired")                                            \
     X(BAD_SIGNATURE, "bad_signature")                                          \
     X(REPLAY, "replayed_nonce")                                                \
-    X(CACHE_FULL, "replay_cache_full")
+    X(CACHE_FULL, "replay_cache_full")                                         \
+    X(CERT_REJECTED, "certificate_rejected")                                   \
+    X(CONFLICT, "principal_conflict")
 
 enum auth_reason {
 #define X(name, code) AUTH_##name,
@@ -110,12 +112,12 @@ auth_verify(struct auth *a, const struct auth_headers *h,
  * 7.4). Nothing in it is secret: the server's clock and window, the header
  * at fault, and what to do next. */
 struct auth_advice {
-    const char *header;    /* the BT-* header at fault, or NULL */
-    char hint[320];        /* what is wrong and what to do next */
-    bool timing;           /* the times below apply (timestamp refusals) */
-    int64_t server_ms;     /* the server's clock when it refused */
-    int64_t window_ms;     /* how far behind a timestamp may be */
-    int64_t future_ms;     /* how far ahead */
+    const char *header;      /* the BT-* header at fault, or NULL */
+    char hint[320];          /* what is wrong and what to do next */
+    bool timing;             /* the times below apply (timestamp refusals) */
+    int64_t server_ms;       /* the server's clock when it refused */
+    int64_t window_ms;       /* how far behind a timestamp may be */
+    int64_t future_ms;       /* how far ahead */
     int64_t accept_after_ms; /* timestamps up to this are refused */
 };
 

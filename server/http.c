@@ -288,6 +288,22 @@ static void on_connection(void *cls, struct MHD_Connection *c,
     }
 }
 
+/* The verified client certificate of c's connection, if any, into req
+ * (HTTPS with --tls-client-ca only). */
+static void client_certificate(const struct http_server *s,
+                               struct MHD_Connection *c, struct req *req)
+{
+    gnutls_session_t tls = s->tls ? session_of(c) : NULL;
+    enum tls_peer peer;
+
+    if (!tls)
+        return;
+    peer = tls_session_peer(tls, req->cert_id, &req->cert_why);
+    req->cert = peer == TLS_PEER_OK    ? REQ_CERT_OK
+                : peer == TLS_PEER_BAD ? REQ_CERT_BAD
+                                       : REQ_CERT_NONE;
+}
+
 /* The raw request-target, before MHD decodes it: what clients sign. Its
  * arrival starts the head's deadline on a kept-alive connection. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -339,6 +355,7 @@ static struct req *begin(struct http_server *s, struct MHD_Connection *c,
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, req);
     req->if_none_match = dup_header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
     client_address(c, req->client, sizeof(req->client));
+    client_certificate(s, c, req);
     set_request_id(
         s, req,
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"));
@@ -570,19 +587,33 @@ static void preflight(const struct http_server *s, struct req *req,
     (void)reply_empty(rep, 204);
 }
 
+/* Who a refused request claimed to be: its BT-Signer (escaped by the
+ * log, cut to a bound), else its client certificate's name. */
+static const char *claimed(const struct req *req)
+{
+    if (!req->reason)
+        return NULL;
+    if (req->sig.signer)
+        return strlen(req->sig.signer) <= 64 ? req->sig.signer : NULL;
+    return req->cert == REQ_CERT_OK ? req->cert_id : NULL;
+}
+
 static void access_log(const struct req *req, const struct reply *rep)
 {
     /* A refused CORS origin, cut to a bound (the log escapes it). */
     char origin[129] = "";
     struct log_access a = {
-        req->method, req->route ? req->route->pattern : "-", rep->status,
-        (double)(clock_mono_ns() - req->start_ns) / 1e6, req->request_id,
-        req->principal, rep->rc != SVC_OK ? svc_rc_name(rep->rc) : NULL,
-        req->err.field, req->client, req->reason,
-        /* who a refused request claimed to be (escaped by the log) */
-        req->reason && req->sig.signer && strlen(req->sig.signer) <= 64
-            ? req->sig.signer
-            : NULL,
+        req->method,
+        req->route ? req->route->pattern : "-",
+        rep->status,
+        (double)(clock_mono_ns() - req->start_ns) / 1e6,
+        req->request_id,
+        req->principal,
+        rep->rc != SVC_OK ? svc_rc_name(rep->rc) : NULL,
+        req->err.field,
+        req->client,
+        req->reason,
+        claimed(req),
         NULL, /* origin, below */
     };
 
@@ -1045,7 +1076,9 @@ static enum svc_rc start_tls(struct http_server *s,
 
     if (!cfg->tls_cert || !cfg->tls_cert[0])
         return SVC_OK;
-    rc = tls_store_open(cfg->tls_cert, cfg->tls_key, &s->tls, why, sizeof(why));
+    rc = tls_store_open(
+        &(struct tls_files){cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca},
+        &s->tls, why, sizeof(why));
     if (rc != SVC_OK)
         log_err("cannot serve HTTPS: %s", why);
     else
@@ -1133,16 +1166,18 @@ void http_quiesce(struct http_server *s)
         close(fd);
 }
 
-enum svc_rc http_tls_reload(struct http_server *s, const char *cert,
-                            const char *key)
+enum svc_rc http_tls_reload(struct http_server *s,
+                            const struct http_options *files)
 {
     char why[4400];
+    const struct http_options *f = files ? files : &s->opt;
 
     if (!s->tls)
         return SVC_ERR_CONFLICT;
-    if (tls_store_reload(s->tls, cert ? cert : s->opt.tls_cert,
-                         key ? key : s->opt.tls_key, why,
-                         sizeof(why)) == SVC_OK)
+    if (tls_store_reload(
+            s->tls,
+            &(struct tls_files){f->tls_cert, f->tls_key, f->tls_client_ca}, why,
+            sizeof(why)) == SVC_OK)
         return SVC_OK;
     log_warn("TLS reload failed, still serving the previous certificate: %s",
              why);

@@ -28,6 +28,8 @@ struct http_options {
     const char *tls_cert;      /* PEM certificate chain: HTTPS only (NULL:
                                   plain HTTP) */
     const char *tls_key;       /* its PEM private key */
+    const char *tls_client_ca; /* CA certificates of client certificates
+                                  (NULL: none asked for) */
     bool bound;                /* bound_fd is http_bind()'s socket: serve on
                                   it (http_start owns it from then on) */
     int bound_fd;
@@ -48,13 +50,13 @@ SVC_NODISCARD enum svc_rc http_start(struct app *app,
                                      const struct http_options *cfg,
                                      const struct router *router,
                                      struct http_server **out);
-/* Loads the certificate and key again from the same options' files (or
- * cert and key when given): new handshakes get them, connections up go
- * on with the old ones. A bad file leaves the old ones in place and is
- * logged. Returns SVC_OK, SVC_ERR_INVALID (bad files) or SVC_ERR_CONFLICT
- * (the server speaks plain HTTP). Thread-safe. */
+/* Loads the certificate, key and client CA again from the files of
+ * files's tls_* members (NULL: the start's): new handshakes get them,
+ * connections up go on with the old ones. A bad file leaves the old ones
+ * in place and is logged. Returns SVC_OK, SVC_ERR_INVALID (bad files) or
+ * SVC_ERR_CONFLICT (the server speaks plain HTTP). Thread-safe. */
 SVC_NODISCARD enum svc_rc http_tls_reload(struct http_server *s,
-                                          const char *cert, const char *key);
+                                          const struct http_options *files);
 /* The SHA-256 fingerprint of the certificate served now, "" for plain
  * HTTP. */
 void http_tls_fingerprint(struct http_server *s, char *out, size_t len);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The authenticate hook: signature headers -> principal -> role. */
+/* The authenticate hook: signature headers or the client certificate ->
+ * principal -> role. A signed request is its signer, whatever certificate
+ * its connection has, unless that certificate is another live principal
+ * (principal_conflict); an unsigned one over a client certificate is that
+ * certificate's principal (docs/protocol.md section 3.3). */
 #include "policy.h"
 
 #include "auth.h"
@@ -23,7 +27,7 @@ static struct {
     pthread_mutex_t lock;
     char etag[64];
     struct {
-        char ss58[SS58_LEN + 1];
+        char ss58[CERT_ID_LEN + 1]; /* or a certificate's name */
         enum role role;
         enum auth_scheme scheme;
         bool secrets;
@@ -83,10 +87,11 @@ static void remember(const char *etag, const char *ss58,
     pthread_mutex_unlock(&principals.lock);
 }
 
-static enum svc_rc lookup(void *ctx, const char *ss58,
-                          struct auth_principal *out)
+/* Looks name up into *out: a signing key's SS58 (cert false) or a client
+ * certificate's name; a row of the other kind is no principal. */
+static enum svc_rc find(struct db_pool *pool, const char *ss58, bool cert,
+                        struct auth_principal *out)
 {
-    struct db_pool *pool = ctx;
     char name[16], etag[64], expires[20] = "", scheme[16] = "";
     struct db *db;
     enum svc_rc rc;
@@ -105,13 +110,20 @@ static enum svc_rc lookup(void *ctx, const char *ss58,
         return rc;
     /* A row the CHECK constraints would not allow (another tool's write)
      * is no principal. */
-    out->found =
-        role_parse(name, &out->role) && auth_scheme_parse(scheme, &out->scheme);
+    out->found = role_parse(name, &out->role) &&
+                 (cert ? strcmp(scheme, "x509") == 0
+                       : auth_scheme_parse(scheme, &out->scheme));
     if (!out->found)
         return SVC_OK;
     remember(etag, ss58, out, expires);
     out->expired = expired_at(expires);
     return SVC_OK;
+}
+
+static enum svc_rc lookup(void *ctx, const char *ss58,
+                          struct auth_principal *out)
+{
+    return find(ctx, ss58, false, out);
 }
 
 static bool is_unsigned(const struct req_sig *sig)
@@ -180,6 +192,93 @@ static enum svc_rc refuse(struct req *req, enum svc_rc rc,
     return req_fail(req, rc, adv.header, "%s", code);
 }
 
+/* The request is name, found as *who. */
+static void admit(struct req *req, const struct auth_principal *who,
+                  const char *name)
+{
+    req->role = who->role;
+    req->secrets = who->role >= ROLE_ADMIN || who->secrets;
+    snprintf(req->principal, sizeof(req->principal), "%s", name);
+}
+
+/* A request refused for its client certificate: the reason code as the
+ * message, the certificate's name and what to do next. */
+static enum svc_rc refuse_cert(struct req *req, enum auth_reason reason)
+{
+    const char *code = auth_reason_code(reason), *id = req->cert_id;
+    char hint[320];
+    json_t *o = json_object();
+
+    if (reason == AUTH_CERT_REJECTED)
+        snprintf(hint, sizeof(hint),
+                 "%s: present a certificate issued by a CA of the server's "
+                 "--tls-client-ca and within its dates, or sign the request "
+                 "instead",
+                 req->cert_why ? req->cert_why : "the client certificate");
+    else if (reason == AUTH_UNKNOWN_SIGNER)
+        snprintf(hint, sizeof(hint),
+                 "the client certificate %s is not a principal of this "
+                 "server: an admin admits it with `computedb principal add "
+                 "--db DB --role reader --cert client.pem` (or PUT "
+                 "/admin/principals/%s)",
+                 id, id);
+    else if (reason == AUTH_EXPIRED)
+        snprintf(hint, sizeof(hint),
+                 "the principal of the client certificate %s has expired: an "
+                 "admin can renew it (computedb principal add ... --expires)",
+                 id);
+    else
+        snprintf(hint, sizeof(hint),
+                 "the request is signed by %.48s and its client certificate "
+                 "is the principal %s: send one of the two (sign without the "
+                 "certificate, or send the certificate unsigned)",
+                 req->sig.signer ? req->sig.signer : "", id);
+    if (o) {
+        json_object_set_new(o, "hint", json_string(hint));
+        if (req->cert == REQ_CERT_OK)
+            json_object_set_new(o, "certificate", json_string(id));
+    }
+    metrics_auth_failure(reason);
+    req->reason = code;
+    req->err_extra = o;
+    return req_fail(req, SVC_ERR_UNAUTH, NULL, "%s", code);
+}
+
+/* An unsigned request over a client certificate: its principal, or a
+ * refusal like an unknown signer's. */
+static enum svc_rc by_certificate(struct req *req)
+{
+    struct auth_principal who = {0};
+    enum svc_rc rc;
+
+    if (req->cert != REQ_CERT_OK)
+        return refuse_cert(req, AUTH_CERT_REJECTED);
+    rc = find(req->app->db, req->cert_id, true, &who);
+    if (rc != SVC_OK)
+        return rc;
+    if (!who.found)
+        return refuse_cert(req, AUTH_UNKNOWN_SIGNER);
+    if (who.expired)
+        return refuse_cert(req, AUTH_EXPIRED);
+    admit(req, &who, req->cert_id);
+    return SVC_OK;
+}
+
+/* A signed request over a client certificate that is a live principal too
+ * names two principals: refused (principal_conflict). */
+static enum svc_rc agree(struct req *req)
+{
+    struct auth_principal who = {0};
+    enum svc_rc rc;
+
+    if (req->cert != REQ_CERT_OK)
+        return SVC_OK;
+    rc = find(req->app->db, req->cert_id, true, &who);
+    if (rc == SVC_OK && who.found && !who.expired)
+        return refuse_cert(req, AUTH_CONFLICT);
+    return rc;
+}
+
 enum svc_rc policy_authenticate(struct req *req)
 {
     struct app *app = req->app;
@@ -193,6 +292,8 @@ enum svc_rc policy_authenticate(struct req *req)
     struct auth_principal who = {0};
     enum svc_rc rc;
 
+    if (is_unsigned(&req->sig) && req->cert != REQ_CERT_NONE)
+        return by_certificate(req);
     if (is_unsigned(&req->sig) && live_public_read(app->live) &&
         strcmp(req->route->method, "GET") == 0 && /* HEAD runs GET routes */
         req->route->role == ROLE_READER) {
@@ -201,14 +302,14 @@ enum svc_rc policy_authenticate(struct req *req)
     }
     rc = auth_verify(app->auth, &h, &s, clock_unix_ms(), req->route->role,
                      lookup, app->db, &who, &reason);
-    if (rc == SVC_OK) {
-        req->role = who.role;
-        req->secrets = who.role >= ROLE_ADMIN || who.secrets;
-        memcpy(req->principal, req->sig.signer, SS58_LEN + 1);
-        return SVC_OK;
+    if (rc != SVC_OK) {
+        metrics_auth_failure(reason);
+        return refuse(req, rc, &h, &s, reason);
     }
-    metrics_auth_failure(reason);
-    return refuse(req, rc, &h, &s, reason);
+    rc = agree(req);
+    if (rc == SVC_OK)
+        admit(req, &who, req->sig.signer);
+    return rc;
 }
 
 enum svc_rc policy_nonce_claim(void *ctx, const char *key, int64_t expires_ms,

@@ -6,6 +6,7 @@
 #define SVC_REQ_H
 
 #include "core/buf.h"
+#include "core/certid.h"
 #include "core/err.h"
 #include "core/rc.h"
 #include "core/role.h"
@@ -45,6 +46,13 @@ struct app {
 };
 
 /* The BT-* signature headers as received (owned copies). */
+/* What the connection's client certificate is (HTTPS with a client CA). */
+enum req_cert {
+    REQ_CERT_NONE, /* none sent, or none asked for */
+    REQ_CERT_OK,   /* issued by the client CA and within its dates */
+    REQ_CERT_BAD,  /* sent but not acceptable (cert_why says why) */
+};
+
 struct req_sig {
     char *signer;
     char *timestamp;
@@ -70,7 +78,12 @@ struct req {
     char *if_none_match;   /* owned copy of If-None-Match, or NULL */
     char *origin;          /* owned copy of Origin, or NULL */
     struct req_sig sig;    /* signature headers */
-    char principal[49];    /* SS58 of the verified signer, or "" */
+    char principal[CERT_ID_LEN + 1]; /* who the request is: the verified
+                                        signer's SS58 or the client
+                                        certificate's name, or "" */
+    enum req_cert cert;              /* the connection's client certificate */
+    char cert_id[CERT_ID_LEN + 1];   /* its name, when REQ_CERT_OK */
+    const char *cert_why;            /* static: why not, when REQ_CERT_BAD */
     char request_id[REQ_ID_MAX + 1];
     struct buf body; /* owned: the body as received (req_append_body);
                         body.p NUL-terminated, or NULL when empty */

@@ -11,8 +11,11 @@
  * new credential outside the lock, then swaps it in and drops the store's
  * reference to the old one: connections that began before go on with the
  * old certificate, new handshakes get the new one, and the old one is
- * freed by whichever of its last holders lets go. Each session's state is
- * touched only by the HTTP thread that owns its connection. */
+ * freed by whichever of its last holders lets go. The client CA
+ * (--tls-client-ca) belongs to the credential too, so a connection's
+ * client certificate is judged by the CA of its own handshake, and a
+ * reload swaps both at once. Each session's state is touched only by the
+ * HTTP thread that owns its connection. */
 #include "tls.h"
 
 #include "core/log.h"
@@ -45,12 +48,14 @@ struct tls_cred {
     gnutls_pcert_st chain[MAX_CHAIN];
     unsigned n_chain;
     gnutls_privkey_t key;
-    char fingerprint[FP_LEN]; /* SHA-256 of the leaf, "AB:CD:..." */
+    gnutls_x509_trust_list_t client_ca; /* NULL: no client certificates */
+    char fingerprint[FP_LEN];           /* SHA-256 of the leaf, "AB:CD:..." */
 };
 
 struct tls_store {
     pthread_mutex_t lock;
     struct tls_cred *cur; /* one reference held here */
+    bool client_auth;     /* handshakes ask for a client certificate */
 };
 
 /* One TLS connection: what its handshake showed and the credential it
@@ -61,6 +66,10 @@ struct tls_conn {
     unsigned max_version;  /* highest the ClientHello offered, 0x0303 = 1.2 */
     bool hello;            /* a ClientHello arrived */
     bool done;             /* the handshake completed */
+    bool peer_known;       /* peer, peer_id and peer_why are set */
+    enum tls_peer peer;
+    const char *peer_why;
+    char peer_id[CERT_ID_LEN + 1];
 };
 
 static void cred_unref(struct tls_cred *c)
@@ -70,6 +79,8 @@ static void cred_unref(struct tls_cred *c)
     for (unsigned i = 0; i < c->n_chain; i++)
         gnutls_pcert_deinit(&c->chain[i]);
     gnutls_privkey_deinit(c->key);
+    if (c->client_ca)
+        gnutls_x509_trust_list_deinit(c->client_ca, 1);
     free(c);
 }
 
@@ -99,7 +110,18 @@ static int import_key(struct tls_cred *c, const gnutls_datum_t *pem)
                          c->key, pem, GNUTLS_X509_FMT_PEM, NULL, 0);
 }
 
-/* One of the two files: its flag, what it must hold, how it is read. */
+static int import_client_ca(struct tls_cred *c, const gnutls_datum_t *pem)
+{
+    int err = gnutls_x509_trust_list_init(&c->client_ca, 0);
+
+    if (err < 0)
+        return err;
+    err = gnutls_x509_trust_list_add_trust_mem(c->client_ca, pem, NULL,
+                                               GNUTLS_X509_FMT_PEM, 0, 0);
+    return err == 0 ? GNUTLS_E_NO_CERTIFICATE_FOUND : err;
+}
+
+/* One of the files: its flag, what it must hold, how it is read. */
 struct pem_kind {
     const char *flag, *want;
     import_fn *import;
@@ -112,6 +134,9 @@ static const struct pem_kind chain_kind = {
     import_chain};
 static const struct pem_kind key_kind = {
     "--tls-key", "an unencrypted PEM private key", import_key};
+static const struct pem_kind client_ca_kind = {
+    "--tls-client-ca", "PEM CA certificates (\"-----BEGIN CERTIFICATE-----\")",
+    import_client_ca};
 
 /* Reads the file at path into c as k says, or writes why not (naming the
  * flag and the file) into why. */
@@ -177,8 +202,8 @@ static void inspect_leaf(struct tls_cred *c, const char *path)
     gnutls_x509_crt_deinit(crt);
 }
 
-/* A new checked credential from the two files, or NULL and why. */
-static struct tls_cred *cred_load(const char *cert, const char *key, char *why,
+/* A new checked credential from f's files, or NULL and why. */
+static struct tls_cred *cred_load(const struct tls_files *f, char *why,
                                   size_t len)
 {
     struct tls_cred *c = calloc(1, sizeof(*c));
@@ -189,26 +214,28 @@ static struct tls_cred *cred_load(const char *cert, const char *key, char *why,
         return NULL;
     }
     atomic_init(&c->refs, 1);
-    rc = load_pem(c, &chain_kind, cert, why, len);
+    rc = load_pem(c, &chain_kind, f->cert, why, len);
     if (rc == SVC_OK)
-        rc = load_pem(c, &key_kind, key, why, len);
+        rc = load_pem(c, &key_kind, f->key, why, len);
     if (rc == SVC_OK && !key_matches(c)) {
         snprintf(why, len,
                  "--tls-key %s does not belong to the certificate in "
                  "--tls-cert %s (their public keys differ)",
-                 key, cert);
+                 f->key, f->cert);
         rc = SVC_ERR_INVALID;
     }
+    if (rc == SVC_OK && f->client_ca && f->client_ca[0])
+        rc = load_pem(c, &client_ca_kind, f->client_ca, why, len);
     if (rc != SVC_OK) {
         cred_unref(c);
         return NULL;
     }
-    inspect_leaf(c, cert);
+    inspect_leaf(c, f->cert);
     return c;
 }
 
-enum svc_rc tls_store_open(const char *cert, const char *key,
-                           struct tls_store **out, char *why, size_t why_len)
+enum svc_rc tls_store_open(const struct tls_files *f, struct tls_store **out,
+                           char *why, size_t why_len)
 {
     struct tls_store *s = calloc(1, sizeof(*s));
 
@@ -216,22 +243,34 @@ enum svc_rc tls_store_open(const char *cert, const char *key,
         snprintf(why, why_len, "out of memory");
         return SVC_ERR_NOMEM;
     }
-    s->cur = cred_load(cert, key, why, why_len);
+    s->cur = cred_load(f, why, why_len);
     if (!s->cur) {
         free(s);
         return SVC_ERR_INVALID;
     }
+    s->client_auth = s->cur->client_ca != NULL;
     pthread_mutex_init(&s->lock, NULL);
-    log_info("TLS: certificate %s (SHA-256 %s)", cert, s->cur->fingerprint);
+    log_info("TLS: certificate %s (SHA-256 %s)%s%s", f->cert,
+             s->cur->fingerprint,
+             s->client_auth ? "; client certificates from " : "",
+             s->client_auth ? f->client_ca : "");
     *out = s;
     return SVC_OK;
 }
 
-enum svc_rc tls_store_reload(struct tls_store *s, const char *cert,
-                             const char *key, char *why, size_t why_len)
+enum svc_rc tls_store_reload(struct tls_store *s, const struct tls_files *f,
+                             char *why, size_t why_len)
 {
-    struct tls_cred *fresh = cred_load(cert, key, why, why_len), *old;
+    struct tls_cred *fresh, *old;
 
+    if (s->client_auth != (f->client_ca && f->client_ca[0])) {
+        snprintf(why, why_len,
+                 "--tls-client-ca was %s at the start: client certificates "
+                 "are asked for or not until the server restarts",
+                 s->client_auth ? "given" : "not given");
+        return SVC_ERR_INVALID;
+    }
+    fresh = cred_load(f, why, why_len);
     if (!fresh)
         return SVC_ERR_INVALID;
     pthread_mutex_lock(&s->lock);
@@ -239,7 +278,7 @@ enum svc_rc tls_store_reload(struct tls_store *s, const char *cert,
     s->cur = fresh;
     pthread_mutex_unlock(&s->lock);
     cred_unref(old); /* freed here, or by the last connection using it */
-    log_info("TLS: reloaded certificate %s (SHA-256 %s)", cert,
+    log_info("TLS: reloaded certificate %s (SHA-256 %s)", f->cert,
              fresh->fingerprint);
     return SVC_OK;
 }
@@ -372,9 +411,112 @@ bool tls_session_begin(struct tls_store *s, gnutls_session_t session)
         return false;
     t->store = s;
     gnutls_session_set_ptr(session, t);
+    if (s->client_auth) /* asked, not required: keys sign on the same port */
+        gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUEST);
     gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_ANY,
                                        GNUTLS_HOOK_BOTH, on_handshake);
     return true;
+}
+
+/* What a verification status means, the worst first. */
+static const char *status_text(unsigned status)
+{
+    static const struct {
+        unsigned bit;
+        const char *text;
+    } why[] = {
+        {GNUTLS_CERT_REVOKED, "the client certificate is revoked"},
+        {GNUTLS_CERT_SIGNER_NOT_FOUND,
+         "the client certificate is not issued by a CA of --tls-client-ca"},
+        {GNUTLS_CERT_EXPIRED, "the client certificate has expired"},
+        {GNUTLS_CERT_NOT_ACTIVATED,
+         "the client certificate is not valid yet (check the clocks)"},
+        {GNUTLS_CERT_PURPOSE_MISMATCH,
+         "the client certificate is not for client authentication (its "
+         "extended key usage)"},
+        {GNUTLS_CERT_INSECURE_ALGORITHM,
+         "the client certificate is signed with an insecure algorithm"},
+    };
+
+    for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+        if (status & why[i].bit)
+            return why[i].text;
+    return "the client certificate does not verify against --tls-client-ca";
+}
+
+/* The n DER certificates at der into crts; returns how many were made
+ * (n when all could be read). */
+static unsigned import_peers(const gnutls_datum_t *der, unsigned n,
+                             gnutls_x509_crt_t *crts)
+{
+    unsigned made = 0;
+
+    for (; made < n; made++) {
+        if (gnutls_x509_crt_init(&crts[made]) < 0)
+            break;
+        if (gnutls_x509_crt_import(crts[made], &der[made],
+                                   GNUTLS_X509_FMT_DER) < 0) {
+            gnutls_x509_crt_deinit(crts[made]);
+            break;
+        }
+    }
+    return made;
+}
+
+/* Verifies the chain the peer sent against the connection's client CA;
+ * on success its leaf's name into t->peer_id. */
+static void judge_peer(struct tls_conn *t, gnutls_session_t session)
+{
+    gnutls_typed_vdata_st purpose = {
+        GNUTLS_DT_KEY_PURPOSE_OID,
+        (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+    gnutls_x509_crt_t crts[MAX_CHAIN];
+    unsigned n = 0, made = 0, status = 0;
+    const gnutls_datum_t *der = gnutls_certificate_get_peers(session, &n);
+    unsigned char md[CERT_DIGEST_BYTES];
+    size_t md_len = sizeof(md);
+
+    t->peer = TLS_PEER_NONE;
+    if (!der || n == 0 || !t->cred || !t->cred->client_ca)
+        return;
+    t->peer = TLS_PEER_BAD;
+    t->peer_why = "the client certificate cannot be read";
+    n = n > MAX_CHAIN ? MAX_CHAIN : n;
+    made = import_peers(der, n, crts);
+    if (made < n)
+        goto out;
+    if (gnutls_x509_trust_list_verify_crt2(t->cred->client_ca, crts, n,
+                                           &purpose, 1, 0, &status, NULL) < 0)
+        goto out;
+    if (status) {
+        t->peer_why = status_text(status);
+        goto out;
+    }
+    if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &der[0], md, &md_len) < 0)
+        goto out;
+    cert_id_from_digest(md, t->peer_id);
+    t->peer = TLS_PEER_OK;
+    t->peer_why = NULL;
+out:
+    for (unsigned i = 0; i < made; i++)
+        gnutls_x509_crt_deinit(crts[i]);
+}
+
+enum tls_peer tls_session_peer(gnutls_session_t session,
+                               char id[CERT_ID_LEN + 1], const char **why)
+{
+    struct tls_conn *t = gnutls_session_get_ptr(session);
+
+    if (!t)
+        return TLS_PEER_NONE;
+    if (!t->peer_known) {
+        judge_peer(t, session);
+        t->peer_known = true;
+    }
+    if (t->peer == TLS_PEER_OK)
+        memcpy(id, t->peer_id, sizeof(t->peer_id));
+    *why = t->peer_why;
+    return t->peer;
 }
 
 /* Whether the peer sent any byte on fd (TCP_INFO). */

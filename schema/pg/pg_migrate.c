@@ -132,6 +132,14 @@ static const char principals_v6[] =
     "ALTER TABLE principals ADD COLUMN IF NOT EXISTS secrets integer NOT "
     "NULL DEFAULT 0 CHECK (secrets IN (0, 1));";
 
+/* Version 7: a principal may be a client certificate (scheme x509). The
+ * CHECK is replaced under its generated name. */
+static const char principals_v7[] =
+    "ALTER TABLE principals DROP CONSTRAINT IF EXISTS "
+    "principals_scheme_check;"
+    "ALTER TABLE principals ADD CONSTRAINT principals_scheme_check CHECK "
+    "(scheme IN ('ed25519', 'sr25519', 'x509'));";
+
 static const char triggers[] =
     "CREATE OR REPLACE TRIGGER computedb_bump AFTER INSERT OR UPDATE OR "
     "DELETE OR TRUNCATE ON miner FOR EACH STATEMENT "
@@ -226,6 +234,8 @@ static enum svc_rc migrate_tx(struct pg_db *db)
     rc = pg_exec(db, ddl);
     if (rc == SVC_OK)
         rc = pg_exec(db, principals_v6);
+    if (rc == SVC_OK)
+        rc = pg_exec(db, principals_v7);
     if (rc == SVC_OK)
         rc = pg_exec(db, triggers);
     if (rc == SVC_OK)

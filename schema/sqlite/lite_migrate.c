@@ -15,7 +15,8 @@
  * 3: covering challenge indexes (replacing those of version 1).
  * 4: pog_jobs. 5: pog_jobs.principal, its indexes for the pruning.
  * 6: principals.scheme (ed25519 or sr25519) and principals.secrets (may
- * read allocation secrets without being an admin). */
+ * read allocation secrets without being an admin). 7: principals.scheme
+ * may be x509 (a client certificate, named "sha256:<hex>" in ss58). */
 static const char set_version[] = "PRAGMA user_version=" DB_SCHEMA_VERSION_TEXT;
 
 /* Upstream (compute/utils/db.py, v1.8.3): the statements are restated from
@@ -76,8 +77,8 @@ static const char our_ddl[] =
     "role TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')), "
     "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP, "
     "scheme TEXT NOT NULL DEFAULT 'ed25519' CHECK (scheme IN ('ed25519', "
-    "'sr25519')), secrets INTEGER NOT NULL DEFAULT 0 CHECK (secrets IN "
-    "(0, 1)));"
+    "'sr25519', 'x509')), secrets INTEGER NOT NULL DEFAULT 0 CHECK (secrets "
+    "IN (0, 1)));"
     /* PoG jobs (gpu/pog_service.c): the pool's state of each job,
      * written at every transition; params, result and error are JSON text,
      * the times unix ms, principal the SS58 of the signer who submitted it
@@ -218,6 +219,33 @@ static enum svc_rc upgrade_principals(struct lite_db *db)
     return rc;
 }
 
+/* Before version 7 the scheme's CHECK allowed keys only, and SQLite
+ * cannot alter a CHECK: the table is rebuilt under the current DDL with
+ * every row (it has no index or trigger of its own to carry over). */
+static const char principals_rebuild[] =
+    "CREATE TABLE computedb_new_principals (ss58 TEXT PRIMARY KEY, "
+    "role TEXT NOT NULL CHECK (role IN ('reader', 'writer', 'admin')), "
+    "label TEXT, created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP, "
+    "scheme TEXT NOT NULL DEFAULT 'ed25519' CHECK (scheme IN ('ed25519', "
+    "'sr25519', 'x509')), secrets INTEGER NOT NULL DEFAULT 0 CHECK (secrets "
+    "IN (0, 1)));"
+    "INSERT INTO computedb_new_principals (ss58, role, label, created_at, "
+    "expires_at, scheme, secrets) SELECT ss58, role, label, created_at, "
+    "expires_at, scheme, secrets FROM principals;"
+    "DROP TABLE principals;"
+    "ALTER TABLE computedb_new_principals RENAME TO principals;";
+
+static enum svc_rc allow_certificates(struct lite_db *db)
+{
+    static const char allows[] =
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+        "name = 'principals' AND sql LIKE '%''x509''%'";
+    int64_t n = 0;
+    enum svc_rc rc = query_int(db, allows, &n);
+
+    return rc == SVC_OK && n == 0 ? lite_exec(db, principals_rebuild) : rc;
+}
+
 static enum svc_rc migrate_tx(struct lite_db *db)
 {
     int64_t version = 0;
@@ -238,6 +266,8 @@ static enum svc_rc migrate_tx(struct lite_db *db)
         rc = upgrade_pog_jobs(db);
     if (rc == SVC_OK)
         rc = upgrade_principals(db);
+    if (rc == SVC_OK)
+        rc = allow_certificates(db);
     if (rc != SVC_OK || version == DB_SCHEMA_VERSION)
         return rc;
     log_info("schema migrated from version %lld to %d", (long long)version,

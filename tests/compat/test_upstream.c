@@ -324,6 +324,9 @@ static const char old_reader[] =
 /* A Bittensor hotkey (//Alice's sr25519 key) added after the upgrade. */
 static const char sr_reader[] =
     "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+/* A client certificate (schema 7), by its SHA-256 name. */
+static const char cert_reader[] =
+    "sha256:5f2b8ff3c1d0a6e7b49e2c3d1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a";
 
 /* GET /admin/principals/{ss58}: its scheme, or "" when absent. */
 static void principal_scheme(const char *ss58, char *buf, size_t len)
@@ -378,6 +381,8 @@ static void check_v4_copy(const char *path)
     CHECK_STR_EQ(who, "ed25519");
     principal_scheme(sr_reader, who, sizeof(who));
     CHECK_STR_EQ(who, "sr25519");
+    principal_scheme(cert_reader, who, sizeof(who));
+    CHECK_STR_EQ(who, "x509");
     th_stop();
 }
 
@@ -428,6 +433,16 @@ static void check_v4_upgrade(void)
         "INSERT INTO principals (ss58, role, created_at, scheme) VALUES (%Q, "
         "'reader', '2026-01-02 00:00:00', 'sr25519')",
         sr_reader);
+    /* Version 7 rebuilt the table so that a client certificate fits: the
+     * old rows are all there. */
+    ins(db,
+        "INSERT INTO principals (ss58, role, created_at, scheme) VALUES (%Q, "
+        "'reader', '2026-01-03 00:00:00', 'x509')",
+        cert_reader);
+    CHECK_INT_EQ(up_int(db, "SELECT COUNT(*) FROM principals WHERE label = "
+                            "'old' AND created_at = '2026-01-01 00:00:00' AND "
+                            "scheme = 'ed25519' AND secrets = 0"),
+                 1);
     /* The column keeps out what no verifier knows. */
     CHECK(sqlite3_exec(db,
                        "UPDATE principals SET scheme = 'ecdsa' WHERE ss58 = "

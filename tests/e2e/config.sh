@@ -38,7 +38,8 @@ cat >full.json <<EOF
  "pog-queue": 3, "pog-jobs-max-age": 3600, "pog-jobs-max-bytes": 2097152,
  "pog-jobs-per-principal": 2, "pog-stored-per-principal": 20,
  "min-free-disk": 0, "tls-cert": "$dir/tls/cert.pem",
- "tls-key": "$dir/tls/key.pem", "config": null}
+ "tls-key": "$dir/tls/key.pem", "tls-client-ca": "$dir/tls/ca.pem",
+ "config": null}
 EOF
 print f1.json "$bin" config print --config full.json || bad "full.json did not load: $(cat err)"
 print f2.json "$bin" config print --config f1.json || bad "the printed full config did not load back: $(cat err)"
@@ -77,6 +78,7 @@ fails config 'type.json, key "threads": true is the wrong type; give a JSON numb
 printf '{"gpu-table": ["a"]}' >type2.json
 fails serve 'type2.json, key "gpu-table": an array is the wrong type; give a JSON string' "$bin" serve --config type2.json
 fails config "--tls-cert and --tls-key go together" "$bin" config print --tls-cert c.pem
+fails config "--tls-client-ca needs HTTPS" "$bin" config print --tls-client-ca ca.pem
 printf '{"max-body": 5}' >range.json
 fails config "range.json, key \"max-body\": bad value '5'; expected a whole number from 1024 to 1073741824" \
     "$bin" config print --config range.json
