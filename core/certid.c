@@ -1,61 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 #include "certid.h"
 
+#include <sodium.h>
+
 #include <string.h>
 
 static const char prefix[] = "sha256:";
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+enum { PREFIX_LEN = sizeof(prefix) - 1 };
 
 bool cert_id_is_valid(const char *s)
 {
-    if (!s || strncmp(s, prefix, sizeof(prefix) - 1) != 0 ||
-        strlen(s) != CERT_ID_LEN)
+    if (!s || strncmp(s, prefix, PREFIX_LEN) != 0 || strlen(s) != CERT_ID_LEN)
         return false;
-    for (s += sizeof(prefix) - 1; *s; s++)
-        if (hex_value(*s) < 0 || (*s >= 'A' && *s <= 'F'))
-            return false;
-    return true;
+    return strspn(s + PREFIX_LEN, "0123456789abcdef") ==
+           CERT_ID_LEN - PREFIX_LEN;
 }
 
 void cert_id_from_digest(const uint8_t md[CERT_DIGEST_BYTES],
                          char out[CERT_ID_LEN + 1])
 {
-    static const char digits[] = "0123456789abcdef";
-    char *p = out + sizeof(prefix) - 1;
-
-    memcpy(out, prefix, sizeof(prefix) - 1);
-    for (size_t i = 0; i < CERT_DIGEST_BYTES; i++) {
-        *p++ = digits[md[i] >> 4];
-        *p++ = digits[md[i] & 15];
-    }
-    *p = '\0';
+    memcpy(out, prefix, PREFIX_LEN);
+    sodium_bin2hex(out + PREFIX_LEN, CERT_ID_LEN + 1 - PREFIX_LEN, md,
+                   CERT_DIGEST_BYTES);
 }
 
-/* 32 bytes of hex from s, pairs separated by sep (0: none), the whole of
- * s. */
-static bool read_digest(const char *s, char sep, uint8_t md[CERT_DIGEST_BYTES])
+/* Exactly 32 bytes of hex, the whole of s; sep (or NULL) may stand between
+ * two bytes. */
+static bool read_digest(const char *s, const char *sep,
+                        uint8_t md[CERT_DIGEST_BYTES])
 {
-    for (size_t i = 0; i < CERT_DIGEST_BYTES; i++) {
-        int hi = hex_value(s[0]), lo = hi < 0 ? -1 : hex_value(s[1]);
+    size_t n = 0, len = strlen(s);
+    const char *end = NULL;
 
-        if (lo < 0)
-            return false;
-        md[i] = (uint8_t)(hi << 4 | lo);
-        s += 2;
-        if (sep && i + 1 < CERT_DIGEST_BYTES && *s++ != sep)
-            return false;
-    }
-    return *s == '\0';
+    return sodium_hex2bin(md, CERT_DIGEST_BYTES, s, len, sep, &n, &end) == 0 &&
+           n == CERT_DIGEST_BYTES && end == s + len;
 }
 
 bool cert_id_parse(const char *s, char out[CERT_ID_LEN + 1])
@@ -68,10 +46,10 @@ bool cert_id_parse(const char *s, char out[CERT_ID_LEN + 1])
         return false;
     if (strncmp(s, openssl, sizeof(openssl) - 1) == 0)
         s += sizeof(openssl) - 1;
-    if (strncmp(s, prefix, sizeof(prefix) - 1) == 0)
-        ok = read_digest(s + sizeof(prefix) - 1, 0, md);
+    if (strncmp(s, prefix, PREFIX_LEN) == 0)
+        ok = read_digest(s + PREFIX_LEN, NULL, md);
     else
-        ok = read_digest(s, ':', md);
+        ok = strlen(s) == 3 * CERT_DIGEST_BYTES - 1 && read_digest(s, ":", md);
     if (ok)
         cert_id_from_digest(md, out);
     return ok;
