@@ -7,7 +7,9 @@
 # with the certificate named; curl and libcurl (computedb call --cert)
 # over TLS 1.3 and 1.2; a signed request over an unknown certificate is
 # its signer, and one over a principal's certificate is refused as a
-# conflict; the access log names the certificate; SIGHUP swaps the CA.
+# conflict; the access log names the certificate; SIGHUP swaps the CA; a
+# client certificate made as the allocation API's cert/gen_ca.sh makes it
+# is accepted as it is.
 set -u
 . "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || { echo "$name: skipped (no openssl)"; exit 77; }
@@ -42,6 +44,18 @@ cert clients serveronly 2 'extendedKeyUsage=serverAuth'
 cert other outsider 2 "$client"
 name_of() { echo "sha256:$(openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64)"; }
 reader=$(name_of reader.pem) writer=$(name_of writer.pem) stranger=$(name_of stranger.pem)
+# The allocation API's cert/gen_ca.sh, step for step (RSA 2048 here instead
+# of 4096, for time): a CA with a passphrase, and a client certificate
+# without extended key usage whose subject is the CA's own name.
+ni='/C=US/ST=NY/CN=NI/O=NI'
+openssl req -newkey rsa:2048 -keyform PEM -keyout ni.key -x509 -days 365 -outform PEM \
+    -passout pass:bittensor -out ni.cer -subj "$ni" 2>/dev/null &&
+    openssl genrsa -out nic.key 2048 2>/dev/null &&
+    openssl req -new -key nic.key -out nic.req -subj "$ni" &&
+    printf '[ v3_req ]\nsubjectAltName = DNS:127.0.0.1,DNS:0.0.0.0,DNS:localhost\n' >nic.ext &&
+    openssl x509 -req -in nic.req -CA ni.cer -CAkey ni.key -set_serial 101 -days 365 \
+        -outform PEM -out nic.pem -passin pass:bittensor -extensions v3_req -extfile nic.ext \
+        2>/dev/null || bad "openssl cannot make the gen_ca.sh certificates"
 
 # -- flags -------------------------------------------------------------------
 "$bin" serve --listen 127.0.0.1:0 --db x.db --admin-key x.key --tls-client-ca clients.pem \
@@ -76,7 +90,9 @@ grep -q "is not a PEM certificate" err || bad "no reason for a junk --cert: $(ca
     bad "principal ls does not show the certificate: $("$bin" principal ls --db "$db")"
 
 # -- the server ----------------------------------------------------------------
-cp clients.pem ca-now.pem
+cat clients.pem ni.cer >ca-now.pem
+"$bin" principal add --db "$db" --role reader --label frontend --cert nic.pem >/dev/null ||
+    bad "cannot add the gen_ca.sh client certificate"
 serve_on "$db" "$dir/data/admin.key" "$dir/log" --tls-cert server.pem --tls-key server.key \
     --tls-client-ca ca-now.pem
 url=https://localhost:$port
@@ -90,6 +106,8 @@ as() {
 }
 code=$(as reader "$url/miners") || bad "curl with the reader certificate failed"
 [ "$code" = 200 ] || bad "reader certificate GET /miners: $code $(cat body)"
+code=$(as nic "$url/miners")
+[ "$code" = 200 ] || bad "a gen_ca.sh client certificate: $code $(cat body)"
 code=$(as reader --tls-max 1.2 "$url/miners")
 [ "$code" = 200 ] || bad "reader certificate over TLS 1.2: $code $(cat body)"
 miners='{"mode": "merge", "miners": [{"uid": 7, "hotkey": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"}]}'
@@ -160,12 +178,14 @@ n=$(curl -sS --cacert servers.pem "$url/metrics" |
     sed -n 's/^computedb_auth_failures_total{reason="certificate_rejected"} //p')
 [ "${n:-0}" -ge 3 ] || bad "certificate refusals not counted: ${n:-none}"
 
-# SIGHUP swaps the client CA: the other CA's certificate is trusted after.
+# SIGHUP swaps the client CA: the other CA's certificate is trusted after,
+# and the dropped CA's is not.
 "$bin" principal add --db "$db" --role reader --cert outsider.pem >/dev/null
 cat clients.pem other.pem >ca-now.pem
 kill -HUP "$pid"
 for _ in $(seq 100); do grep -q "reloaded certificate" log && break; sleep 0.05; done
 [ "$(as outsider "$url/miners")" = 200 ] || bad "after SIGHUP the new client CA is not used: $(cat body)"
+refused certificate_rejected "not issued by a CA of --tls-client-ca" nic
 stop
 [ "$status" = 0 ] || bad "the server exited $status"
 finish
