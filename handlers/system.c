@@ -43,9 +43,11 @@ static json_t *pog_state(struct gpu_pool *pool)
 }
 
 /* GET /readyz -> 200 when the database is writable right now and carries
- * our schema version; else 503 (locked by another process, or a file this
- * build did not migrate) or 507 (disk full). The PoG workers are reported
- * but never make the service unready: the data routes work without them. */
+ * our schema version; else 503 (locked by another process, a file this
+ * build did not migrate, or on PostgreSQL no writable primary reachable: a
+ * standby, a failover under way) or 507 (disk full). The PoG workers are
+ * reported but never make the service unready: the data routes work
+ * without them. */
 enum svc_rc h_ready_get(struct req *req, struct reply *rep)
 {
     enum svc_rc rc = db_ready(req->app->db);

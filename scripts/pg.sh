@@ -5,6 +5,27 @@
 #                             runs), print its URL; DIR/pg.url holds it too
 #   scripts/pg.sh stop DIR    stop it; exit 0 when nothing runs
 #   scripts/pg.sh url DIR     print the URL if it runs, else exit 1
+# For failover tests, a streaming-replication pair on the same machine:
+#   scripts/pg.sh standby DIR PRIMARY_DIR [async|sync]
+#                             copy the server running in PRIMARY_DIR with
+#                             pg_basebackup into DIR, start the copy as its
+#                             hot standby and print the standby's URL. With
+#                             sync, the primary's commits wait for it
+#                             (synchronous_standby_names = '*', set with
+#                             ALTER SYSTEM after the copy, so the standby
+#                             does not inherit it); async (the default)
+#                             does not wait. Returns once it streams.
+#   scripts/pg.sh promote DIR make the standby in DIR a primary; returns
+#                             once it takes writes, prints its URL
+#   scripts/pg.sh kill DIR    SIGKILL the server in DIR and all its
+#                             processes (a crash: no shutdown, no
+#                             checkpoint); the data and pg.url stay
+#   scripts/pg.sh restart DIR start a killed (or stopped) server in DIR
+#                             again on its old port, as its data says: a
+#                             killed primary comes back a read-write
+#                             primary on its old timeline, and a primary
+#                             with sync still waits for a standby that
+#                             no longer follows it. Prints its URL.
 # It listens on 127.0.0.1 only, on the first free port from 15432 up, and
 # its socket and log (DIR/log) stay in DIR. Authentication is trust for the
 # role computedb; fsync stays on, so durability is the real thing. initdb
@@ -21,16 +42,31 @@ WAIT_SECONDS=30
 
 say() { echo "pg: $*" >&2; }
 die() { say "$*"; exit 1; }
-usage() { die "usage: $0 start|stop|url DIR"; }
+usage() { die "usage: $0 start|stop|url|promote|kill|restart DIR, or $0 standby DIR PRIMARY_DIR [async|sync]"; }
 
-[ $# -eq 2 ] || usage
+# absolute PATH: PATH from the working directory, without a trailing /.
+absolute() {
+    case $1 in
+    /*) p=$1 ;;
+    *) p=$(pwd)/$1 ;;
+    esac
+    echo "${p%/}"
+}
+
+[ $# -ge 2 ] || usage
 cmd=$1
-case $2 in
-/*) dir=$2 ;;
-*) dir=$(pwd)/$2 ;;
-esac
-dir=${dir%/}
+dir=$(absolute "$2")
 data=$dir/data
+primary_dir=
+sync_mode=async
+if [ "$cmd" = standby ]; then
+    [ $# -ge 3 ] && [ $# -le 4 ] || usage
+    primary_dir=$(absolute "$3")
+    sync_mode=${4:-async}
+    case $sync_mode in async | sync) ;; *) usage ;; esac
+else
+    [ $# -eq 2 ] || usage
+fi
 # Paths are absolute from here on; a folder the server's user cannot enter
 # must not be the working directory of the commands run as that user.
 cd /
@@ -107,10 +143,11 @@ server_user() {
     fi
 }
 
-# url_port: the port recorded in DIR/pg.url, or nothing.
+# url_port [FOLDER]: the port recorded in FOLDER/pg.url (DIR by default),
+# or nothing.
 url_port() {
-    [ -f "$dir/pg.url" ] || return 0
-    sed -n 's|^postgres://[^@]*@127\.0\.0\.1:\([0-9][0-9]*\)/.*$|\1|p' "$dir/pg.url"
+    [ -f "${1:-$dir}/pg.url" ] || return 0
+    sed -n 's|^postgres://[^@]*@127\.0\.0\.1:\([0-9][0-9]*\)/.*$|\1|p' "${1:-$dir}/pg.url"
 }
 
 # is_up PORT: whether our server (its socket is in DIR) accepts connections
@@ -141,8 +178,10 @@ sql_quote() {
     printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"
 }
 
-# make_cluster: a fresh cluster in DIR/data owned by the server's user.
-make_cluster() {
+# prepare_dir: sets user (who runs the server: ourselves, or as root the
+# system user computedb-pg, made on first use) and makes DIR an empty home
+# for a new cluster that user can write to.
+prepare_dir() {
     user=$(id -un)
     if [ "$(id -u)" = 0 ]; then
         user=$PG_SYSUSER
@@ -163,6 +202,11 @@ make_cluster() {
         as "$user" test -w "$dir" ||
             die "$user cannot write to $dir (is a parent folder closed to other users?)"
     fi
+}
+
+# make_cluster: a fresh cluster in DIR/data owned by the server's user.
+make_cluster() {
+    prepare_dir
     say "initdb into $data (as $user)"
     as "$user" "$initdb" -D "$data" -A trust -U "$PG_ROLE" --encoding=UTF8 \
         --locale=C >>"$dir/log" 2>&1 || {
@@ -225,6 +269,22 @@ cmd_start() {
             >/dev/null 2>&1 || true
     fi
     make_cluster
+    start_free_port
+    "$psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U "$PG_ROLE" \
+        -d postgres -c "CREATE DATABASE $PG_DB" >>"$dir/log" 2>&1 || {
+        tail -n 10 "$dir/log" >&2
+        as "$user" "$pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+        die "could not create the database $PG_DB"
+    }
+    record_url
+    say "server up in $dir on 127.0.0.1:$port (as $user)"
+    echo "$url"
+}
+
+# start_free_port: starts the cluster in DIR (as user) on the first free
+# port from PORT_FIRST up and waits until it is ready; sets port, or fails
+# with the log's tail.
+start_free_port() {
     port=$PORT_FIRST
     last=$((PORT_FIRST + PORT_TRIES))
     started=
@@ -245,17 +305,13 @@ cmd_start() {
         as "$user" "$pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
         die "the server in $dir did not start (ports $PORT_FIRST-$((last - 1))); the log is $dir/log"
     fi
-    "$psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U "$PG_ROLE" \
-        -d postgres -c "CREATE DATABASE $PG_DB" >>"$dir/log" 2>&1 || {
-        tail -n 10 "$dir/log" >&2
-        as "$user" "$pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
-        die "could not create the database $PG_DB"
-    }
+}
+
+# record_url: sets url to the server's on port and writes it to DIR/pg.url.
+record_url() {
     url="postgres://$PG_ROLE@127.0.0.1:$port/$PG_DB"
     echo "$url" >"$dir/pg.url.tmp"
     mv "$dir/pg.url.tmp" "$dir/pg.url"
-    say "server up in $dir on 127.0.0.1:$port (as $user)"
-    echo "$url"
 }
 
 cmd_stop() {
@@ -287,9 +343,114 @@ cmd_url() {
     print_running || die "no server running in $dir"
 }
 
+# sql_at PORT SQL: runs SQL on the server on PORT, prints its rows (-At).
+sql_at() {
+    "$psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U "$PG_ROLE" \
+        -d postgres -c "$2"
+}
+
+# wait_for PORT SQL WANT: until SQL on PORT prints WANT, for up to
+# WAIT_SECONDS; fails after that.
+wait_for() {
+    i=0
+    while [ $i -lt $((WAIT_SECONDS * 10)) ]; do
+        [ "$(sql_at "$1" "$2" 2>/dev/null)" = "$3" ] && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+cmd_standby() {
+    find_clients
+    find_server
+    basebackup=$(find_tool pg_basebackup) ||
+        die "no pg_basebackup next to $initdb (Debian: apt-get install postgresql)"
+    [ ${#dir} -le 90 ] || die "$dir is too long for a socket folder (90 characters at most)"
+    pport=$(url_port "$primary_dir")
+    [ -n "$pport" ] && "$pg_isready" -q -t 2 -h 127.0.0.1 -p "$pport" ||
+        die "no server running in $primary_dir"
+    if [ -f "$data/postmaster.pid" ]; then
+        as "$(server_user)" "$pg_ctl" -D "$data" -m immediate -w stop \
+            >/dev/null 2>&1 || true
+    fi
+    prepare_dir
+    say "pg_basebackup of 127.0.0.1:$pport into $data (as $user)"
+    # -R writes standby.signal and primary_conninfo; -c fast does not wait
+    # for the primary's next checkpoint.
+    as "$user" "$basebackup" -h 127.0.0.1 -p "$pport" -U "$PG_ROLE" \
+        -D "$data" -R -X stream -c fast >>"$dir/log" 2>&1 || {
+        tail -n 20 "$dir/log" >&2
+        die "pg_basebackup failed; the log is $dir/log"
+    }
+    # The copied settings name the primary's socket folder: later lines win.
+    printf '\n# scripts/pg.sh standby of %s\nunix_socket_directories = %s\n' \
+        "$primary_dir" "$(sql_quote "$dir")" >>"$data/postgresql.conf"
+    start_free_port
+    record_url
+    if [ "$sync_mode" = sync ]; then
+        sql_at "$pport" "ALTER SYSTEM SET synchronous_standby_names = '*'" &&
+            sql_at "$pport" "SELECT pg_reload_conf()" >/dev/null ||
+            die "could not make the primary wait for its standby"
+    fi
+    want=$([ "$sync_mode" = sync ] && echo sync || echo async)
+    wait_for "$pport" "SELECT string_agg(sync_state, ',') FROM pg_stat_replication WHERE state = 'streaming'" "$want" ||
+        die "the standby in $dir does not stream from 127.0.0.1:$pport ($sync_mode); the log is $dir/log"
+    say "standby ($sync_mode) of 127.0.0.1:$pport up in $dir on 127.0.0.1:$port"
+    echo "$url"
+}
+
+cmd_promote() {
+    find_clients
+    find_server
+    port=$(url_port)
+    is_up "$port" || die "no server running in $dir"
+    as "$(server_user)" "$pg_ctl" -D "$data" -w -t "$WAIT_SECONDS" promote \
+        >>"$dir/log" 2>&1 || die "could not promote the server in $dir"
+    wait_for "$port" "SELECT pg_is_in_recovery()" f ||
+        die "the server in $dir is still a standby"
+    say "server in $dir promoted: it takes writes"
+    cat "$dir/pg.url"
+}
+
+cmd_kill() {
+    [ -f "$data/postmaster.pid" ] || die "no server in $dir"
+    pid=$(head -n 1 "$data/postmaster.pid")
+    kill -0 "$pid" 2>/dev/null || die "no server running in $dir"
+    # The postmaster and its children at once: a backend left behind would
+    # keep its clients' sessions open for a moment.
+    kill -9 "$pid" $(ps -o pid= --ppid "$pid") 2>/dev/null
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    kill -0 "$pid" 2>/dev/null && die "the server in $dir survived SIGKILL"
+    say "server in $dir killed (SIGKILL)"
+}
+
+cmd_restart() {
+    find_clients
+    find_server
+    print_running && return 0
+    port=$(url_port)
+    [ -n "$port" ] && [ -d "$data" ] || die "no server was started in $dir"
+    user=$(server_user)
+    try_port "$port" && wait_ready "$port" || {
+        tail -n 20 "$dir/log" >&2
+        die "the server in $dir did not start again on port $port"
+    }
+    say "server in $dir up again on 127.0.0.1:$port"
+    cat "$dir/pg.url"
+}
+
 case $cmd in
 start) cmd_start ;;
 stop) cmd_stop ;;
 url) cmd_url ;;
+standby) cmd_standby ;;
+promote) cmd_promote ;;
+kill) cmd_kill ;;
+restart) cmd_restart ;;
 *) usage ;;
 esac

@@ -50,6 +50,13 @@ struct pg_pool {
     PGconn *roles; /* holds the advisory locks of claimed roles */
     pthread_mutex_t roles_lock; /* one claim at a time on roles */
     unsigned busy_ms;           /* lock_timeout of every session */
+    char hosts[1024];           /* the URL's host list ("h1,h2"), or "" */
+    char ports[256];            /* its port list, or "" */
+    unsigned n_hosts;           /* hosts tried one by one (1: libpq's pick) */
+    /* The newest timeline this process has seen a primary on: a primary
+     * behind it is an old one that came back after a failover. */
+    _Atomic long long timeline;
+    _Atomic long long fenced; /* the timeline last logged as refused */
     _Atomic unsigned long long writes, write_failures;
 };
 

@@ -24,8 +24,21 @@
  * - Signed requests' nonces go to computedb_nonces (a unique insert;
  *   expired keys are overwritten and swept), so a request replayed to
  *   another replica is refused too.
- * - A session that fails (server restart, failover) is reset at its next
- *   lease; the request that saw the failure gets 503 and may be retried. */
+ * - A session that fails (server restart, failover, a read-only server)
+ *   is re-opened at its next lease on a new connection, so libpq's host
+ *   selection runs again: with a multi-host URL and
+ *   target_session_attrs=read-write it finds the promoted standby, no
+ *   restart needed. The request that saw the failure gets 503 with
+ *   Retry-After and may be retried; readiness is 503 until a writable
+ *   server answers.
+ * - libpq cannot tell an old primary restarted after a failover (read-write
+ *   again, on its old timeline) from the new one, and picks the first
+ *   writable host. So every connection reads its server's timeline, the
+ *   pool keeps the newest seen (with a multi-host URL, probed on every
+ *   host at open), and a primary behind it is refused: the hosts are then
+ *   tried one by one for one that is not. Validators carry that timeline:
+ *   a promotion may lose commits a validator counted (an asynchronous
+ *   standby), so none from before it ever matches after it. */
 #include "core/log.h"
 #include "core/random.h"
 #include "core/redact.h"
@@ -58,7 +71,9 @@ enum {
 
 /* SQLSTATE classes: 23 integrity, 40 rollback, 53 resources, 08
  * connection, 57P operator intervention, 55P03 lock timeout, 25006 a
- * read-only (standby) server. */
+ * read-only server (a standby, or a primary fenced read-only): its session
+ * is re-opened at its next lease, so libpq's host selection looks for a
+ * writable server again. */
 enum svc_rc pg_rc(struct pg_db *db, const PGresult *res)
 {
     const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -74,14 +89,14 @@ enum svc_rc pg_rc(struct pg_db *db, const PGresult *res)
     }
     if (strncmp(st, "23", 2) == 0)
         return SVC_ERR_CONFLICT;
-    if (strncmp(st, "40", 2) == 0 || strcmp(st, "55P03") == 0 ||
-        strcmp(st, "25006") == 0)
+    if (strncmp(st, "40", 2) == 0 || strcmp(st, "55P03") == 0)
         return SVC_ERR_BUSY;
     if (strcmp(st, "53100") == 0)
         return SVC_ERR_FULL;
     if (strcmp(st, "53200") == 0)
         return SVC_ERR_NOMEM;
-    if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0) {
+    if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
+        strcmp(st, "25006") == 0) {
         db->broken = true;
         log_warn("postgres: %s", PQresultErrorMessage(res));
         return SVC_ERR_BUSY;
@@ -388,18 +403,31 @@ static enum svc_rc session_setup(struct pg_db *db, unsigned busy_timeout_ms)
  * dbname yield to its own): give up connecting after 5 s, and find a
  * server that vanished (its host gone, no reset sent) within about a
  * minute through TCP keepalives and a 30 s limit on unacknowledged data,
- * rather than the system's many minutes. A reset re-uses these settings,
- * so a lease never hangs while a server is down. */
+ * rather than the system's many minutes, so a lease never hangs while a
+ * server is down. With host (and port) not NULL, to that one server
+ * instead of the URL's hosts (keywords after dbname override the URL's). */
+static PGconn *connect_host(const char *url, const char *host, const char *port)
+{
+    static const char *const keys[] = {"connect_timeout",
+                                       "keepalives",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count",
+                                       "tcp_user_timeout",
+                                       "dbname",
+                                       "host",
+                                       "port",
+                                       NULL};
+    const char *values[] = {"5",     "1", "30", "10", "3",
+                            "30000", url, host, port, NULL};
+
+    /* libpq skips keywords whose value is NULL or empty */
+    return PQconnectdbParams(keys, values, 1);
+}
+
 static PGconn *connect_url(const char *url)
 {
-    static const char *const keys[] = {
-        "connect_timeout",  "keepalives",
-        "keepalives_idle",  "keepalives_interval",
-        "keepalives_count", "tcp_user_timeout",
-        "dbname",           NULL};
-    const char *values[] = {"5", "1", "30", "10", "3", "30000", url, NULL};
-
-    return PQconnectdbParams(keys, values, 1);
+    return connect_host(url, NULL, NULL);
 }
 
 /* The server's notices ("relation exists, skipping") are for debugging. */
@@ -413,19 +441,168 @@ static void on_notice(void *arg, const char *msg)
     log_debug("postgres: %.*s", (int)n, msg);
 }
 
-static enum svc_rc session_open(struct pg_pool *pool, struct pg_db *db,
-                                unsigned busy_timeout_ms)
+/* Copies item i of the comma-separated list to out; a list of one item
+ * serves every i (libpq uses a single port for every host). */
+static void list_item(const char *list, unsigned i, char *out, size_t cap)
+{
+    const char *p = list;
+
+    if (!strchr(list, ','))
+        i = 0;
+    for (; i > 0 && p; i--) {
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    if (!p)
+        p = "";
+    snprintf(out, cap, "%.*s", (int)strcspn(p, ","), p);
+}
+
+/* Reads the URL's host and port lists (libpq's multi-host syntax) into
+ * pool, for connect_nth. A URL with hostaddr keeps libpq's pick only. */
+static void read_hosts(struct pg_pool *pool)
+{
+    PQconninfoOption *opts = PQconninfoParse(pool->url, NULL);
+    bool hostaddr = false;
+
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        if (strcmp(o->keyword, "host") == 0)
+            snprintf(pool->hosts, sizeof(pool->hosts), "%s", o->val);
+        else if (strcmp(o->keyword, "port") == 0)
+            snprintf(pool->ports, sizeof(pool->ports), "%s", o->val);
+        else if (strcmp(o->keyword, "hostaddr") == 0)
+            hostaddr = true;
+    }
+    PQconninfoFree(opts);
+    pool->n_hosts = 1;
+    for (const char *p = pool->hosts; !hostaddr && *p; p++)
+        pool->n_hosts += *p == ',';
+}
+
+/* Connects to host i of pool's URL alone (its other settings kept). */
+static PGconn *connect_nth(struct pg_pool *pool, unsigned i)
+{
+    char host[256], port[16];
+
+    list_item(pool->hosts, i, host, sizeof(host));
+    list_item(pool->ports, i, port, sizeof(port));
+    return connect_host(pool->url, host, port);
+}
+
+/* The timeline conn's primary writes on (promotion starts a new one; a
+ * restart keeps the old one); 0 for a standby, or where the server does
+ * not tell (the functions refused, as some hosted services do: no fence
+ * there). -1 when conn failed. */
+static long long read_timeline(PGconn *conn)
+{
+    static const char sql[] =
+        "SELECT CASE WHEN pg_is_in_recovery() THEN '0' ELSE "
+        "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END";
+    PGresult *res = PQexec(conn, sql);
+    long long tl = 0;
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        tl = strtoll(PQgetvalue(res, 0, 0), NULL, 16);
+    else if (PQstatus(conn) != CONNECTION_OK)
+        tl = -1;
+    else
+        log_debug("postgres: no timeline: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    return tl;
+}
+
+/* Whether conn's server may take this process's sessions, raising
+ * pool->timeline to its timeline. A standby may (read-only until
+ * promoted). A primary may unless its timeline is behind the newest one
+ * this process has seen a primary on: that is an old primary restarted
+ * after its standby was promoted, and writes there would be lost to the
+ * new primary and to every other replica. False too when conn failed. */
+static bool timeline_ok(struct pg_pool *pool, PGconn *conn)
+{
+    long long tl = read_timeline(conn);
+    long long seen = atomic_load(&pool->timeline);
+
+    while (tl > seen &&
+           !atomic_compare_exchange_weak(&pool->timeline, &seen, tl))
+        ;
+    if (tl == 0 || tl >= seen)
+        return true;
+    if (tl < 0 || atomic_exchange(&pool->fenced, tl) == tl)
+        return false; /* an old primary is said once: every session meets it */
+    log_err("postgres: %s:%s is a primary on timeline %lld, behind timeline "
+            "%lld: an old primary back after a failover; not using it",
+            PQhost(conn), PQport(conn), tl, seen);
+    return false;
+}
+
+/* With several hosts in the URL, learns the newest timeline among the
+ * primaries reachable now, so that a process started after a failover
+ * does not take an old primary that came back for the primary. */
+static void probe_hosts(struct pg_pool *pool)
+{
+    for (unsigned i = 0; pool->n_hosts > 1 && i < pool->n_hosts; i++) {
+        PGconn *c = connect_nth(pool, i);
+
+        if (PQstatus(c) == CONNECTION_OK)
+            (void)timeline_ok(pool, c);
+        PQfinish(c);
+    }
+}
+
+/* Connects where pool's URL leads (libpq picks the host: the first
+ * writable one with target_session_attrs=read-write). A primary behind on
+ * timeline is dropped and each host of the URL tried alone for one that
+ * is not. Returns the connection (check PQstatus), or NULL when only old
+ * primaries answered (logged) or memory ran out. */
+static PGconn *connect_writable(struct pg_pool *pool)
+{
+    PGconn *conn = connect_url(pool->url);
+
+    if (PQstatus(conn) != CONNECTION_OK || timeline_ok(pool, conn))
+        return conn;
+    for (unsigned i = 0; pool->n_hosts > 1 && i < pool->n_hosts; i++) {
+        PQfinish(conn);
+        conn = connect_nth(pool, i);
+        if (PQstatus(conn) == CONNECTION_OK && timeline_ok(pool, conn))
+            return conn;
+    }
+    PQfinish(conn);
+    return NULL;
+}
+
+/* Why conn (from connect_writable) is not connected. */
+static const char *conn_error(const PGconn *conn)
+{
+    return conn ? PQerrorMessage(conn)
+                : "no primary on the newest timeline answered";
+}
+
+/* (Re)connects db through connect_writable and sets it up; false (db
+ * broken, to be tried again at its next lease) when that failed. */
+static bool session_connect(struct pg_pool *pool, struct pg_db *db)
+{
+    cache_clear(db);
+    PQfinish(db->conn);
+    db->conn = connect_writable(pool);
+    db->broken = PQstatus(db->conn) != CONNECTION_OK;
+    if (!db->broken) {
+        PQsetNoticeProcessor(db->conn, on_notice, NULL);
+        db->broken = session_setup(db, pool->busy_ms) != SVC_OK;
+    }
+    return !db->broken;
+}
+
+static enum svc_rc session_open(struct pg_pool *pool, struct pg_db *db)
 {
     db->base.drv = &pg_driver;
     db->base.pool = &pool->base;
-    db->conn = connect_url(pool->url);
-    if (PQstatus(db->conn) != CONNECTION_OK) {
-        log_err("cannot connect to %s: %s", pool->shown,
-                PQerrorMessage(db->conn));
-        return SVC_ERR_DB;
-    }
-    PQsetNoticeProcessor(db->conn, on_notice, NULL);
-    return session_setup(db, busy_timeout_ms);
+    if (session_connect(pool, db))
+        return SVC_OK;
+    log_err("cannot connect to %s: %s", pool->shown, conn_error(db->conn));
+    return SVC_ERR_DB;
 }
 
 static void session_close(struct pg_db *db)
@@ -448,20 +625,18 @@ static void give_back(struct pg_pool *pool, struct pg_db *db)
     db_leases_put(&pool->leases, &db->base);
 }
 
-/* A leased session, reset first when it failed before. */
-/* Re-opens a session that failed; false when the server cannot be
- * reached (it stays broken, to be tried again at its next lease). */
+/* Re-opens a session that failed, on a new connection (libpq's host
+ * selection runs again: after a failover it finds the promoted server);
+ * false when no server can be reached (it stays broken, to be tried again
+ * at its next lease). */
 static bool reset_session(struct pg_pool *pool, struct pg_db *db)
 {
-    cache_clear(db);
-    PQreset(db->conn);
-    db->broken = PQstatus(db->conn) != CONNECTION_OK ||
-                 session_setup(db, pool->busy_ms) != SVC_OK;
-    if (db->broken)
+    if (!session_connect(pool, db))
         log_warn("postgres: cannot reconnect to %s: %s", pool->shown,
-                 PQerrorMessage(db->conn));
+                 conn_error(db->conn));
     else
-        log_info("postgres: reconnected to %s", pool->shown);
+        log_info("postgres: reconnected to %s (%s:%s)", pool->shown,
+                 PQhost(db->conn), PQport(db->conn));
     return !db->broken;
 }
 
@@ -515,7 +690,9 @@ static enum svc_rc query_rows(struct pg_db *db, const char *sql, bool each,
 
 /* query_rows outside a transaction, on a leased session. A session found
  * dead is re-opened and the query run once more, as lease_begin does for
- * BEGIN: libpq delivers a result whole, so the failed run gave fn no row. */
+ * BEGIN: libpq delivers a result whole, so the failed run gave fn no row.
+ * A session still busy after that (a read-only server, for pg_ready) is
+ * re-opened at its next lease, where host selection may find another. */
 static enum svc_rc lease_query(struct pg_pool *pool, const char *sql, bool each,
                                db_row_fn *fn, void *ctx)
 {
@@ -527,6 +704,8 @@ static enum svc_rc lease_query(struct pg_pool *pool, const char *sql, bool each,
     rc = query_rows(db, sql, each, fn, ctx);
     if (rc != SVC_OK && db->broken && reset_session(pool, db))
         rc = query_rows(db, sql, each, fn, ctx);
+    if (rc == SVC_ERR_BUSY)
+        db->broken = true;
     give_back(pool, db);
     return rc;
 }
@@ -573,12 +752,14 @@ enum svc_rc pg_pool_open(const struct db_options *opt, struct db_pool **out)
     snprintf(pool->url, sizeof(pool->url), "%s", opt->path);
     url_redact(opt->path, pool->shown, sizeof(pool->shown));
     pool->busy_ms = opt->busy_timeout_ms;
+    read_hosts(pool);
+    probe_hosts(pool);
     pool->n_conns = opt->readers ? opt->readers : 1;
     pool->conns = calloc(pool->n_conns, sizeof(*pool->conns));
     if (!pool->conns)
         rc = SVC_ERR_NOMEM;
     for (unsigned i = 0; rc == SVC_OK && i < pool->n_conns; i++) {
-        rc = session_open(pool, &pool->conns[i], opt->busy_timeout_ms);
+        rc = session_open(pool, &pool->conns[i]);
         if (rc == SVC_OK && i == 0)
             rc = pg_migrate(&pool->conns[0]);
         if (rc == SVC_OK && i == 0)
@@ -678,8 +859,8 @@ static void pg_etag(struct db_pool *base, unsigned mask, char out[64])
                  atomic_fetch_add(&failures, 1));
         return;
     }
-    snprintf(out, 64, "W/\"pg-%llx-%llx\"", (unsigned long long)pool->dbid,
-             v.sum);
+    snprintf(out, 64, "W/\"pg-%llx-%llx-%llx\"", (unsigned long long)pool->dbid,
+             (unsigned long long)atomic_load(&pool->timeline), v.sum);
 }
 
 static void pg_stats(struct db_pool *base, struct db_stats *out)
@@ -693,8 +874,11 @@ static void pg_stats(struct db_pool *base, struct db_stats *out)
     out->batches = out->writes;
 }
 
-/* The schema is ours (else SVC_ERR_DB) and the server takes writes (a
- * standby is read-only: SVC_ERR_BUSY until it is promoted). */
+/* The schema is ours (else SVC_ERR_DB) and the session takes writes
+ * (SVC_ERR_BUSY while read-only: a standby until it is promoted, or a
+ * server set default_transaction_read_only, as some failover tools fence
+ * an old primary; lease_query then re-opens the session at its next
+ * lease, so host selection runs again). */
 static enum svc_rc version_row(struct db_stmt *st, void *ctx)
 {
     (void)ctx;
@@ -707,7 +891,8 @@ static enum svc_rc pg_ready(struct db_pool *base)
 {
     static const char sql[] =
         "SELECT (SELECT MAX(version) FROM computedb_schema), "
-        "CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END";
+        "CASE WHEN current_setting('transaction_read_only') = 'on' "
+        "THEN 1 ELSE 0 END";
 
     return lease_query(PG_POOL(base), sql, false, version_row, NULL);
 }
@@ -807,18 +992,17 @@ static enum svc_rc pg_claim_role(struct db_pool *base, const char *role,
     enum svc_rc rc = SVC_ERR_DB;
 
     pthread_mutex_lock(&pool->roles_lock);
-    if (!pool->roles)
-        pool->roles = connect_url(pool->url);
     if (PQstatus(pool->roles) == CONNECTION_OK)
         rc = roles_bool(pool, sql, role, got);
     if (rc != SVC_OK) {
-        PQreset(pool->roles);
+        PQfinish(pool->roles);
+        pool->roles = connect_writable(pool);
         if (PQstatus(pool->roles) == CONNECTION_OK)
             rc = roles_bool(pool, sql, role, got);
     }
     if (rc != SVC_OK)
         log_err("postgres: claiming %s on %s: %s", role, pool->shown,
-                PQerrorMessage(pool->roles));
+                conn_error(pool->roles));
     pthread_mutex_unlock(&pool->roles_lock);
     return rc;
 }
