@@ -47,13 +47,13 @@ pg_up = if $(HAVE_PG); then \
 # test-deps`: make test, build-asan, test-tsan, crash-test, fuzz, bench).
 BUILD_PACKAGES = build-essential cmake ninja-build pkg-config git \
 	libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev \
-	libcurl4-openssl-dev zlib1g-dev libpq-dev libgnutls28-dev
+	libcurl4-openssl-dev zlib1g-dev libpq-dev libgnutls28-dev libjs-chart.js
 # postgresql: the server binaries (initdb, pg_ctl) that scripts/pg.sh runs
 # a private test server with. systemd: systemd-analyze, which checks the
 # installed unit (e2e.install); installing it starts nothing, in a container
-# too.
+# too. chromium: the browser the dashboard's test (e2e.ui) drives.
 TEST_PACKAGES = curl sqlite3 python3 python3-cryptography python3-jsonschema \
-	prometheus postgresql systemd
+	prometheus postgresql systemd chromium
 # What `make fuzz` adds: clang and its libFuzzer/sanitizer runtimes.
 FUZZ_PACKAGES = clang libclang-rt-dev
 

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "gpu/pog_service.h"
+#include "handlers/handlers.h"
 #include "schema/db.h"
 #include "schema/queries.h"
 #include "server/auth.h"
@@ -318,6 +319,7 @@ enum svc_rc app_open(const struct config *cfg, struct app_run **out)
                                   .authenticate = policy_authenticate};
     run->app.started_ms = clock_unix_ms();
     run->app.response_cache = !cfg->no_response_cache;
+    hx_ui_serve(!cfg->no_ui);
     metrics_init(svc_routes, svc_routes_count);
     rc = ss58_init();
     if (rc == SVC_OK)

@@ -85,6 +85,8 @@ static const struct opt opts[] = {
      "one transaction per write request instead of shared commits"},
     {"--no-response-cache", OPT_FLAG, OFF(no_response_cache), 0, 0,
      "render every GET afresh instead of reusing unchanged answers"},
+    {"--no-ui", OPT_FLAG, OFF(no_ui), 0, 0,
+     "serve no dashboard: GET /, /ui and /ui/ answer 404"},
     {"--busy-timeout-ms", OPT_UINT, OFF(busy_timeout_ms), 0, 600000,
      "how long a write waits for another process's lock (default 5000)"},
     {"--wal-max", OPT_SIZE, OFF(wal_max), 1UL << 20, 1UL << 34,

@@ -44,6 +44,7 @@ struct config {
     int sync_normal;              /* --synchronous normal (default full) */
     int no_group_commit;          /* one transaction per write request */
     int no_response_cache;        /* never reuse a rendered GET answer */
+    int no_ui;                    /* --no-ui: no dashboard at /ui/ */
     char pog_backend[8];          /* auto|cpu|cuda|off: the PoG workers */
     char gpu_table[4096];         /* --gpu-table file, "" for the built-in */
     unsigned pog_cpu_max_n;       /* largest n the CPU backend accepts */

@@ -13,6 +13,12 @@ const struct route svc_routes[] = {
     {"GET",    "/version",                 h_version_get,      ROLE_NONE,   0, NULL},
     {"GET",    "/openapi.json",            h_openapi_get,      ROLE_NONE,   0, NULL},
     {"GET",    "/metrics",                 h_metrics_get,      ROLE_NONE,   0, NULL},
+    /* the dashboard (serve --no-ui: 404) */
+    {"GET",    "/",                        h_ui_get,           ROLE_NONE,   0, NULL},
+    {"GET",    "/ui",                      h_ui_get,           ROLE_NONE,   0, NULL},
+    {"GET",    "/ui/",                     h_ui_get,           ROLE_NONE,   0, NULL},
+    {"GET",    "/ui/:asset",               h_ui_get,           ROLE_NONE,   0, NULL},
+    {"GET",    "/whoami",                  h_whoami_get,       ROLE_READER, 0, NULL},
     /* miners */
     {"GET",    "/miners",                  h_miners_list,      ROLE_READER, 0, NULL},
     {"PUT",    "/miners",                  h_miners_put,       ROLE_WRITER, ROUTE_JSON, NULL},

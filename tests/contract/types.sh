@@ -114,6 +114,11 @@ sample /readyz /readyz
 sample /version /version
 sample /openapi.json /openapi.json
 sample /metrics /metrics
+sample / /
+sample /ui /ui
+sample /ui/ /ui/
+sample "/ui/{asset}" /ui/app.js
+sample /whoami /whoami
 sample /miners /miners
 sample /miners/details /miners/details
 sample /miners/details "/miners/details?has_docker=true"

@@ -38,7 +38,7 @@ cat >full.json <<EOF
  "pog-queue": 3, "pog-jobs-max-age": 3600, "pog-jobs-max-bytes": 2097152,
  "pog-jobs-per-principal": 2, "pog-stored-per-principal": 20,
  "min-free-disk": 0, "tls-cert": "$dir/tls/cert.pem",
- "tls-key": "$dir/tls/key.pem", "tls-client-ca": "$dir/tls/ca.pem",
+ "tls-key": "$dir/tls/key.pem", "tls-client-ca": "$dir/tls/ca.pem", "no-ui": true,
  "config": null}
 EOF
 print f1.json "$bin" config print --config full.json || bad "full.json did not load: $(cat err)"

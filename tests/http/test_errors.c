@@ -477,7 +477,7 @@ static void test_routes(void)
         {"POST", "/healthz", "GET, HEAD"},
     };
     static const char *const unknown[] = {
-        "/nope",         "/",          "/miners/", "/miners/details/x/y",
+        "/nope",         "/ui/a/b",    "/miners/", "/miners/details/x/y",
         "/stats/1/2",    "/v1/miners", "/MINERS",  "/wandb-runs/",
         "/blacklist/a/b"};
     char buf[128];
