@@ -21,27 +21,39 @@ const PKCS8_PREFIX = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
 const hex = (bytes) => Array.from(new Uint8Array(bytes), (b) =>
   b.toString(16).padStart(2, "0")).join("");
 
+// The PKCS#8 form of a 32-byte Ed25519 seed, as WebCrypto imports it.
+export function pkcs8(seed) {
+  return new Uint8Array([...PKCS8_PREFIX, ...seed]);
+}
+
 // BLAKE2b is not in WebCrypto, so the signer's SS58 address is passed in
 // (print it with `computedb keygen`) rather than computed here.
 export async function importSeed(seed, ss58) {
-  const pkcs8 = new Uint8Array([...PKCS8_PREFIX, ...seed]);
   const privateKey = await crypto.subtle.importKey(
-    "pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
+    "pkcs8", pkcs8(seed), { name: "Ed25519" }, false, ["sign"]);
   return { privateKey, ss58 };
+}
+
+// The eight lines a request's signature covers (docs/protocol.md section
+// 7.1), with a fresh timestamp and nonce: { text, timestamp, nonce }.
+export async function authMessage(method, target, body, signer,
+                                  audience = "computedb") {
+  const bodyBytes = new TextEncoder().encode(body ?? "");
+  const digest = hex(await crypto.subtle.digest("SHA-256", bodyBytes));
+  const timestamp = String(Date.now());
+  const nonce = hex(crypto.getRandomValues(new Uint8Array(16)));
+  const text = ["bt-http-auth-v1", audience, method.toUpperCase(), target,
+                digest, timestamp, nonce, signer].join("\n");
+  return { text, timestamp, nonce };
 }
 
 export async function signHeaders(key, method, target, body = "",
                                   audience = "computedb") {
-  const bodyBytes = new TextEncoder().encode(body);
-  const digest = hex(await crypto.subtle.digest("SHA-256", bodyBytes));
-  const timestamp = String(Date.now());
-  const nonce = hex(crypto.getRandomValues(new Uint8Array(16)));
-  const message = ["bt-http-auth-v1", audience, method.toUpperCase(), target,
-                   digest, timestamp, nonce, key.ss58].join("\n");
+  const m = await authMessage(method, target, body, key.ss58, audience);
   const sig = await crypto.subtle.sign({ name: "Ed25519" }, key.privateKey,
-                                       new TextEncoder().encode(message));
-  return { "BT-Signer": key.ss58, "BT-Timestamp": timestamp,
-           "BT-Nonce": nonce, "BT-Signature": "0x" + hex(sig) };
+                                       new TextEncoder().encode(m.text));
+  return { "BT-Signer": key.ss58, "BT-Timestamp": m.timestamp,
+           "BT-Nonce": m.nonce, "BT-Signature": "0x" + hex(sig) };
 }
 
 // target is the path and query exactly as fetched (url.pathname + url.search).

@@ -3,7 +3,7 @@
 // account of a polkadot{.js}-compatible extension), signed requests to the
 // page's own origin, and the SS58 address of an ed25519 key. Keys live in
 // this module's memory only: nothing here touches any browser storage.
-import { importSeed, signHeaders } from "./computedb_sign.mjs";
+import { authMessage, importSeed, pkcs8, signHeaders } from "./computedb_sign.mjs";
 
 const enc = new TextEncoder();
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -81,11 +81,8 @@ export function ss58Encode(publicKey) {
 // ---- keys ----
 // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410), as computedb_sign.mjs
 // does: here once more, extractable, only to read the public key from it.
-const PKCS8_PREFIX = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
-  0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-
 async function publicKeyOf(seed) {
-  const k = await crypto.subtle.importKey("pkcs8", new Uint8Array([...PKCS8_PREFIX, ...seed]),
+  const k = await crypto.subtle.importKey("pkcs8", pkcs8(seed),
     { name: "Ed25519" }, true, ["sign"]);
   const jwk = await crypto.subtle.exportKey("jwk", k);
   const b64 = jwk.x.replace(/-/g, "+").replace(/_/g, "/");
@@ -110,16 +107,6 @@ export async function signerFromKeyFile(text) {
     throw new Error("This is an sr25519 hotkey file. Browsers cannot sign sr25519 themselves: " +
       "add the hotkey to a polkadot{.js}-compatible extension and sign in with the extension.");
   throw new Error("Not a computedb key file: `computedb keygen --out FILE` writes 64 hexadecimal digits.");
-}
-
-// The eight-line bt-http-auth-v1 message (docs/protocol.md section 7.1).
-async function authMessage(method, target, body, ss58) {
-  const digest = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(body))));
-  const timestamp = String(Date.now());
-  const nonce = hex(crypto.getRandomValues(new Uint8Array(16)));
-  const text = ["bt-http-auth-v1", "computedb", method.toUpperCase(), target, digest,
-    timestamp, nonce, ss58].join("\n");
-  return { text, timestamp, nonce };
 }
 
 // The extensions the page can see (window.injectedWeb3), by name.
