@@ -112,6 +112,8 @@ struct db_stats {
     unsigned long long batches;        /* commits they shared */
     unsigned long long wal_restarts;   /* checkpoints that restarted the WAL */
     long long wal_bytes;               /* size of the -wal file, or -1 */
+    long long db_bytes;                /* size of the database file, or -1
+                                          (PostgreSQL: not known here) */
 };
 /* Fills *out. Thread-safe. */
 void db_pool_stats(struct db_pool *pool, struct db_stats *out);

@@ -57,6 +57,7 @@ void db_pool_stats(struct db_pool *pool, struct db_stats *out)
 {
     memset(out, 0, sizeof(*out));
     out->wal_bytes = -1;
+    out->db_bytes = -1;
     pool->drv->stats(pool, out);
 }
 

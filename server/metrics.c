@@ -463,6 +463,12 @@ static void render_db(struct buf *o, struct db_pool *pool, const json_t *rows)
         "# HELP computedb_db_wal_bytes Size of the write-ahead log.\n"
         "# TYPE computedb_db_wal_bytes gauge\ncomputedb_db_wal_bytes %lld\n",
         st.wal_bytes < 0 ? 0 : st.wal_bytes);
+    if (st.db_bytes >= 0)
+        buf_printf(o,
+                   "# HELP computedb_db_bytes Size of the SQLite database "
+                   "file (without its WAL).\n# TYPE computedb_db_bytes "
+                   "gauge\ncomputedb_db_bytes %lld\n",
+                   st.db_bytes);
     buf_printf(o,
                "# HELP computedb_db_wal_restarts_total Checkpoints that made "
                "writers pause so the WAL could start over.\n"

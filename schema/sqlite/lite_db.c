@@ -462,6 +462,7 @@ static void lite_stats(struct db_pool *base, struct db_stats *out)
     out->wal_restarts = atomic_load(&pool->wal_restarts);
     out->wal_bytes =
         stat(pool->wal_path, &st) == 0 ? (long long)st.st_size : -1;
+    out->db_bytes = stat(pool->path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
 /* statvfs on the folder of the file (the file itself may not be there

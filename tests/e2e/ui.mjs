@@ -225,6 +225,17 @@ eq(await text(reader, "[data-k=health]"), "ok", "overview: health");
 eq(await text(reader, "[data-k=version]"), (await (await fetch(env.URL + "/version")).json()).version + " (" +
   (await (await fetch(env.URL + "/version")).json()).git_commit + ")", "overview: version");
 eq(await text(reader, "[data-k=pog-backend]"), "cpu", "overview: PoG backend");
+// the database file's size, as /metrics has it now (the page reloads every 5 s)
+{
+  const m = await (await fetch(env.URL + "/metrics")).text();
+  const size = Number((/^computedb_db_bytes (\d+)$/m.exec(m) ?? [])[1]);
+  check(size > 0, "no computedb_db_bytes in /metrics");
+  const shown = await text(reader, "[data-k=db-bytes]");
+  const [v, unit] = shown.split(" ");
+  const scale = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[unit];
+  check(scale && Math.abs(Number(v) * scale - size) <= 0.1 * size,
+    `overview: database file ${shown}, /metrics says ${size} bytes`);
+}
 await snap(reader, "overview");
 await axe(reader, "overview");
 

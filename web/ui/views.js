@@ -76,6 +76,8 @@ async function overview(ctx) {
         ["5xx/s", num(r.e5, 2), "err5-rate"], ["Requests in total", num(now.all), "req-total"],
         ["In flight", num(total(ms, "computedb_http_requests_in_flight"))]])),
       h("section", { class: "card", "aria-labelledby": "ov-d" }, h("h2", { id: "ov-d" }, "Database"), facts([
+        ...(ms.some((x) => x.name === "computedb_db_bytes")
+          ? [["Database file", bytes(total(ms, "computedb_db_bytes")), "db-bytes"]] : []),
         ["WAL", bytes(total(ms, "computedb_db_wal_bytes")), "wal"],
         ["Disk free", bytes(total(ms, "computedb_db_disk_free_bytes")), "disk-free"],
         ...rows.map((x) => [`${x.labels.table} rows`, num(x.value), "rows-" + x.labels.table])]),
